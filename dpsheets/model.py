@@ -1,0 +1,80 @@
+"""Records read from a workbook, each remembering where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .problems import Problem
+from .registers import Register
+
+
+class Record:
+    """One row of a register (or the enterprise sheet), typed, with cell positions.
+
+    ``values`` holds the typed value of every declared field (``None`` when blank or
+    unreadable); ``raw`` the original cell value where the cell was not blank.
+    """
+
+    __slots__ = ("sheet", "row", "values", "raw", "columns", "rows")
+
+    def __init__(self, sheet: str, row: int, values: dict[str, Any], raw: dict[str, Any],
+                 columns: dict[str, str], rows: dict[str, int] | None = None) -> None:
+        self.sheet = sheet
+        self.row = row
+        self.values = values
+        self.raw = raw
+        self.columns = columns  # field key → column letter
+        self.rows = rows  # key-value sheets: field key → row; tables: None (all on self.row)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values.get(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.values.get(key)
+        return default if value is None else value
+
+    def cell(self, key: str) -> str | None:
+        letter = self.columns.get(key)
+        if letter is None:
+            return None
+        row = self.rows.get(key) if self.rows is not None else self.row
+        return f"{letter}{row}" if row else None
+
+    def row_of(self, key: str) -> int:
+        return (self.rows or {}).get(key, self.row)
+
+    def __repr__(self) -> str:
+        return f"Record({self.sheet}!{self.row}, {self.values!r})"
+
+
+@dataclass
+class SheetData:
+    register: Register
+    sheet: str  # the sheet's name in the workbook
+    header_row: int  # 1-based; 0 when the sheet is missing
+    columns: dict[str, str] = field(default_factory=dict)
+    records: list[Record] = field(default_factory=list)
+    present: bool = True
+
+
+@dataclass
+class WorkbookData:
+    path: Path
+    template_version: str | None
+    sheets: dict[str, SheetData]  # register key → data
+    problems: list[Problem] = field(default_factory=list)  # structure and cell-type problems
+
+    def records(self, register_key: str) -> list[Record]:
+        data = self.sheets.get(register_key)
+        return data.records if data else []
+
+    @property
+    def enterprise(self) -> Record | None:
+        records = self.records("enterprise")
+        return records[0] if records else None
+
+    def enterprise_value(self, key: str) -> Any:
+        ent = self.enterprise
+        return ent[key] if ent else None

@@ -1,0 +1,148 @@
+"""Turning what people type into Excel cells into typed values.
+
+Full-width digits and spaces are folded with NFKC; dates are accepted as Excel dates,
+Excel serial numbers, ``20200923`` and text such as 2020-9-23, 2020/09/23, 2020.9.23 or
+2020年9月23日; numbers may be stored as text. Each parser returns ``None`` for a value it
+cannot understand, and the reader turns that into a problem at the cell.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+
+from stdnum.cn import uscc as _uscc
+from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
+
+_EXCEL_EPOCH = date(1899, 12, 30)
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^(?:0\d{2,3}-?)?[2-9]\d{6,7}(?:-\d{1,6})?$")
+_SERVICE = re.compile(r"^[48]00-?\d{3}-?\d{4}$")
+_LIST_SPLIT = re.compile(r"[、，,;；/\s]+")
+_HEADER_NOISE = re.compile(r"[\s*＊※:：]")
+
+
+def nfkc(value: str) -> str:
+    return unicodedata.normalize("NFKC", value)
+
+
+def header_key(text: object) -> str:
+    """A comparable form of a column header or label: NFKC, no spaces, no '*' marks."""
+    return _HEADER_NOISE.sub("", nfkc(str(text))).lower()
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def as_text(value: object) -> str:
+    """Cell value as text: whole numbers lose their '.0', surrounding space is trimmed."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def parse_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return _date_from_number(float(value))
+    text = nfkc(str(value)).strip()
+    m = _DATE_TEXT.match(text) or _DATE_COMPACT.match(text)
+    if m:
+        return _safe_date(int(m[1]), int(m[2]), int(m[3]))
+    try:
+        return _date_from_number(float(text))
+    except ValueError:
+        return None
+
+
+def _date_from_number(number: float) -> date | None:
+    if 19000101 <= number <= 21001231 and number.is_integer():
+        n = int(number)
+        return _safe_date(n // 10000, n // 100 % 100, n % 100)
+    if 1 <= number < 73051 and number.is_integer():  # Excel serial, up to 2099-12-31
+        return _EXCEL_EPOCH + timedelta(days=int(number))
+    return None
+
+
+def _safe_date(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def parse_number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = nfkc(str(value)).strip().replace(",", "")
+    if text.endswith("元"):
+        text = text[:-1].strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def parse_int(value: object) -> int | None:
+    number = parse_number(value)
+    if number is None or not number.is_integer():
+        return None
+    return int(number)
+
+
+def normalize_phone(value: object) -> str:
+    return nfkc(as_text(value)).replace(" ", "").replace("－", "-").replace("—", "-")
+
+
+def phone_is_valid(text: str) -> bool:
+    """One or more phone numbers (mobile, landline with or without area code, 400/800)."""
+    parts = split_list(text)
+    return bool(parts) and all(_MOBILE.match(p) or _LANDLINE.match(p) or _SERVICE.match(p) for p in parts)
+
+
+def normalize_uscc(value: object) -> str:
+    return nfkc(as_text(value)).replace(" ", "").upper()
+
+
+def uscc_problem(code: str) -> str | None:
+    """``None`` when the credit code is valid, else a Chinese reason."""
+    try:
+        _uscc.validate(code)
+    except InvalidLength:
+        return f"长度为 {len(code)} 位，应为 18 位"
+    except InvalidChecksum:
+        return f"校验位不正确（最后一位应为 {_uscc.calc_check_digit(code[:17])}，多半是某一位抄错了）"
+    except InvalidFormat:
+        return "含有不允许的字符（只能是数字和除 I、O、S、V、Z 以外的大写字母）"
+    except ValidationError:
+        return "格式不正确"
+    return None
+
+
+def uscc_in_henan(code: str) -> bool:
+    return code[2:4] == "41"
+
+
+def split_list(text: str) -> list[str]:
+    """Items of a list typed into one cell: 机械伤害、触电 / 0371-1234567，13800000000."""
+    return [p for p in _LIST_SPLIT.split(nfkc(text)) if p]
+
+
+def fold_choice(value: str) -> str:
+    return header_key(value)

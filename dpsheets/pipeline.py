@@ -1,0 +1,118 @@
+"""The per-file work, in one place: read → check → report → highlighted copy (→ documents).
+
+Both ``dpsheets check`` and the folder watcher call :func:`pipeline`. It never raises for
+a bad file: an unreadable file comes back as a result with its :class:`DpsheetsError`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .checks import check_workbook
+from .config import Config
+from .errors import DpsheetsError
+from .findings import find
+from .highlight import highlighted_path, write_highlighted
+from .model import WorkbookData
+from .problems import Report
+from .reader import read_workbook
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_DATA_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+
+
+@dataclass
+class FileResult:
+    path: Path
+    data: WorkbookData | None = None
+    report: Report | None = None
+    error: DpsheetsError | None = None
+    highlighted: Path | None = None
+    documents: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # outputs that could not be written, in Chinese
+
+    @property
+    def valid(self) -> bool:
+        return self.error is None and self.report is not None and self.report.valid
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return EXIT_UNREADABLE
+        return EXIT_OK if self.valid else EXIT_DATA_ERRORS
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": str(self.path), "valid": self.valid}
+        if self.error is not None:
+            out["error"] = {"code": self.error.code, "message": self.error.message}
+            out["problems"] = []
+            return out
+        assert self.report is not None
+        out["counts"] = self.report.counts()
+        out["problems"] = [p.to_dict() for p in self.report.sorted()]
+        ent = self.data.enterprise if self.data else None
+        if ent is not None:
+            out["enterprise"] = {"name": ent["name"], "uscc": ent["uscc"], "county": ent["county"]}
+        if self.data is not None:
+            out["template_version"] = self.data.template_version
+        out["highlighted"] = str(self.highlighted) if self.highlighted else None
+        out["documents"] = [str(p) for p in self.documents]
+        if self.notes:
+            out["notes"] = self.notes
+        return out
+
+
+def check(path: str | Path, as_of: date, config: Config | None = None) -> tuple[WorkbookData, Report]:
+    """Read and check one workbook. Raises :class:`DpsheetsError` when it cannot be read."""
+    config = config or Config()
+    data = read_workbook(path, config)
+    report = Report(list(data.problems))
+    report.extend(check_workbook(data, as_of, config))
+    report.extend(find(data, as_of, config))
+    return data, report
+
+
+def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out_dir: Path | None = None,
+             highlight: bool = True, documents_dir: Path | None = None) -> FileResult:
+    """Do all the per-file work for *path*; never raises for a bad input file."""
+    config = config or Config()
+    result = FileResult(Path(path))
+    try:
+        result.data, result.report = check(path, as_of, config)
+    except DpsheetsError as exc:
+        result.error = exc
+        return result
+    except Exception as exc:  # noqa: BLE001 - a file must never crash a batch or the watcher
+        log.exception("unexpected failure reading %s", path)
+        result.error = DpsheetsError("file.unexpected", f"读取时发生意外错误（{type(exc).__name__}）。请用 Excel 打开后另存为新的 .xlsx 文件再提交。",
+                                     path=str(path))
+        return result
+    if highlight:
+        _write_highlight(result, out_dir)
+    if documents_dir is not None:
+        _write_documents(result, documents_dir, as_of, config)
+    return result
+
+
+def _write_highlight(result: FileResult, out_dir: Path | None) -> None:
+    assert result.report is not None
+    target = highlighted_path(result.path, out_dir)
+    try:
+        result.highlighted = write_highlighted(result.path, result.report, target)
+    except Exception as exc:  # noqa: BLE001 - the report stands even when the copy cannot be made
+        log.warning("highlighted copy of %s failed: %s", result.path, exc)
+        result.notes.append(f"无法生成标注副本（{type(exc).__name__}）：检查结果仍然有效。")
+
+
+def _write_documents(result: FileResult, out: Path, as_of: date, config: Config) -> None:
+    from .documents import render_all  # documents are optional work; import only when asked
+
+    assert result.data is not None
+    outcome = render_all(result.data, out, as_of=as_of, config=config)
+    result.documents.extend(outcome.files)
+    result.notes.extend(outcome.errors)

@@ -1,0 +1,303 @@
+"""Reading a workbook with python-calamine into typed records that remember their cells.
+
+Tolerates what real workbooks contain: title rows above the header, columns in any
+order, extra columns, alternative headers, blank rows, vertically merged cells,
+full-width characters, numbers stored as text and dates in several spellings. Problems
+with single cells (a date that is not a date) are collected, not raised; a file that
+cannot be read at all raises :class:`DpsheetsError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import python_calamine as pc
+
+from . import normalize as nz
+from .config import Config
+from .errors import DpsheetsError
+from .model import Record, SheetData, WorkbookData
+from .problems import Problem, make
+from .registers import (
+    META_SHEET,
+    REGISTERS,
+    TEMPLATE_ID,
+    TEMPLATE_VERSION,
+    Field,
+    FieldType,
+    Register,
+    column_letter,
+)
+from .sniff import sniff
+
+HEADER_SCAN_ROWS = 15
+
+# header text (folded) → field, per register; built once from the declarations
+HEADER_MAPS: dict[str, dict[str, Field]] = {
+    r.key: {nz.header_key(name): f for f in r.fields for name in (f.header, *f.aliases)} for r in REGISTERS
+}
+SHEET_NAMES: dict[str, Register] = {
+    nz.header_key(name): r for r in REGISTERS for name in (r.sheet, *r.sheet_aliases)
+}
+
+
+def read_workbook(path: str | Path, config: Config | None = None) -> WorkbookData:
+    """Read the standard workbook at *path*. Raises :class:`DpsheetsError` if unreadable."""
+    config = config or Config()
+    path = Path(path)
+    sniff(path, config.max_file_mb)
+    wb = _open(path)
+    try:
+        return _read(wb, path, config)
+    except pc.CalamineError as exc:
+        raise _calamine_error(exc, path) from exc
+    finally:
+        wb.close()
+
+
+def _open(path: Path) -> pc.CalamineWorkbook:
+    try:
+        return pc.CalamineWorkbook.from_path(str(path))
+    except pc.PasswordError as exc:
+        raise DpsheetsError("file.encrypted", "工作簿设置了密码，无法读取。请清除密码后提交。", path=str(path)) from exc
+    except Exception as exc:  # noqa: BLE001 - calamine raises several unrelated types
+        raise _calamine_error(exc, path) from exc
+
+
+def _calamine_error(exc: Exception, path: Path) -> DpsheetsError:
+    return DpsheetsError("file.corrupt", f"工作簿内容已损坏，无法读取（{type(exc).__name__}）。请用 Excel 打开后“另存为”新的 .xlsx 文件再提交。",
+                         path=str(path))
+
+
+def _read(wb: pc.CalamineWorkbook, path: Path, config: Config) -> WorkbookData:
+    problems: list[Problem] = []
+    names = wb.sheet_names
+    found = _match_sheets(names)
+    if not any(r.core for r in found):
+        raise DpsheetsError(
+            "workbook.not-standard",
+            "这不是双重预防体系标准台账：没有找到“企业信息”“风险管控清单”“隐患排查治理清单”“岗位安全责任清单”中的任何一张表。"
+            "请用 `dpsheets template` 生成标准台账，或从县应急管理局下载标准模板填写。",
+            path=str(path))
+    version = _template_version(wb, names, path, problems)
+    sheets: dict[str, SheetData] = {}
+    for register in REGISTERS:
+        name = found.get(register)
+        if name is None:
+            code = "sheet.missing" if register.core else "sheet.missing-ledger"
+            problems.append(make(code, sheet=register.sheet))
+            sheets[register.key] = SheetData(register, register.sheet, 0, present=False)
+            continue
+        sheet = wb.get_sheet_by_name(name)
+        if sheet.height > config.max_rows:
+            raise DpsheetsError("workbook.too-many-rows",
+                                f"“{name}”有 {sheet.height} 行，超过上限 {config.max_rows} 行。请删除表格下方的空行或无关数据后再提交。",
+                                path=str(path))
+        rows = sheet.to_python(skip_empty_area=False)
+        _fill_merged(rows, sheet.merged_cell_ranges or [])
+        reader = _read_key_value if register.key_value else _read_table
+        sheets[register.key] = reader(register, name, rows, problems)
+    return WorkbookData(path, version, sheets, problems)
+
+
+def _match_sheets(names: list[str]) -> dict[Register, str]:
+    found: dict[Register, str] = {}
+    for name in names:
+        register = SHEET_NAMES.get(nz.header_key(name))
+        if register is not None and register not in found:
+            found[register] = name
+    return found
+
+
+def _template_version(wb: pc.CalamineWorkbook, names: list[str], path: Path,
+                      problems: list[Problem]) -> str | None:
+    if META_SHEET not in names:
+        problems.append(make("workbook.no-template-id"))
+        return None
+    meta = {nz.as_text(r[0]): nz.as_text(r[1]) for r in wb.get_sheet_by_name(META_SHEET).to_python() if len(r) >= 2}
+    template_id, version = meta.get("template_id", ""), meta.get("version", "")
+    if template_id != TEMPLATE_ID:
+        raise DpsheetsError("workbook.wrong-template",
+                            f"这是其他系统的模板（{template_id or '未知'}），不是双重预防体系标准台账。请用 `dpsheets template` 生成标准台账后填写。",
+                            path=str(path))
+    if version.split(".")[0] != TEMPLATE_VERSION.split(".")[0]:
+        raise DpsheetsError("workbook.incompatible-template",
+                            f"台账模板版本 {version} 与当前版本 {TEMPLATE_VERSION} 不兼容。请用 `dpsheets template` 生成新版台账，把数据复制过去。",
+                            path=str(path))
+    if version != TEMPLATE_VERSION:
+        problems.append(make("workbook.old-template", found=version, expected=TEMPLATE_VERSION))
+    return version
+
+
+def _fill_merged(rows: list[list[Any]], ranges: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
+    """Copy a merged cell's value into the cells it spans (a 车间 spanning its posts)."""
+    for (r0, c0), (r1, c1) in ranges:
+        if r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        value = rows[r0][c0]
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            row = rows[r]
+            for c in range(c0, min(c1, len(row) - 1) + 1):
+                if (r, c) != (r0, c0):
+                    row[c] = value
+
+
+def _find_header(register: Register, rows: list[list[Any]]) -> tuple[int, int]:
+    """(0-based header row, number of matched headers) for the best of the first rows."""
+    header_map = HEADER_MAPS[register.key]
+    best, best_score = -1, 0
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        score = len({header_map[k].key for c in row if isinstance(c, str) and (k := nz.header_key(c)) in header_map})
+        if score > best_score:
+            best, best_score = i, score
+    return best, best_score
+
+
+def _read_table(register: Register, name: str, rows: list[list[Any]], problems: list[Problem]) -> SheetData:
+    header_index, score = _find_header(register, rows)
+    if header_index < 0:
+        if any(any(not nz.is_blank(c) for c in row) for row in rows):
+            for f in register.fields:
+                if f.required:
+                    problems.append(make("header.missing", sheet=name, row=1, column=f.header))
+        return SheetData(register, name, 0)
+    header_row = header_index + 1
+    columns, index_of = _map_columns(register, name, rows[header_index], header_row, problems)
+    coercers = [(f, index_of[f.key], columns[f.key], _COERCE[f.type]) for f in register.fields if f.key in index_of]
+    records: list[Record] = []
+    for r in range(header_index + 1, len(rows)):
+        row = rows[r]
+        values: dict[str, Any] = dict.fromkeys(register.by_key)
+        raw: dict[str, Any] = {}
+        for f, c, letter, coerce in coercers:
+            v = row[c] if c < len(row) else ""
+            if v == "" or v is None or (isinstance(v, str) and not v.strip()):
+                continue
+            raw[f.key] = v
+            typed, problem = coerce(f, v)
+            if problem:
+                problems.append(make(problem, sheet=name, row=r + 1, column=f.header, cell=f"{letter}{r + 1}",
+                                     value=nz.as_text(v), choices="、".join(f.choices)))
+            values[f.key] = typed
+        if raw:
+            records.append(Record(name, r + 1, values, raw, columns))
+    return SheetData(register, name, header_row, columns, records)
+
+
+def _map_columns(register: Register, name: str, header: list[Any], header_row: int,
+                 problems: list[Problem]) -> tuple[dict[str, str], dict[str, int]]:
+    header_map = HEADER_MAPS[register.key]
+    columns: dict[str, str] = {}
+    index_of: dict[str, int] = {}
+    for c, text in enumerate(header):
+        if nz.is_blank(text):
+            continue
+        letter = column_letter(c)
+        f = header_map.get(nz.header_key(text))
+        if f is None:
+            problems.append(make("header.unknown", sheet=name, row=header_row, column=nz.as_text(text), cell=f"{letter}{header_row}"))
+        elif f.key in columns:
+            problems.append(make("header.duplicate", sheet=name, row=header_row, column=f.header, cell=f"{letter}{header_row}"))
+        else:
+            columns[f.key], index_of[f.key] = letter, c
+    for f in register.fields:
+        if f.required and f.key not in columns:
+            problems.append(make("header.missing", sheet=name, row=header_row, column=f.header))
+    return columns, index_of
+
+
+def _read_key_value(register: Register, name: str, rows: list[list[Any]], problems: list[Problem]) -> SheetData:
+    """企业信息: a label in one cell, its value in the next non-blank cell to the right."""
+    header_map = HEADER_MAPS[register.key]
+    values: dict[str, Any] = dict.fromkeys(register.by_key)
+    raw: dict[str, Any] = {}
+    columns: dict[str, str] = {}
+    rows_of: dict[str, int] = {}
+    for r, row in enumerate(rows):
+        label_col = next((c for c, v in enumerate(row) if not nz.is_blank(v)), None)
+        if label_col is None:
+            continue
+        f = header_map.get(nz.header_key(row[label_col]))
+        if f is None or f.key in columns:
+            continue
+        value_col = next((c for c in range(label_col + 1, len(row)) if not nz.is_blank(row[c])), label_col + 1)
+        columns[f.key], rows_of[f.key] = column_letter(value_col), r + 1
+        v = row[value_col] if value_col < len(row) else ""
+        if nz.is_blank(v):
+            continue
+        raw[f.key] = v
+        typed, problem = _COERCE[f.type](f, v)
+        if problem:
+            problems.append(make(problem, sheet=name, row=r + 1, column=f.header, cell=f"{columns[f.key]}{r + 1}",
+                                 value=nz.as_text(v), choices="、".join(f.choices)))
+        values[f.key] = typed
+    for f in register.fields:
+        if f.required and f.key not in columns:
+            problems.append(make("header.missing", sheet=name, row=1, column=f.header))
+    record = Record(name, 1, values, raw, columns, rows_of)
+    return SheetData(register, name, 1, columns, [record] if columns else [])
+
+
+# --- coercion: (field, cell value) → (typed value or None, problem code or None) -------------
+
+Coerced = tuple[Any, "str | None"]
+
+
+def _text(f: Field, v: Any) -> Coerced:
+    return nz.as_text(v), None
+
+
+def _date(f: Field, v: Any) -> Coerced:
+    d = nz.parse_date(v)
+    return (d, None) if d else (None, "field.date")
+
+
+def _number(f: Field, v: Any) -> Coerced:
+    n = nz.parse_number(v)
+    return (n, None) if n is not None else (None, "field.number")
+
+
+def _int(f: Field, v: Any) -> Coerced:
+    n = nz.parse_int(v)
+    if n is not None:
+        return n, None
+    return None, "field.integer" if nz.parse_number(v) is not None else "field.number"
+
+
+def _choice_index(f: Field) -> dict[str, str]:
+    return {nz.fold_choice(c): c for c in f.choices}
+
+
+_CHOICE_CACHE: dict[tuple[str, ...], dict[str, str]] = {}
+
+
+def _choice(f: Field, v: Any) -> Coerced:
+    index = _CHOICE_CACHE.get(f.choices) or _CHOICE_CACHE.setdefault(f.choices, _choice_index(f))
+    found = index.get(nz.fold_choice(nz.as_text(v)))
+    return (found, None) if found else (None, "field.choice")
+
+
+def _multi(f: Field, v: Any) -> Coerced:
+    index = _CHOICE_CACHE.get(f.choices) or _CHOICE_CACHE.setdefault(f.choices, _choice_index(f))
+    parts = nz.split_list(nz.as_text(v))
+    found = [index.get(nz.fold_choice(p)) for p in parts]
+    if not found or None in found:
+        return None, "field.choice"
+    return tuple(found), None
+
+
+def _phone(f: Field, v: Any) -> Coerced:
+    text = nz.normalize_phone(v)
+    return (text, None) if nz.phone_is_valid(text) else (None, "field.phone")
+
+
+def _uscc(f: Field, v: Any) -> Coerced:
+    return nz.normalize_uscc(v), None  # validated by the checks, which explain what is wrong
+
+
+_COERCE: dict[FieldType, Callable[[Field, Any], Coerced]] = {
+    FieldType.TEXT: _text, FieldType.DATE: _date, FieldType.NUMBER: _number, FieldType.INT: _int,
+    FieldType.CHOICE: _choice, FieldType.MULTI: _multi, FieldType.PHONE: _phone, FieldType.USCC: _uscc,
+}

@@ -1,0 +1,58 @@
+"""The readable report of one checked file, grouped by sheet, and its JSON form."""
+
+from __future__ import annotations
+
+import json
+from itertools import groupby
+
+from rich.console import Console
+from rich.markup import escape
+
+from .pipeline import FileResult
+from .problems import SEVERITY_LABEL, Problem
+from .registers import REGISTERS
+
+STYLE = {"error": "bold red", "warning": "yellow", "finding": "magenta"}
+SHEET_ORDER = {r.sheet: i for i, r in enumerate(REGISTERS)}
+
+
+def print_result(result: FileResult, console: Console, *, limit: int = 200) -> None:
+    if result.error is not None:
+        console.print(f"[bold red]✗ {escape(str(result.path))}[/]：无法读取。{escape(result.error.message)}")
+        return
+    assert result.report is not None
+    counts = result.report.counts()
+    ent = result.data.enterprise if result.data else None
+    name = f"（{escape(str(ent['name']))}）" if ent and ent["name"] else ""
+    mark = "[bold green]✓[/]" if result.valid else "[bold red]✗[/]"
+    console.print(f"{mark} [bold]{escape(str(result.path))}[/]{name}："
+                  f"错误 [red]{counts['error']}[/] 处，提醒 [yellow]{counts['warning']}[/] 处，发现 [magenta]{counts['finding']}[/] 处")
+    problems = sorted(result.report.problems, key=lambda p: (SHEET_ORDER.get(p.sheet or "", -1), p.row or 0, p.cell or ""))
+    shown = 0
+    for sheet, items in groupby(problems, key=lambda p: p.sheet or "工作簿"):
+        items = list(items)
+        console.print(f"  [bold underline]{escape(sheet)}[/]（{len(items)}）")
+        for p in items:
+            if shown >= limit:
+                break
+            console.print("    " + format_problem(p))
+            shown += 1
+    if shown < len(problems):
+        console.print(f"  …… 另有 {len(problems) - shown} 条，完整列表见标注副本的“检查结果”表或 --json 输出。")
+    if result.highlighted:
+        console.print(f"  标注副本：[cyan]{escape(str(result.highlighted))}[/]")
+    for path in result.documents:
+        console.print(f"  文书：[cyan]{escape(str(path))}[/]")
+    for note in result.notes:
+        console.print(f"  [yellow]注意：{escape(note)}[/]")
+
+
+def format_problem(p: Problem) -> str:
+    where = p.cell or (f"第{p.row}行" if p.row else "")
+    column = f" {escape(p.column)}" if p.column else ""
+    label = SEVERITY_LABEL[p.severity]
+    return f"[{STYLE[p.severity]}]{label}[/] [cyan]{escape(where)}[/]{column}：{escape(p.message)} [dim]({p.code})[/]"
+
+
+def to_json(result: FileResult) -> str:
+    return json.dumps(result.to_dict(), ensure_ascii=False, default=str)

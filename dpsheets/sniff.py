@@ -1,0 +1,81 @@
+"""Recognising a file before reading it, so that a bad file gets one clear message.
+
+A ``PK`` signature is a zip (an .xlsx if it has a workbook part); ``D0CF11E0`` is an
+old .xls or an encrypted workbook (msoffcrypto tells which). Office/WPS lock files,
+empty, truncated and oversized files are refused here with a Chinese message.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from .errors import DpsheetsError
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+LOCK_PREFIXES = ("~$", ".~lock", ".~")
+TEMP_SUFFIXES = (".tmp", ".crdownload", ".part")
+MAX_UNCOMPRESSED_RATIO = 200  # a zip that inflates beyond this is refused as a zip bomb
+
+
+def is_temp_or_lock(path: Path) -> bool:
+    """Office/WPS lock files and half-written temp files, which must never be read."""
+    name = path.name
+    return name.startswith(LOCK_PREFIXES) or name.lower().endswith(TEMP_SUFFIXES)
+
+
+def sniff(path: Path, max_file_mb: int = 50) -> None:
+    """Raise :class:`DpsheetsError` unless *path* looks like a readable .xlsx workbook."""
+    p = str(path)
+    if is_temp_or_lock(path):
+        raise DpsheetsError("file.lock", "这是 Excel/WPS 打开文件时生成的临时锁文件，不是台账。请关闭 Excel 后提交原文件。", path=p)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(8)
+    except FileNotFoundError as exc:
+        raise DpsheetsError("file.missing", "文件不存在，请检查文件名和路径。", path=p) from exc
+    except IsADirectoryError as exc:
+        raise DpsheetsError("file.directory", "这是一个文件夹，不是 Excel 文件。", path=p) from exc
+    except OSError as exc:
+        raise DpsheetsError("file.unreadable", f"文件无法打开（{exc.strerror}）。请确认文件没有被其他程序占用。", path=p) from exc
+    if size == 0:
+        raise DpsheetsError("file.empty", "文件是空的（0 字节），可能复制或下载没有完成。请重新保存后提交。", path=p)
+    if size > max_file_mb * 1024 * 1024:
+        raise DpsheetsError("file.too-large", f"文件大小 {size / 1048576:.0f} MB，超过上限 {max_file_mb} MB。台账一般不超过几 MB，请删除图片等无关内容后再提交。", path=p)
+    if head.startswith(OLE_MAGIC):
+        _refuse_ole(path)
+    if not head.startswith(ZIP_MAGIC):
+        raise DpsheetsError("file.not-xlsx", "这不是 Excel 工作簿（.xlsx）文件。请在 Excel/WPS 中“另存为”Excel 工作簿（*.xlsx）后提交。", path=p)
+    _check_zip(path)
+
+
+def _refuse_ole(path: Path) -> None:
+    import msoffcrypto
+
+    try:
+        with path.open("rb") as f:
+            encrypted = msoffcrypto.OfficeFile(f).is_encrypted()
+    except Exception:  # noqa: BLE001 - any parser failure means "not a usable OLE file"
+        encrypted = False
+    if encrypted:
+        raise DpsheetsError("file.encrypted", "工作簿设置了打开密码，无法读取。请在 Excel 中“文件→信息→保护工作簿→用密码进行加密”清除密码后提交。", path=str(path))
+    raise DpsheetsError("file.xls", "这是旧版 Excel 97-2003（.xls）文件。请在 Excel/WPS 中“另存为”Excel 工作簿（*.xlsx）后提交。", path=str(path))
+
+
+def _check_zip(path: Path) -> None:
+    p = str(path)
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise DpsheetsError("file.truncated", "文件已损坏或不完整（可能复制、下载或发送时中断）。请用 Excel 打开确认后重新保存、重新提交。", path=p) from exc
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names:
+        kind = "Word 文档" if "word/document.xml" in names else "压缩包"
+        raise DpsheetsError("file.not-xlsx", f"这是{kind}，不是 Excel 工作簿。请提交用标准模板填写的 .xlsx 台账。", path=p)
+    compressed = max(1, sum(i.compress_size for i in infos))
+    expanded = sum(i.file_size for i in infos)
+    if expanded > 2_000_000_000 or expanded / compressed > MAX_UNCOMPRESSED_RATIO and expanded > 100_000_000:
+        raise DpsheetsError("file.bomb", "文件解压后异常巨大，疑似恶意构造的文件，已拒绝读取。请提交正常保存的台账。", path=p)
