@@ -61,9 +61,9 @@ def check_fields(register: Register, record: Record, as_of: date) -> Iterator[Pr
     """Required fields, and dates not after the as-of date."""
     for f in register.fields:
         raw_present = f.key in record.raw
-        if f.required and not raw_present and not _required_exempt(register, f.key, record):
-            if record.columns.get(f.key):
-                yield _p("field.required", record, f.key, register)
+        if f.required and not raw_present and record.columns.get(f.key) \
+                and not _required_exempt(register, f.key, record):
+            yield _p("field.required", record, f.key, register)
         value = record[f.key]
         if f.type is FieldType.DATE and value is not None and value > as_of \
                 and (register.key, f.key) not in FUTURE_ALLOWED:

@@ -126,9 +126,10 @@ def check(files: tuple[str, ...], as_of: date, as_json: bool, output_dir: str | 
 
 
 def run_many(paths: list[Path], work, *, show_progress: bool) -> list[FileResult]:  # noqa: ANN001
-    progress = Progress(TextColumn("检查中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        TextColumn("{task.description}"), console=_console(stderr=True), transient=True,
-                        disable=not show_progress)
+    err = _console(stderr=True)
+    progress = Progress(TextColumn("处理中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        TextColumn("{task.description}"), console=err, transient=True,
+                        disable=not (show_progress and err.is_terminal))
     results = []
     with progress:
         task = progress.add_task("", total=len(paths))

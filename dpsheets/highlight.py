@@ -17,6 +17,7 @@ import openpyxl
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .problems import SEVERITY_LABEL, Problem, Report
 
@@ -103,7 +104,7 @@ def _write_result_sheet(wb: openpyxl.Workbook, report: Report, filename: str) ->
         ws.cell(row=i, column=2, value=p.sheet or "")
         ref = ws.cell(row=i, column=3, value=p.cell or (f"第 {p.row} 行" if p.row else ""))
         if p.sheet in wb.sheetnames and (p.cell or p.row):
-            ref.hyperlink = f"#'{p.sheet}'!{p.cell or f'A{p.row}'}"
+            ref.hyperlink = Hyperlink(ref=ref.coordinate, location=f"'{p.sheet}'!{p.cell or f'A{p.row}'}")
             ref.font = Font(color="0563C1", underline="single")
         _text(ws.cell(row=i, column=4), p.column)
         ws.cell(row=i, column=5, value=p.title)

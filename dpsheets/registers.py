@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 TEMPLATE_ID = "dpsheets-henan-smb"
-TEMPLATE_VERSION = "1.0"
+TEMPLATE_VERSION = "1.1"
 META_SHEET = "_dpsheets"
 
 
@@ -57,8 +57,8 @@ class Register:
         return self.by_key[key]
 
 
-T, D, I, N, C, M, P = (FieldType.TEXT, FieldType.DATE, FieldType.INT, FieldType.NUMBER,
-                       FieldType.CHOICE, FieldType.MULTI, FieldType.PHONE)
+D, INT, N, C, M, P = (FieldType.DATE, FieldType.INT, FieldType.NUMBER, FieldType.CHOICE, FieldType.MULTI,
+                      FieldType.PHONE)
 
 INDUSTRIES = ("煤矿", "非煤矿山", "危险化学品", "冶金", "有色", "建材", "纺织", "机械", "轻工", "商贸",
               "教育", "卫生", "文化", "民政", "林业", "水利", "其他")
@@ -87,7 +87,7 @@ ENTERPRISE = Register(
         Field("principal", "主要负责人", required=True, aliases=("负责人", "法定代表人")),
         Field("phone", "联系电话", P, True, help="手机号11位，或带区号的座机号"),
         Field("safety_officer", "安全管理人员", aliases=("安全员",)),
-        Field("staff_count", "从业人员数", I, aliases=("职工人数", "员工人数")),
+        Field("staff_count", "从业人员数", INT, aliases=("职工人数", "员工人数")),
         Field("filled_by", "填报人"),
         Field("filled_on", "填报日期", D, True),
     ),
@@ -194,7 +194,7 @@ TRAINING = Register(
         Field("date", "日期", D, True, aliases=("培训日期",)),
         Field("topic", "培训主题", required=True, aliases=("培训内容",), width=24),
         Field("audience", "培训对象"),
-        Field("attendees", "参加人数", I, True),
+        Field("attendees", "参加人数", INT, True),
         Field("hours", "学时", N, width=8),
         Field("trainer", "授课人"),
         Field("assessment", "考核情况"),
@@ -208,7 +208,7 @@ DRILL = Register(
         Field("date", "日期", D, True, aliases=("演练日期",)),
         Field("subject", "演练科目", required=True, aliases=("演练内容", "演练名称"), width=24),
         Field("form", "演练形式", C, False, ("桌面推演", "实战演练")),
-        Field("attendees", "参加人数", I, True),
+        Field("attendees", "参加人数", INT, True),
         Field("evaluation", "评估结论", width=20),
         Field("improvements", "改进措施", width=24),
     ),

@@ -169,7 +169,7 @@ def _risks(count: int, as_of: date, rnd: random.Random) -> list[Row]:
                     "location": loc, "state": "受控", "method": method, "level": level, "controls": controls,
                     "emergency": emerg, "tier": _tier(level, tier), "unit": unit, "owner": _person(rnd),
                     "phone": _mobile(rnd), "identified_on": as_of - timedelta(days=200 + i)}
-        row.update(zip(("l", "e", "c") if method == "LEC" else ("l", "s"), factors))
+        row.update(zip(("l", "e", "c") if method == "LEC" else ("l", "s"), factors, strict=True))
         out.append(row)
     return out
 

@@ -75,7 +75,26 @@ def _check_zip(path: Path) -> None:
     if "xl/workbook.xml" not in names:
         kind = "Word 文档" if "word/document.xml" in names else "压缩包"
         raise DpsheetsError("file.not-xlsx", f"这是{kind}，不是 Excel 工作簿。请提交用标准模板填写的 .xlsx 台账。", path=p)
+    if _declares_entities(path, infos):
+        raise DpsheetsError("file.bomb", "文件中含有 XML 实体声明（DTD），Excel 保存的台账不会有这种内容，疑似恶意构造，已拒绝读取。请用 Excel 重新保存后提交。",
+                            path=p)
     compressed = max(1, sum(i.compress_size for i in infos))
     expanded = sum(i.file_size for i in infos)
     if expanded > 2_000_000_000 or expanded / compressed > MAX_UNCOMPRESSED_RATIO and expanded > 100_000_000:
         raise DpsheetsError("file.bomb", "文件解压后异常巨大，疑似恶意构造的文件，已拒绝读取。请提交正常保存的台账。", path=p)
+
+
+def _declares_entities(path: Path, infos: list[zipfile.ZipInfo]) -> bool:
+    """True when an XML part starts with a DTD: the carrier of entity-expansion bombs."""
+    with zipfile.ZipFile(path) as z:
+        for info in infos:
+            if not info.filename.endswith((".xml", ".rels")):
+                continue
+            try:
+                with z.open(info) as part:
+                    head = part.read(1024)
+            except (zipfile.BadZipFile, EOFError, OSError, RuntimeError):
+                return False  # the reader reports the damage
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                return True
+    return False

@@ -1,0 +1,99 @@
+"""`dpsheets check` and `dpsheets demo` through click's CliRunner, on real files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import openpyxl
+from builders import invalid_workbook, valid_workbook
+from click.testing import CliRunner
+
+from dpsheets.cli import cli
+from dpsheets.highlight import RESULT_SHEET
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_exit_codes(tmp_path):
+    good = valid_workbook(tmp_path / "good.xlsx")
+    bad, _ = invalid_workbook(tmp_path / "bad.xlsx")
+    assert run("check", good, "--as-of", "2026-11-28").exit_code == 0
+    assert run("check", bad, "--as-of", "2026-11-28").exit_code == 1
+    assert run("check", good, tmp_path / "missing.xlsx", "--as-of", "2026-11-28").exit_code == 2
+
+
+def test_json_shape(tmp_path):
+    bad, expected = invalid_workbook(tmp_path / "bad.xlsx")
+    result = run("check", bad, tmp_path / "nope.xlsx", "--json", "--as-of", "2026-11-28", "--no-highlight")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [str(bad), str(tmp_path / "nope.xlsx")]
+    first, second = lines
+    assert first["valid"] is False and second["valid"] is False and second["error"]["code"] == "file.missing"
+    assert sorted(((p["code"], p["cell"]) for p in first["problems"]), key=str) == expected
+    for p in first["problems"]:
+        assert set(p) >= {"code", "severity", "sheet", "row", "column", "cell", "message"}
+        assert p["severity"] in ("error", "warning", "finding")
+
+
+def test_original_unchanged_and_highlighted_copy_marks_every_wrong_cell(tmp_path):
+    bad, expected = invalid_workbook(tmp_path / "bad.xlsx")
+    before = _sha(bad)
+    out = tmp_path / "out"
+    result = run("check", bad, "--as-of", "2026-11-28", "-o", out)
+    assert result.exit_code == 1
+    assert _sha(bad) == before
+    copy = out / "bad_检查结果.xlsx"
+    assert copy.exists() and str(copy) in result.output
+    wb = openpyxl.load_workbook(copy)
+    data = json.loads(run("check", bad, "--json", "--as-of", "2026-11-28", "--no-highlight").stdout)
+    for p in data["problems"]:
+        if not p["cell"] or p["severity"] == "finding":
+            continue
+        cell = wb[p["sheet"]][p["cell"]]
+        assert cell.comment is not None and p["message"] in cell.comment.text, p
+        assert cell.fill.fgColor.rgb in ("00FFC7CE", "00FFEB9C"), p
+    overdue = next(p for p in data["problems"] if p["code"] == "hazard.overdue")
+    soon = next(p for p in data["problems"] if p["code"] == "hazard.due-soon")
+    hz = wb[overdue["sheet"]]
+    assert hz.cell(row=overdue["row"], column=2).fill.fgColor.rgb == "00FF0000"
+    assert hz.cell(row=soon["row"], column=2).fill.fgColor.rgb == "00FFC000"
+    results = wb[RESULT_SHEET]
+    assert results.max_row - 3 == len(data["problems"])
+    links = [c.hyperlink.location for c in results["C"] if c.hyperlink]
+    assert f"'{overdue['sheet']}'!{overdue['cell']}" in links
+
+
+def test_highlighted_copy_goes_beside_the_original_by_default(tmp_path):
+    good = valid_workbook(tmp_path / "厂.xlsx")
+    run("check", good, "--as-of", "2026-11-28")
+    assert (tmp_path / "厂_检查结果.xlsx").exists()
+
+
+def test_folder_argument_checks_every_workbook_once(tmp_path):
+    for i in range(3):
+        valid_workbook(tmp_path / f"企业{i}.xlsx", seed=i)
+    shutil.copy(tmp_path / "企业0.xlsx", tmp_path / "~$企业0.xlsx")
+    result = run("check", tmp_path, "--json", "--no-highlight", "--as-of", "2026-11-28")
+    files = [json.loads(line)["file"] for line in result.stdout.splitlines()]
+    assert len(files) == 3 and not any("~$" in f for f in files)
+
+
+def test_bad_as_of_is_explained(tmp_path):
+    result = CliRunner().invoke(cli, ["check", "x.xlsx", "--as-of", "昨天"])
+    assert result.exit_code == 2 and "不是日期" in result.output
+
+
+def test_demo_runs_offline_and_explains(tmp_path):
+    result = run("demo", "-o", tmp_path / "demo", "--as-of", "2026-11-28")
+    assert result.exit_code == 0, result.output
+    assert "风险等级" in result.output and "逾期" in result.output and "标注副本" in result.output
+    assert (tmp_path / "demo" / "示例台账_宏达机械_检查结果.xlsx").exists()
+    assert (tmp_path / "demo" / "空白台账模板.xlsx").exists()

@@ -1,0 +1,85 @@
+"""The blank template is generated from the register declarations."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+from click.testing import CliRunner
+
+from dpsheets.cli import cli
+from dpsheets.reader import read_workbook
+from dpsheets.registers import (
+    BY_SHEET,
+    HAZARD,
+    META_SHEET,
+    REGISTERS,
+    RISK,
+    TEMPLATE_ID,
+    TEMPLATE_VERSION,
+    FieldType,
+)
+from dpsheets.template import write_workbook
+from dpsheets.template_export import TEMPLATE_FILE
+
+
+def _template(tmp_path):
+    result = CliRunner().invoke(cli, ["template", "-o", str(tmp_path / "t.xlsx"), "--name", "宏达机械",
+                                      "--county", "舞阳县"])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "t.xlsx"
+
+
+def test_template_sheets_and_headers_come_from_the_declarations(tmp_path):
+    wb = openpyxl.load_workbook(_template(tmp_path))
+    assert wb.sheetnames[0] == "填表说明"
+    for register in REGISTERS:
+        ws = wb[register.sheet]
+        if register.key_value:
+            assert [ws.cell(row=i + 2, column=1).value for i in range(len(register.fields))] == [f.header for f in register.fields]
+        else:
+            assert [c.value for c in ws[2]] == [f.header for f in register.fields]
+            assert ws.freeze_panes == "A3"
+            assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+            assert ws.print_title_rows == "$1:$2" and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert wb[META_SHEET].sheet_state == "hidden"
+    assert wb[META_SHEET]["B1"].value == TEMPLATE_ID and wb[META_SHEET]["B2"].value == TEMPLATE_VERSION
+    assert wb["企业信息"]["B2"].value == "宏达机械"
+
+
+def test_every_choice_field_has_a_dropdown(tmp_path):
+    wb = openpyxl.load_workbook(_template(tmp_path))
+    for sheet, register in BY_SHEET.items():
+        ws = wb[sheet]
+        lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+        choice_fields = [f for f in register.fields if f.type is FieldType.CHOICE]
+        assert len(lists) == len(choice_fields), sheet
+        for dv in lists:
+            assert dv.promptTitle and dv.prompt  # an input message says what to choose
+
+
+def test_conditional_formats_mark_overdue_and_levels(tmp_path):
+    wb = openpyxl.load_workbook(_template(tmp_path))
+    rules = [r for cf in wb[HAZARD.sheet].conditional_formatting for r in cf.rules]
+    formulas = [r.formula[0] for r in rules if r.type == "expression"]
+    assert any("TODAY()" in f and "已销号" in f and "<=3" in f for f in formulas)
+    assert any(f.endswith("<TODAY())") for f in formulas)
+    risk_rules = [r for cf in wb[RISK.sheet].conditional_formatting for r in cf.rules]
+    assert {r.formula[0].strip('"') for r in risk_rules} == {"重大风险", "较大风险", "一般风险", "低风险"}
+
+
+def test_blank_template_reads_without_errors(tmp_path):
+    data = read_workbook(_template(tmp_path))
+    assert data.template_version == TEMPLATE_VERSION
+    assert not [p for p in data.problems if p.severity == "error"]
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def test_repository_template_is_not_stale(tmp_path):
+    fresh = write_workbook(tmp_path / "fresh.xlsx")
+    assert _parts(fresh) == _parts(TEMPLATE_FILE), "run: python3 -m dpsheets.template_export"
