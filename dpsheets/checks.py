@@ -36,6 +36,14 @@ USUAL_TIERS = {"重大风险": ("公司",), "较大风险": ("公司", "车间")
 TIER_TEXT = {"重大风险": "公司", "较大风险": "公司或车间", "一般风险": "车间或班组", "低风险": "班组或岗位"}
 
 
+# per register: (required fields, date fields that may not lie after the as-of date)
+_FIELD_GROUPS = {
+    r.key: (tuple(f for f in r.fields if f.required),
+            tuple(f for f in r.fields if f.type is FieldType.DATE and (r.key, f.key) not in FUTURE_ALLOWED))
+    for r in REGISTERS
+}
+
+
 def check_workbook(data: WorkbookData, as_of: date, config: Config) -> list[Problem]:
     problems: list[Problem] = []
     for register in REGISTERS:
@@ -59,14 +67,13 @@ def _p(code: str, record: Record, key: str, register: Register, **params: object
 
 def check_fields(register: Register, record: Record, as_of: date) -> Iterator[Problem]:
     """Required fields, and dates not after the as-of date."""
-    for f in register.fields:
-        raw_present = f.key in record.raw
-        if f.required and not raw_present and record.columns.get(f.key) \
-                and not _required_exempt(register, f.key, record):
+    required, dates = _FIELD_GROUPS[register.key]
+    for f in required:
+        if f.key not in record.raw and record.columns.get(f.key) and not _required_exempt(register, f.key, record):
             yield _p("field.required", record, f.key, register)
+    for f in dates:
         value = record[f.key]
-        if f.type is FieldType.DATE and value is not None and value > as_of \
-                and (register.key, f.key) not in FUTURE_ALLOWED:
+        if value is not None and value > as_of:
             yield _p("date.future", record, f.key, register, value=value.isoformat(), as_of=as_of.isoformat())
 
 

@@ -18,7 +18,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, Val
 _EXCEL_EPOCH = date(1899, 12, 30)
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^(?:0\d{2,3}-?)?[2-9]\d{6,7}(?:-\d{1,6})?$")
 _SERVICE = re.compile(r"^[48]00-?\d{3}-?\d{4}$")
 _LIST_SPLIT = re.compile(r"[、，,;；/\s]+")
@@ -113,7 +113,7 @@ def normalize_phone(value: object) -> str:
 def phone_is_valid(text: str) -> bool:
     """One or more phone numbers (mobile, landline with or without area code, 400/800)."""
     parts = split_list(text)
-    return bool(parts) and all(_MOBILE.match(p) or _LANDLINE.match(p) or _SERVICE.match(p) for p in parts)
+    return bool(parts) and all(MOBILE.match(p) or _LANDLINE.match(p) or _SERVICE.match(p) for p in parts)
 
 
 def normalize_uscc(value: object) -> str:

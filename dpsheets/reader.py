@@ -36,7 +36,8 @@ HEADER_SCAN_ROWS = 15
 
 # header text (folded) → field, per register; built once from the declarations
 HEADER_MAPS: dict[str, dict[str, Field]] = {
-    r.key: {nz.header_key(name): f for f in r.fields for name in (f.header, *f.aliases)} for r in REGISTERS
+    r.key: {key: f for f in r.fields for name in (f.header, *f.aliases) for key in (name, nz.header_key(name))}
+    for r in REGISTERS
 }
 SHEET_NAMES: dict[str, Register] = {
     nz.header_key(name): r for r in REGISTERS for name in (r.sheet, *r.sheet_aliases)
@@ -145,14 +146,28 @@ def _fill_merged(rows: list[list[Any]], ranges: list[tuple[tuple[int, int], tupl
 
 
 def _find_header(register: Register, rows: list[list[Any]]) -> tuple[int, int]:
-    """(0-based header row, number of matched headers) for the best of the first rows."""
-    header_map = HEADER_MAPS[register.key]
-    best, best_score = -1, 0
+    """(0-based header row, number of matched headers): the first row that matches at least two
+    headers and matches more than the row below it, else the best of the first rows."""
+    best, best_score, previous = -1, 0, 0
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        score = len({header_map[k].key for c in row if isinstance(c, str) and (k := nz.header_key(c)) in header_map})
+        score = _header_score(register, row)
+        if previous >= 2 and score < previous:
+            return i - 1, previous
         if score > best_score:
             best, best_score = i, score
+        previous = score
     return best, best_score
+
+
+def _header_score(register: Register, row: list[Any]) -> int:
+    header_map = HEADER_MAPS[register.key]
+    found = set()
+    for cell in row:
+        if isinstance(cell, str) and cell:
+            f = header_map.get(cell) or header_map.get(nz.header_key(cell))
+            if f is not None:
+                found.add(f.key)
+    return len(found)
 
 
 def _read_table(register: Register, name: str, rows: list[list[Any]], problems: list[Problem]) -> SheetData:
@@ -165,25 +180,37 @@ def _read_table(register: Register, name: str, rows: list[list[Any]], problems: 
         return SheetData(register, name, 0)
     header_row = header_index + 1
     columns, index_of = _map_columns(register, name, rows[header_index], header_row, problems)
-    coercers = [(f, index_of[f.key], columns[f.key], _COERCE[f.type]) for f in register.fields if f.key in index_of]
-    records: list[Record] = []
-    for r in range(header_index + 1, len(rows)):
-        row = rows[r]
-        values: dict[str, Any] = dict.fromkeys(register.by_key)
-        raw: dict[str, Any] = {}
-        for f, c, letter, coerce in coercers:
-            v = row[c] if c < len(row) else ""
-            if v == "" or v is None or (isinstance(v, str) and not v.strip()):
-                continue
-            raw[f.key] = v
-            typed, problem = coerce(f, v)
-            if problem:
-                problems.append(make(problem, sheet=name, row=r + 1, column=f.header, cell=f"{letter}{r + 1}",
-                                     value=nz.as_text(v), choices="、".join(f.choices)))
-            values[f.key] = typed
-        if raw:
-            records.append(Record(name, r + 1, values, raw, columns))
+    body = rows[header_index + 1:]
+    values = [dict.fromkeys(register.by_key) for _ in body]
+    raws: list[dict[str, Any]] = [{} for _ in body]
+    for f in register.fields:
+        if f.key in index_of:
+            _read_column(f, index_of[f.key], columns[f.key], body, header_index + 2, values, raws, name, problems)
+    records = [Record(name, header_index + 2 + i, values[i], raw, columns) for i, raw in enumerate(raws) if raw]
     return SheetData(register, name, header_row, columns, records)
+
+
+def _read_column(f: Field, c: int, letter: str, body: list[list[Any]], first_row: int, values: list[dict[str, Any]],
+                 raws: list[dict[str, Any]], sheet: str, problems: list[Problem]) -> None:
+    """Coerce one column of the data rows (column-wise: one field type, one coercer, a tight loop)."""
+    key, coerce, plain_text = f.key, _COERCE[f.type], f.type is FieldType.TEXT
+    for i, row in enumerate(body):
+        v = row[c] if c < len(row) else ""
+        if v == "" or v is None:
+            continue
+        if type(v) is str:
+            stripped = v.strip()
+            if not stripped:
+                continue
+            if plain_text:
+                raws[i][key], values[i][key] = v, stripped
+                continue
+        raws[i][key] = v
+        typed, problem = coerce(f, v)
+        if problem:
+            problems.append(make(problem, sheet=sheet, row=first_row + i, column=f.header, cell=f"{letter}{first_row + i}",
+                                 value=nz.as_text(v), choices="、".join(f.choices)))
+        values[i][key] = typed
 
 
 def _map_columns(register: Register, name: str, header: list[Any], header_row: int,
@@ -246,7 +273,7 @@ Coerced = tuple[Any, "str | None"]
 
 
 def _text(f: Field, v: Any) -> Coerced:
-    return nz.as_text(v), None
+    return (v.strip() if type(v) is str else nz.as_text(v)), None
 
 
 def _date(f: Field, v: Any) -> Coerced:
@@ -274,6 +301,8 @@ _CHOICE_CACHE: dict[tuple[str, ...], dict[str, str]] = {}
 
 
 def _choice(f: Field, v: Any) -> Coerced:
+    if v in f.choices:
+        return v, None
     index = _CHOICE_CACHE.get(f.choices) or _CHOICE_CACHE.setdefault(f.choices, _choice_index(f))
     found = index.get(nz.fold_choice(nz.as_text(v)))
     return (found, None) if found else (None, "field.choice")
@@ -289,6 +318,8 @@ def _multi(f: Field, v: Any) -> Coerced:
 
 
 def _phone(f: Field, v: Any) -> Coerced:
+    if type(v) is str and nz.MOBILE.match(v):
+        return v, None
     text = nz.normalize_phone(v)
     return (text, None) if nz.phone_is_valid(text) else (None, "field.phone")
 
