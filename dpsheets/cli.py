@@ -15,7 +15,7 @@ from . import __version__
 from .config import Config, load_config
 from .errors import DpsheetsError
 from .normalize import parse_date
-from .pipeline import EXIT_UNREADABLE, FileResult, pipeline
+from .pipeline import EXIT_UNREADABLE, DocOptions, FileResult, pipeline
 from .report import print_result, to_json
 from .sniff import is_temp_or_lock
 
@@ -147,6 +147,48 @@ def _print_totals(results: list[FileResult], console: Console) -> None:
     console.print(f"\n共 {len(results)} 个文件：通过 [green]{ok}[/]，有错误 [red]{with_errors}[/]，无法读取 [red]{unreadable}[/]。")
 
 
+def _quarter(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    text = value.upper().replace("-", "").replace(" ", "")
+    if len(text) == 6 and text[:4].isdigit() and text[4] == "Q" and text[5] in "1234":
+        return int(text[:4]), int(text[5])
+    raise click.BadParameter(f"“{value}”不是季度，请写成 2026Q3 的形式。")
+
+
+KIND_CHOICES = ("cards", "duty_lists", "notices", "reminders", "majors", "board", "quarterly")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="打印", show_default=True,
+              help="文书保存文件夹；多个台账时每个台账一个子文件夹。")
+@as_of_option
+@click.option("--split", is_flag=True, help="另外为每张卡、每份通知单独生成一个文件。")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换为 PDF（需已安装）。")
+@click.option("--quarter", callback=_quarter, metavar="2026Q3", help="季度统计表的季度，默认上一个完整季度。")
+@click.option("--only", "kinds", multiple=True, type=click.Choice(KIND_CHOICES),
+              help="只生成某几种文书（可重复），默认全部。")
+@config_option
+def docs(files: tuple[str, ...], output_dir: str, as_of: date, split: bool, pdf: bool,
+         quarter: tuple[int, int] | None, kinds: tuple[str, ...], config_path: str | None) -> None:
+    """由台账生成可打印的 Word 文书：告知卡、每人一张清单、整改通知书、逾期催办、重大隐患报告、风险公告栏、季度统计表。
+
+    每种文书合成一个文件，一项一页，便于成批打印；每份都带企业二维码（一企一码）。
+    """
+    config = _config(config_path)
+    paths = expand_inputs(files)
+    out = Path(output_dir)
+    options = DocOptions(kinds=kinds or None, split=split, pdf=pdf, quarter=quarter)
+    console = _console()
+    results = run_many(paths, lambda p: pipeline(
+        p, as_of=as_of, config=config, highlight=False, doc_options=options,
+        documents_dir=out if len(paths) == 1 else out / p.stem), show_progress=len(paths) > 1)
+    for result in results:
+        print_result(result, console, limit=20)
+    sys.exit(max((r.exit_code for r in results), default=EXIT_UNREADABLE))
+
+
 @cli.command()
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="dpsheets-demo", show_default=True,
               help="示例文件的保存文件夹。")
@@ -162,7 +204,7 @@ def demo(output_dir: str, as_of: date) -> None:
     write_workbook(out / "空白台账模板.xlsx")
     console = _console()
     console.print(f"已生成示例台账 [cyan]{workbook}[/]（检查日 {as_of.isoformat()}）\n")
-    result = pipeline(workbook, as_of=as_of, config=Config(), out_dir=out)
+    result = pipeline(workbook, as_of=as_of, config=Config(), out_dir=out, documents_dir=out / "打印")
     print_result(result, console)
     console.print("\n用 Excel 或 WPS 打开标注副本：出错的格标成红色并附批注，逾期隐患整行标红，临期标橙，"
-                  "“检查结果”表列出全部问题并可点击跳转。")
+                  "“检查结果”表列出全部问题并可点击跳转。“打印”文件夹里是带二维码的告知卡、整改通知书等 Word 文书。")

@@ -57,6 +57,7 @@ class Config:
     max_rows: int = 20000  # rows per sheet before a workbook is refused as too large
     max_file_mb: int = 50
     qr_base_url: str = ""
+    templates_dir: str = ""  # a county's edited Word templates; default: document_templates/
     rules: RollupRules = field(default_factory=RollupRules)
 
 

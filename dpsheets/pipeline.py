@@ -7,6 +7,7 @@ a bad file: an unreadable file comes back as a result with its :class:`DpsheetsE
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -35,6 +36,7 @@ class FileResult:
     highlighted: Path | None = None
     documents: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # outputs that could not be written, in Chinese
+    info: list[str] = field(default_factory=list)  # e.g. document kinds with nothing to print
 
     @property
     def valid(self) -> bool:
@@ -77,9 +79,27 @@ def check(path: str | Path, as_of: date, config: Config | None = None) -> tuple[
     return data, report
 
 
+@dataclass(frozen=True)
+class DocOptions:
+    """Which documents to print and how (see :func:`dpsheets.documents.render_all`)."""
+
+    kinds: tuple[str, ...] | None = None  # None: every kind
+    split: bool = False
+    pdf: bool = False
+    quarter: tuple[int, int] | None = None  # (year, quarter); default: the last complete quarter
+
+
+DocumentsDir = Path | Callable[[WorkbookData], Path]
+
+
 def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out_dir: Path | None = None,
-             highlight: bool = True, documents_dir: Path | None = None) -> FileResult:
-    """Do all the per-file work for *path*; never raises for a bad input file."""
+             highlight: bool = True, documents_dir: DocumentsDir | None = None,
+             doc_options: DocOptions | None = None) -> FileResult:
+    """Do all the per-file work for *path*; never raises for a bad input file.
+
+    *documents_dir* is a folder, or a function of the workbook's data that names one (so a
+    caller can file documents by enterprise).
+    """
     config = config or Config()
     result = FileResult(Path(path))
     try:
@@ -95,7 +115,7 @@ def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out
     if highlight:
         _write_highlight(result, out_dir)
     if documents_dir is not None:
-        _write_documents(result, documents_dir, as_of, config)
+        _write_documents(result, documents_dir, as_of, config, doc_options or DocOptions())
     return result
 
 
@@ -109,10 +129,20 @@ def _write_highlight(result: FileResult, out_dir: Path | None) -> None:
         result.notes.append(f"无法生成标注副本（{type(exc).__name__}）：检查结果仍然有效。")
 
 
-def _write_documents(result: FileResult, out: Path, as_of: date, config: Config) -> None:
-    from .documents import render_all  # documents are optional work; import only when asked
+def _write_documents(result: FileResult, out: DocumentsDir, as_of: date, config: Config, options: DocOptions) -> None:
+    from .documents import KINDS, render_all  # documents are optional work; import only when asked
+    from .stats import Period
 
     assert result.data is not None
-    outcome = render_all(result.data, out, as_of=as_of, config=config)
+    folder = out(result.data) if callable(out) else out
+    period = Period.quarter(*options.quarter) if options.quarter else None
+    try:
+        outcome = render_all(result.data, folder, as_of=as_of, config=config, kinds=options.kinds or KINDS,
+                             split=options.split, pdf=options.pdf, period=period)
+    except Exception as exc:  # noqa: BLE001 - documents must not lose the check result
+        log.exception("documents for %s failed", result.path)
+        result.notes.append(f"文书生成失败（{type(exc).__name__}: {exc}），检查结果仍然有效。")
+        return
     result.documents.extend(outcome.files)
     result.notes.extend(outcome.errors)
+    result.info.extend(outcome.skipped)

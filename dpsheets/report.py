@@ -43,6 +43,8 @@ def print_result(result: FileResult, console: Console, *, limit: int = 200) -> N
         console.print(f"  标注副本：[cyan]{escape(str(result.highlighted))}[/]")
     for path in result.documents:
         console.print(f"  文书：[cyan]{escape(str(path))}[/]")
+    for line in result.info:
+        console.print(f"  [dim]{escape(line)}[/]")
     for note in result.notes:
         console.print(f"  [yellow]注意：{escape(note)}[/]")
 

@@ -206,9 +206,12 @@ def _hazards(count: int, as_of: date, rnd: random.Random) -> list[Row]:
             row.update(status="待整改")
         out.append(row)
     open_again = {"completed_on": None, "accepted_by": None, "accepted_on": None, "acceptance": None}
-    if count >= 3:  # two overdue, one due soon, one major hazard under governance
+    # two overdue, one due soon, one major hazard under governance
+    if count >= 3:
         out[2].update(open_again, status="整改中", found_on=as_of - timedelta(days=40), deadline=as_of - timedelta(days=12))
+    if count >= 5:
         out[4].update(open_again, status="待整改", found_on=as_of - timedelta(days=30), deadline=as_of - timedelta(days=5))
+    if count >= 4:
         out[-1].update(open_again, status="整改中", found_on=as_of - timedelta(days=6), deadline=as_of + timedelta(days=2))
     if count >= 7:
         out[6].update(open_again, level="重大隐患", status="整改中", found_on=as_of - timedelta(days=8),

@@ -1,0 +1,169 @@
+"""The data each Word template is filled with, built from the records of one workbook.
+
+Text is cleaned for Word (characters XML cannot hold and docxtpl's control characters
+removed; line breaks kept); an empty optional field prints as a blank line to fill by
+hand, never as "None". Images (QR codes, the risk map) are added by the renderer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from .config import Config
+from .findings import hazard_state
+from .grading import risk_level
+from .model import Record, WorkbookData
+from .registers import RISK_COLOUR_NAMES, RISK_COLOURS
+from .riskmap import UNRATED, UNRATED_COLOUR, Zone, zones
+from .stats import HazardStats, Period, hazard_stats
+
+BLANK = "＿＿＿＿＿＿"
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")  # \t \a \f would become Word layout
+_CHINESE_DIGITS = "〇一二三四五六七八九"
+
+
+def text(value: Any, blank: str = BLANK) -> str:
+    """A field as printable text: dates as 2026年11月28日, tuples joined with 、, blanks as a fill-in line."""
+    if value is None or value == "":
+        return blank
+    if isinstance(value, date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    if isinstance(value, (tuple, list)):
+        return "、".join(map(str, value))
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    return _NOT_IN_XML.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def record_text(record: Record, keys: tuple[str, ...]) -> dict[str, str]:
+    return {k: text(record[k]) for k in keys}
+
+
+def enterprise_context(data: WorkbookData) -> dict[str, str]:
+    ent = data.enterprise
+    keys = ("name", "uscc", "county", "township", "industry", "address", "principal", "phone", "safety_officer", "filled_by")
+    return {k: text(ent[k] if ent else None) for k in keys}
+
+
+def level_display(level: str | None) -> str:
+    return f"{level}（{RISK_COLOUR_NAMES[level]}）" if level in RISK_COLOUR_NAMES else UNRATED
+
+
+def _post_levels(data: WorkbookData, config: Config) -> dict[str, str]:
+    """Highest risk level per workshop location, for posts whose level is not stated."""
+    order = {lvl: i for i, lvl in enumerate(RISK_COLOURS)}
+    best: dict[str, str] = {}
+    for r in data.records("risk"):
+        level = risk_level(r, config)
+        loc = r["location"]
+        if level and loc and (loc not in best or order[level] < order[best[loc]]):
+            best[loc] = level
+    return best
+
+
+def post_level(post: Record, levels_by_location: dict[str, str]) -> str | None:
+    return post["level"] or levels_by_location.get(post["workshop"] or "")
+
+
+POST_KEYS = ("workshop", "team", "post", "duties", "hazards", "triggers", "controls", "emergency", "procedure")
+
+
+def cards(data: WorkbookData, config: Config) -> list[dict[str, Any]]:
+    levels = _post_levels(data, config)
+    out = []
+    for p in data.records("post"):
+        level = post_level(p, levels)
+        item = record_text(p, POST_KEYS)
+        phones = "火警 119　急救 120" + (f"　内部 {text(p['emergency_phone'])}" if p["emergency_phone"] else "")
+        item.update(level=level_display(level), colour=RISK_COLOURS.get(level or "", UNRATED_COLOUR), phones=phones,
+                    dark=level in ("重大风险", "低风险"), source=p)
+        out.append(item)
+    return out
+
+
+def duty_lists(data: WorkbookData, config: Config) -> list[dict[str, Any]]:
+    levels = _post_levels(data, config)
+    posts = {(p["post"] or "").strip(): p for p in data.records("post")}
+    out = []
+    for e in data.records("employee"):
+        post = posts.get((e["post"] or "").strip())
+        item = {"name": text(e["name"]), "workshop": text(e["workshop"]), "team": text(e["team"], ""),
+                "post": text(e["post"])}
+        answers = record_text(post, ("duties", "hazards", "triggers", "controls", "emergency")) if post else \
+            dict.fromkeys(("duties", "hazards", "triggers", "controls", "emergency"), BLANK)
+        item.update(answers, level=level_display(post_level(post, levels) if post else None))
+        out.append(item)
+    return out
+
+
+HAZARD_KEYS = ("number", "name", "location", "description", "measures", "owner", "unit", "cause", "severity", "plan",
+               "suspended", "supervised", "supervisor", "goal")
+
+
+def _hazard_item(h: Record) -> dict[str, str]:
+    item = record_text(h, HAZARD_KEYS)
+    item.update(deadline=text(h["deadline"]), found_on=text(h["found_on"]), reported_on=text(h["reported_on"]),
+                funds=f"{text(h['funds'])} 元" if h["funds"] is not None else BLANK)
+    return item
+
+
+def _document_number(prefix: str, as_of: date, i: int) -> str:
+    return f"{prefix}〔{as_of.year}〕第{i:02d}号"
+
+
+def notices(data: WorkbookData, as_of: date) -> list[dict[str, Any]]:
+    """One 隐患整改通知书 per responsible unit, listing its open hazards."""
+    by_unit: dict[str, list[Record]] = defaultdict(list)
+    for h in data.records("hazard"):
+        if h["status"] != "已销号":
+            by_unit[h["unit"] or h["location"] or "有关单位"].append(h)
+    out = []
+    for i, (unit, hazards) in enumerate(sorted(by_unit.items()), start=1):
+        items = []
+        for no, h in enumerate(sorted(hazards, key=lambda h: (h["deadline"] or date.max, h.row)), start=1):
+            items.append(dict(_hazard_item(h), no=str(no)))
+        out.append({"number": _document_number("整改", as_of, i), "unit": text(unit), "hazards": items})
+    return out
+
+
+def reminders(data: WorkbookData, as_of: date, config: Config) -> list[dict[str, Any]]:
+    out = []
+    for h in data.records("hazard"):
+        state = hazard_state(h, as_of, config.due_soon_days)
+        if state.overdue:
+            item = _hazard_item(h)
+            item.update(hazard_number=item.pop("number"), days=str(state.days),
+                        unit=text(h["unit"] or h["location"], "有关单位"),
+                        number=_document_number("催办", as_of, len(out) + 1))
+            out.append(item)
+    return out
+
+
+def majors(data: WorkbookData) -> list[dict[str, Any]]:
+    return [_hazard_item(h) for h in data.records("hazard") if h["level"] == "重大隐患"]
+
+
+def board(data: WorkbookData, config: Config) -> tuple[list[Zone], list[dict[str, str]]]:
+    risks = data.records("risk")
+    zone_list = zones([(r["location"], risk_level(r, config)) for r in risks])
+    key = [dict(record_text(r, ("name", "location", "controls", "unit", "owner", "phone")), level=level_display(lvl))
+           for r in risks if (lvl := risk_level(r, config)) in ("重大风险", "较大风险")]
+    key.sort(key=lambda k: (not k["level"].startswith("重大"), k["location"]))
+    return zone_list, key
+
+
+def zone_rows(zone_list: list[Zone]) -> list[dict[str, str]]:
+    return [{"number": str(z.number), "location": text(z.location), "level": level_display(z.level), "total": str(z.total)}
+            for z in zone_list]
+
+
+def quarterly(data: WorkbookData, period: Period) -> dict[str, Any]:
+    stats: HazardStats = hazard_stats(data.records("hazard"), period)
+    values: dict[str, str] = {k: text(v, "0") for k, v in stats.as_dict().items()}
+    rate = stats.rectification_rate
+    values["rate"] = "本季度未发现隐患" if rate is None else f"{rate:.0%}"
+    return {"period": {"label": period.label, "start": text(period.start), "end": text(period.end),
+                       "report_due": text(period.report_due)}, "stats": values}

@@ -1,0 +1,281 @@
+"""Builds the Word templates in ``document_templates/`` (python-docx, with docxtpl tags).
+
+Run ``python3 -m dpsheets.doc_templates`` to rebuild them. A county may then edit the
+.docx files in Word (letterhead, wording); the tags in ``{{ }}`` and ``{% %}`` must stay.
+Every tag is written as one run so that docxtpl sees it whole. A4 page set-up; the
+East Asian fonts are set (w:eastAsia) so that Chinese prints in 仿宋/黑体/宋体.
+Each template renders all items of its kind in one pass (a loop), one item per page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "document_templates"
+BODY_FONT, TITLE_FONT, TABLE_FONT = "仿宋", "黑体", "宋体"
+BLANK = "＿＿＿＿＿＿"
+DATE_BLANK = "＿＿＿＿年＿＿月＿＿日"
+
+
+def _set_font(rpr_owner, name: str, size: float | None = None, bold: bool | None = None) -> None:  # noqa: ANN001
+    font = rpr_owner.font
+    font.name = name
+    if size:
+        font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+    rpr = rpr_owner.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), name)
+
+
+def _new_document() -> Document:
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(20)
+    section.top_margin = section.bottom_margin = Mm(18)
+    normal = doc.styles["Normal"]
+    _set_font(normal, BODY_FONT, 12)
+    normal.paragraph_format.space_after = Pt(2)
+    return doc
+
+
+def _para(container, text: str = "", *, size: float = 12, bold: bool = False, font: str = BODY_FONT,  # noqa: ANN001
+          align: str | None = None, page_break: bool = False, indent: bool = False):  # noqa: ANN202
+    p = container.add_paragraph()
+    if text:
+        _set_font(p.add_run(text), font, size, bold)  # one run: a docxtpl tag is never split
+    if align == "center":
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    elif align == "right":
+        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    if page_break:
+        p.paragraph_format.page_break_before = True
+    if indent:
+        p.paragraph_format.first_line_indent = Pt(24)
+    return p
+
+
+def _title(doc, text: str, page_break: bool = True) -> None:  # noqa: ANN001
+    _para(doc, text, size=20, bold=True, font=TITLE_FONT, align="center", page_break=page_break)
+
+
+def _cell(cell, text: str, *, bold: bool = False, size: float = 11, align: str | None = None) -> None:  # noqa: ANN001
+    p = cell.paragraphs[0]
+    if text:
+        _set_font(p.add_run(text), TABLE_FONT if not bold else TITLE_FONT, size, bold)
+    if align == "center":
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _table(doc, rows: int, widths_mm: list[float]):  # noqa: ANN001, ANN202
+    table = doc.add_table(rows=rows, cols=len(widths_mm))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for column, width in zip(table.columns, widths_mm, strict=True):
+        column.width = Mm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_mm, strict=True):
+            cell.width = Mm(width)
+    return table
+
+
+def _loop_table(doc, headers: list[str], cells: list[str], widths: list[float], loop: str) -> None:  # noqa: ANN001
+    """A table whose middle row repeats: header row, {%tr for %}, the item row, {%tr endfor %}."""
+    table = _table(doc, 4, widths)
+    for c, text in enumerate(headers):
+        _cell(table.cell(0, c), text, bold=True, size=10.5, align="center")
+    _cell(table.cell(1, 0), f"{{%tr for {loop} %}}")
+    for c, text in enumerate(cells):
+        _cell(table.cell(2, c), text, size=10.5)
+    _cell(table.cell(3, 0), "{%tr endfor %}")
+
+
+def _kv_table(doc, rows: list[tuple[str, str]], widths: tuple[float, float] = (40, 130)) -> None:  # noqa: ANN001
+    table = _table(doc, len(rows), list(widths))
+    for r, (label, value) in enumerate(rows):
+        _cell(table.cell(r, 0), label, bold=True)
+        _cell(table.cell(r, 1), value)
+
+
+def _loop(doc, head: str) -> None:  # noqa: ANN001
+    _para(doc, f"{{%p for {head} %}}")
+
+
+def _end(doc) -> None:  # noqa: ANN001
+    _para(doc, "{%p endfor %}")
+
+
+def card_template(doc) -> None:  # noqa: ANN001
+    _loop(doc, "card in cards")
+    _title(doc, "岗位风险隐患和紧急情况处置告知卡")
+    _para(doc, "{{ enterprise.name }}", size=14, align="center", font=TITLE_FONT)
+    table = _table(doc, 9, [42, 128])
+    head = table.cell(0, 0).merge(table.cell(0, 1))
+    _cell(head, "{% cellbg card.colour %}", size=4)
+    head.add_paragraph()
+    _set_font(head.paragraphs[1].add_run("{{r card.header }}"), TITLE_FONT, 16, True)
+    head.paragraphs[1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    rows = [("一、岗位职责", "card.duties"), ("二、危险有害因素", "card.hazards"), ("三、事故诱因", "card.triggers"),
+            ("四、防范控制措施", "card.controls"), ("五、应急处置措施", "card.emergency"), ("岗位操作规程", "card.procedure"),
+            ("应急电话", "card.phones")]
+    for r, (label, var) in enumerate(rows, start=1):
+        _cell(table.cell(r, 0), label, bold=True, size=13)
+        _cell(table.cell(r, 1), f"{{{{ {var} }}}}", size=13)
+    _cell(table.cell(8, 0), "{{ card.qr }}", align="center")
+    _cell(table.cell(8, 1), "扫码查看本岗位风险告知内容（岗位码）；企业一企一码见风险公告栏。")
+    _para(doc, "主要负责人：{{ enterprise.principal }}　　安全管理人员：{{ enterprise.safety_officer }}　　告知日期：{{ today }}", size=10.5)
+    _end(doc)
+
+
+def duty_list_template(doc) -> None:  # noqa: ANN001
+    _loop(doc, "e in employees")
+    _title(doc, "岗位安全责任清单")
+    _para(doc, "{{ enterprise.name }}（每人一张）", size=13, align="center", font=TITLE_FONT)
+    _kv_table(doc, [("姓名", "{{ e.name }}"), ("车间 / 班组", "{{ e.workshop }} {{ e.team }}"), ("岗位", "{{ e.post }}"),
+                    ("岗位风险等级", "{{ e.level }}"), ("岗位职责", "{{ e.duties }}"), ("危险有害因素", "{{ e.hazards }}"),
+                    ("事故诱因", "{{ e.triggers }}"), ("防范控制措施", "{{ e.controls }}"), ("应急处置措施", "{{ e.emergency }}"),
+                    ("本人安全责任", "遵守本岗位安全操作规程，正确佩戴劳动防护用品；每班岗前检查设备和作业环境，发现隐患立即报告；"
+                                   "熟练回答应知应会五个问题，掌握本岗位应急处置方法。")])
+    _para(doc)
+    _para(doc, "本人已知晓以上岗位风险、管控措施和应急处置方法，承诺严格遵守。", indent=True)
+    _para(doc)
+    _para(doc, f"员工签字：{BLANK}　　　日期：{DATE_BLANK}")
+    _para(doc, f"班组长签字：{BLANK}　　　车间负责人签字：{BLANK}")
+    _end(doc)
+
+
+def notice_template(doc) -> None:  # noqa: ANN001
+    _loop(doc, "n in notices")
+    _title(doc, "隐患整改通知书")
+    _para(doc, "编号：{{ n.number }}", align="right")
+    _para(doc, "{{ n.unit }}：")
+    _para(doc, "经{{ enterprise.name }}隐患排查，你单位存在下列事故隐患。请按整改措施在整改期限内完成整改，"
+               "整改完成后报请验收；整改期间应落实安全防范措施，确保安全。", indent=True)
+    _loop_table(doc, ["序号", "隐患编号", "隐患名称", "位置", "隐患描述", "整改措施", "整改期限", "责任人"],
+                ["{{ h.no }}", "{{ h.number }}", "{{ h.name }}", "{{ h.location }}", "{{ h.description }}",
+                 "{{ h.measures }}", "{{ h.deadline }}", "{{ h.owner }}"],
+                [10, 18, 24, 20, 30, 30, 20, 16], "h in n.hazards")
+    _para(doc)
+    _para(doc, "整改要求：1. 按期完成整改，不得拖延；2. 重大事故隐患须停止相关作业并按治理方案整改；3. 整改完成后填写完成日期，报安全管理人员验收销号。")
+    _para(doc, f"签发人：{BLANK}　　签发日期：{{{{ today }}}}")
+    _para(doc, f"接收人：{BLANK}　　接收日期：{DATE_BLANK}")
+    _para(doc, "复查意见：", bold=True)
+    _para(doc, BLANK * 6)
+    _para(doc, f"复查人：{BLANK}　　复查日期：{DATE_BLANK}")
+    _para(doc, "{{ enterprise_qr }}", align="right")
+    _end(doc)
+
+
+def reminder_template(doc) -> None:  # noqa: ANN001
+    _loop(doc, "r in reminders")
+    _title(doc, "隐患逾期整改催办通知")
+    _para(doc, "编号：{{ r.number }}", align="right")
+    _para(doc, "{{ r.unit }}：")
+    _para(doc, "你单位“{{ r.name }}”隐患（隐患编号 {{ r.hazard_number }}，位置：{{ r.location }}）治理期限为 {{ r.deadline }}，"
+               "截至 {{ today }} 已逾期 {{ r.days }} 天，仍未完成整改销号。请立即落实治理措施，于 3 日内书面说明逾期原因和完成时间。",
+          indent=True)
+    _kv_table(doc, [("隐患描述", "{{ r.description }}"), ("治理措施", "{{ r.measures }}"), ("责任人", "{{ r.owner }}"),
+                    ("逾期天数", "{{ r.days }} 天")])
+    _para(doc)
+    _para(doc, f"签发人：{BLANK}　　签发日期：{{{{ today }}}}")
+    _para(doc, f"接收人：{BLANK}　　接收日期：{DATE_BLANK}")
+    _para(doc, "{{ enterprise_qr }}", align="right")
+    _end(doc)
+
+
+def major_report_template(doc) -> None:  # noqa: ANN001
+    _loop(doc, "m in majors")
+    _title(doc, "重大事故隐患报告")
+    _para(doc, "报告单位：{{ enterprise.name }}（统一社会信用代码 {{ enterprise.uscc }}）")
+    _para(doc, "报告日期：{{ m.reported_on }}　　隐患编号：{{ m.number }}")
+    _kv_table(doc, [("隐患名称", "{{ m.name }}"), ("隐患位置", "{{ m.location }}"), ("发现日期", "{{ m.found_on }}"),
+                    ("一、隐患的现状及其产生原因", "现状：{{ m.description }}\n原因：{{ m.cause }}"),
+                    ("二、隐患的危害程度和整改难易程度分析", "{{ m.severity }}"),
+                    ("三、隐患的治理方案", "{{ m.plan }}"),
+                    ("治理期限 / 资金", "{{ m.deadline }}　　{{ m.funds }}"), ("治理责任人", "{{ m.owner }}"),
+                    ("是否停产停业", "{{ m.suspended }}"), ("是否挂牌督办 / 督办单位", "{{ m.supervised }}　{{ m.supervisor }}")],
+              widths=(55, 115))
+    _para(doc)
+    _para(doc, f"主要负责人签字：{BLANK}　　日期：{DATE_BLANK}")
+    _para(doc, "{{ enterprise_qr }}", align="right")
+    _end(doc)
+
+
+def board_template(doc) -> None:  # noqa: ANN001
+    _title(doc, "安全风险公告栏", page_break=False)
+    _para(doc, "{{ enterprise.name }}", size=14, align="center", font=TITLE_FONT)
+    _para(doc, "一、风险四色分布图", bold=True, font=TITLE_FONT)
+    _para(doc, "{{ risk_map }}", align="center")
+    _loop_table(doc, ["序号", "区域", "最高风险等级", "风险点数"],
+                ["{{ z.number }}", "{{ z.location }}", "{{ z.level }}", "{{ z.total }}"], [15, 70, 45, 40], "z in zones")
+    _para(doc)
+    _para(doc, "二、重大风险和较大风险", bold=True, font=TITLE_FONT)
+    _loop_table(doc, ["风险点", "位置", "等级", "主要管控措施", "责任单位", "责任人", "电话"],
+                ["{{ k.name }}", "{{ k.location }}", "{{ k.level }}", "{{ k.controls }}", "{{ k.unit }}", "{{ k.owner }}",
+                 "{{ k.phone }}"], [22, 20, 16, 50, 22, 16, 24], "k in key_risks")
+    _para(doc)
+    _para(doc, "三、应急电话：火警 119　急救 120　报警 110　安全生产举报 12350　企业 {{ enterprise.phone }}", bold=True)
+    _para(doc, "主要负责人：{{ enterprise.principal }}　安全管理人员：{{ enterprise.safety_officer }}　公告日期：{{ today }}")
+    _para(doc, "{{ enterprise_qr }}", align="right")
+
+
+def quarterly_template(doc) -> None:  # noqa: ANN001
+    _title(doc, "隐患排查治理情况统计表", page_break=False)
+    _para(doc, "（{{ period.label }}：{{ period.start }} 至 {{ period.end }}）", align="center")
+    _para(doc, "填报单位：{{ enterprise.name }}　　统一社会信用代码：{{ enterprise.uscc }}")
+    _para(doc, "所属县（市、区）：{{ enterprise.county }}　　行业领域：{{ enterprise.industry }}")
+    _kv_table(doc, [("本季度排查发现隐患", "{{ stats.found }} 项（其中重大隐患 {{ stats.major_found }} 项）"),
+                    ("本季度完成整改", "{{ stats.rectified }} 项（按期 {{ stats.rectified_on_time }} 项，逾期整改 {{ stats.rectified_late }} 项）"),
+                    ("本季度发现隐患的整改率", "{{ stats.rate }}"),
+                    ("季度末未整改隐患", "{{ stats.open_at_end }} 项（其中逾期 {{ stats.overdue_at_end }} 项，重大隐患 {{ stats.major_open_at_end }} 项）"),
+                    ("重大隐患完成整改", "{{ stats.major_rectified }} 项"),
+                    ("落实治理资金", "{{ stats.funds }} 元")], widths=(60, 110))
+    _para(doc)
+    _para(doc, "报送期限：{{ period.report_due }} 前报负有安全生产监督管理职责的部门。", size=10.5)
+    _para(doc, f"主要负责人签字：{BLANK}　　填报人：{{{{ enterprise.filled_by }}}}　　填报日期：{{{{ today }}}}")
+
+
+TEMPLATES: dict[str, tuple[str, Callable]] = {
+    "cards": ("岗位告知卡.docx", card_template),
+    "duty_lists": ("岗位安全责任清单.docx", duty_list_template),
+    "notices": ("隐患整改通知书.docx", notice_template),
+    "reminders": ("逾期催办通知.docx", reminder_template),
+    "majors": ("重大事故隐患报告.docx", major_report_template),
+    "board": ("风险公告栏.docx", board_template),
+    "quarterly": ("季度隐患统计表.docx", quarterly_template),
+}
+
+
+def build(kind: str, target: Path) -> Path:
+    filename, fill = TEMPLATES[kind]
+    doc = _new_document()
+    doc.core_properties.title = filename.removesuffix(".docx")
+    doc.core_properties.author = "dpsheets"
+    fill(doc)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(target)
+    return target
+
+
+def build_all(directory: Path = TEMPLATES_DIR) -> list[Path]:
+    return [build(kind, directory / filename) for kind, (filename, _) in TEMPLATES.items()]
+
+
+if __name__ == "__main__":
+    for path in build_all():
+        print(path)

@@ -1,0 +1,201 @@
+"""Rendering the printable Word documents of one workbook (docxtpl), and PDF via LibreOffice.
+
+One render per document kind: the template loops over all items (30 cards, one per
+page), which is many times faster than one render per item. ``split=True`` also writes
+one file per item. A broken or edited template gives a clear Chinese error naming the
+template and the tag, and the other kinds are still written.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage, RichText
+
+from . import doc_context as ctx
+from . import qr, riskmap
+from .config import Config
+from .doc_templates import TEMPLATES, TEMPLATES_DIR, build
+from .model import WorkbookData
+from .registers import TEMPLATE_VERSION
+from .stats import Period
+
+KINDS = tuple(TEMPLATES)
+KIND_NAMES = {"cards": "岗位告知卡", "duty_lists": "岗位安全责任清单", "notices": "隐患整改通知书",
+              "reminders": "逾期催办通知", "majors": "重大事故隐患报告", "board": "风险公告栏", "quarterly": "季度隐患统计表"}
+LIST_KEYS = {"cards": "cards", "duty_lists": "employees", "notices": "notices", "reminders": "reminders", "majors": "majors"}
+
+
+@dataclass
+class RenderOutcome:
+    files: list[Path] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # Chinese, naming the template and the tag
+    skipped: list[str] = field(default_factory=list)  # kinds with nothing to print
+
+
+def template_path(kind: str, config: Config) -> Path:
+    """The county's edited template if configured, else the shipped one, else one built now."""
+    filename = TEMPLATES[kind][0]
+    for folder in filter(None, (Path(config.templates_dir) if config.templates_dir else None, TEMPLATES_DIR)):
+        if (folder / filename).is_file():
+            return folder / filename
+    cache = Path(tempfile.gettempdir()) / f"dpsheets-templates-{TEMPLATE_VERSION}"
+    target = cache / filename
+    if not target.is_file():
+        build(kind, target)
+    return target
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def render_all(data: WorkbookData, out_dir: Path, *, as_of: date, config: Config | None = None,
+               kinds: tuple[str, ...] = KINDS, split: bool = False, pdf: bool = False,
+               period: Period | None = None) -> RenderOutcome:
+    config = config or Config()
+    period = period or Period.last_complete_quarter(as_of)
+    outcome = RenderOutcome()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    builders = _builders(data, as_of, config, period)
+    for kind in kinds:
+        _render_kind(kind, builders[kind], data, out_dir, as_of, config, split, period, outcome)
+    if pdf:
+        pdfs, message = to_pdf([f for f in outcome.files if f.suffix == ".docx"], out_dir)
+        outcome.files.extend(pdfs)
+        if message:
+            outcome.errors.append(message)
+    return outcome
+
+
+def _builders(data: WorkbookData, as_of: date, config: Config, period: Period) -> dict[str, Callable[[], dict]]:
+    return {
+        "cards": lambda: {"cards": ctx.cards(data, config)},
+        "duty_lists": lambda: {"employees": ctx.duty_lists(data, config)},
+        "notices": lambda: {"notices": ctx.notices(data, as_of)},
+        "reminders": lambda: {"reminders": ctx.reminders(data, as_of, config)},
+        "majors": lambda: {"majors": ctx.majors(data)},
+        "board": lambda: _board_context(data, config),
+        "quarterly": lambda: ctx.quarterly(data, period),
+    }
+
+
+def _board_context(data: WorkbookData, config: Config) -> dict[str, Any]:
+    zone_list, key = ctx.board(data, config)
+    name = ctx.text(data.enterprise_value("name"), "")
+    return {"zones": ctx.zone_rows(zone_list), "key_risks": key, "_map": riskmap.draw(zone_list, f"{name} 风险四色分布图")}
+
+
+def _output_name(kind: str, period: Period) -> str:
+    name = TEMPLATES[kind][0]
+    if kind == "quarterly":
+        return name.replace(".docx", f"_{period.start.year}Q{(period.start.month - 1) // 3 + 1}.docx")
+    return name
+
+
+def _render_kind(kind: str, build_context: Callable[[], dict], data: WorkbookData, out_dir: Path, as_of: date,
+                 config: Config, split: bool, period: Period, outcome: RenderOutcome) -> None:
+    label = KIND_NAMES[kind]
+    context = build_context()
+    items_key = LIST_KEYS.get(kind)
+    if items_key and not context[items_key]:
+        outcome.skipped.append(f"没有需要生成{label}的内容")
+        return
+    path = template_path(kind, config)
+    try:
+        outcome.files.append(_render(path, kind, context, data, as_of, config, out_dir / _output_name(kind, period)))
+        if split and items_key:
+            for i, item in enumerate(context[items_key], start=1):
+                single = dict(context, **{items_key: [item]})
+                target = out_dir / label / f"{i:03d}_{_item_name(item)}.docx"
+                outcome.files.append(_render(path, kind, single, data, as_of, config, target))
+    except jinja2.TemplateSyntaxError as exc:
+        near = " ".join(s.strip() for s in getattr(exc, "docx_context", []) if s.strip())[:80]
+        outcome.errors.append(f"模板《{path.name}》中有写错或被拆开的标签（{exc.message}；附近文字：{near}）。"
+                              "请在 Word 中删除这个标签，再一次性完整输入，如 {{ card.post }}。")
+    except jinja2.UndefinedError as exc:
+        outcome.errors.append(f"模板《{path.name}》用到了不存在的内容：{exc.message}。请核对标签名称，可用的名称见原始模板。")
+    except Exception as exc:  # noqa: BLE001 - one broken template must not stop the other documents
+        outcome.errors.append(f"模板《{path.name}》无法生成{label}（{type(exc).__name__}: {exc}）。请换回原始模板再试。")
+
+
+def _item_name(item: dict[str, Any]) -> str:
+    raw = "_".join(str(item.get(k, "")) for k in ("workshop", "post", "unit", "name") if item.get(k))[:60]
+    return "".join(c for c in raw if c not in '\\/:*?"<>|\n\r\t') or "item"
+
+
+def _render(template: Path, kind: str, context: dict[str, Any], data: WorkbookData, as_of: date, config: Config,
+            target: Path) -> Path:
+    tpl = DocxTemplate(str(template))
+    full = dict(context)
+    full.update(_common(tpl, data, as_of, config))
+    if "_map" in full:
+        full["risk_map"] = InlineImage(tpl, io.BytesIO(full.pop("_map")), width=Mm(160))
+    if kind == "cards":
+        full["cards"] = [_with_card_images(tpl, card, data, config) for card in full["cards"]]
+    tpl.render(full, _environment(), autoescape=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".docx", dir=target.parent, prefix=".dpsheets-")
+    os.close(fd)
+    try:
+        tpl.save(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def _common(tpl: DocxTemplate, data: WorkbookData, as_of: date, config: Config) -> dict[str, Any]:
+    ent = ctx.enterprise_context(data)
+    payload = qr.enterprise_payload(ent["name"], ent["uscc"], ent["county"], config.qr_base_url)
+    return {"enterprise": ent, "today": ctx.text(as_of),
+            "enterprise_qr": InlineImage(tpl, io.BytesIO(qr.png(payload)), width=Mm(26))}
+
+
+def _with_card_images(tpl: DocxTemplate, card: dict[str, Any], data: WorkbookData, config: Config) -> dict[str, Any]:
+    ent = ctx.enterprise_context(data)
+    source = card["source"]
+    payload = qr.post_payload(ent["name"], ent["uscc"], ent["county"], ctx.text(source["workshop"], ""),
+                              ctx.text(source["post"], ""), config.qr_base_url)
+    header = RichText()
+    header.add(f"{card['workshop']} {card['post']}　岗位风险等级：{card['level']}", color="FFFFFF" if card["dark"] else "000000",
+               bold=True, size=32)
+    return dict(card, qr=InlineImage(tpl, io.BytesIO(qr.png(payload)), width=Mm(30)), header=header)
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def to_pdf(files: list[Path], out_dir: Path, timeout: int = 300) -> tuple[list[Path], str | None]:
+    """Convert .docx files to PDF with headless LibreOffice; (PDFs, Chinese message if it could not)."""
+    if not files:
+        return [], None
+    exe = soffice()
+    if exe is None:
+        return [], "未安装 LibreOffice，未生成 PDF（Word 文件已生成，可直接打印）。安装方法：apt-get install libreoffice-writer-nogui fonts-noto-cjk"
+    with tempfile.TemporaryDirectory(prefix="dpsheets-lo-") as profile:
+        by_folder: dict[Path, list[Path]] = {}
+        for f in files:
+            by_folder.setdefault(f.parent, []).append(f)
+        try:
+            for folder, group in by_folder.items():
+                subprocess.run([exe, "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
+                                "--convert-to", "pdf", "--outdir", str(folder), *map(str, group)],
+                               check=True, capture_output=True, timeout=timeout)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            return [], f"LibreOffice 转换 PDF 失败（{type(exc).__name__}），Word 文件已生成。"
+    pdfs = [f.with_suffix(".pdf") for f in files if f.with_suffix(".pdf").exists()]
+    return pdfs, None if len(pdfs) == len(files) else "部分文件未能转换为 PDF，Word 文件已生成。"

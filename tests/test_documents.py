@@ -1,0 +1,255 @@
+"""Printable Word documents: contract with the templates, content, QR codes, hostile text, broken templates, PDF."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import docx
+import pytest
+import zxingcpp
+from builders import AS_OF, valid_workbook
+from click.testing import CliRunner
+from docxtpl import DocxTemplate
+from PIL import Image
+
+from dpsheets import qr
+from dpsheets.cli import cli
+from dpsheets.config import Config, config_from_dict
+from dpsheets.doc_templates import TEMPLATES, TEMPLATES_DIR, build
+from dpsheets.documents import KINDS, _builders, _common, render_all, soffice, template_path
+from dpsheets.reader import read_workbook
+from dpsheets.samples import plant
+from dpsheets.stats import Period
+from dpsheets.template import write_workbook
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    path = valid_workbook(tmp_path_factory.mktemp("wb") / "plant.xlsx", posts=12, employees=20)
+    return read_workbook(path)
+
+
+@pytest.fixture(scope="module")
+def rendered(data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("docs")
+    outcome = render_all(data, out, as_of=AS_OF)
+    assert outcome.errors == []
+    return {p.name: p for p in outcome.files}
+
+
+def _text(path: Path) -> str:
+    d = docx.Document(path)
+    parts = [p.text for p in d.paragraphs]
+    for table in d.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+def _images(path: Path) -> list[Image.Image]:
+    with zipfile.ZipFile(path) as z:
+        return [Image.open(io.BytesIO(z.read(n))) for n in z.namelist() if n.startswith("word/media/")]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_template_variable_is_provided_by_the_context_builder(kind, data):
+    tpl = DocxTemplate(str(template_path(kind, Config())))
+    context = _builders(data, AS_OF, Config(), Period.quarter(2026, 3))[kind]()
+    context.update(_common(tpl, data, AS_OF, Config()))
+    if kind == "board":
+        context["risk_map"] = context.pop("_map")
+    assert tpl.get_undeclared_template_variables(context=context) == set()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_repository_templates_are_not_stale(kind, tmp_path):
+    filename = TEMPLATES[kind][0]
+    fresh = build(kind, tmp_path / filename)
+    with zipfile.ZipFile(fresh) as a, zipfile.ZipFile(TEMPLATES_DIR / filename) as b:
+        assert a.read("word/document.xml") == b.read("word/document.xml"), "run: python3 -m dpsheets.doc_templates"
+
+
+def test_cards_one_per_post_with_answers_and_qr(data, rendered):
+    path = rendered["岗位告知卡.docx"]
+    text = _text(path)
+    posts = data.records("post")
+    assert text.count("岗位风险隐患和紧急情况处置告知卡") == len(posts)
+    for post in posts:
+        assert post["duties"] in text and post["emergency"] in text
+    assert "火警 119" in text and "舞阳县宏达机械配件有限公司" in text
+    d = docx.Document(path)
+    breaks = [p for p in d.paragraphs if p.paragraph_format.page_break_before]
+    assert len(breaks) == len(posts)  # one card per page
+    codes = [zxingcpp.read_barcodes(img) for img in _images(path)]
+    payloads = {c[0].text for c in codes if c}
+    assert any(f"岗位：{posts[0]['workshop']} {posts[0]['post']}" in p for p in payloads)
+
+
+def test_card_header_is_coloured_by_the_post_level(rendered):
+    xml = zipfile.ZipFile(rendered["岗位告知卡.docx"]).read("word/document.xml").decode()
+    assert 'w:fill="FFC000"' in xml and 'w:fill="FFFF00"' in xml  # 较大 and 一般 posts in the sample
+    assert 'w:eastAsia="黑体"' in xml and 'w:eastAsia="宋体"' in xml
+
+
+def test_duty_list_one_per_employee_with_signature_lines(data, rendered):
+    text = _text(rendered["岗位安全责任清单.docx"])
+    assert text.count("本人已知晓以上岗位风险") == len(data.records("employee"))
+    assert "员工签字：＿＿" in text and "None" not in text
+
+
+def test_notices_group_open_hazards_by_unit(data, rendered):
+    path = rendered["隐患整改通知书.docx"]
+    d = docx.Document(path)
+    open_hazards = [h for h in data.records("hazard") if h["status"] != "已销号"]
+    units = {h["unit"] for h in open_hazards}
+    assert _text(path).count("隐患整改通知书") == len(units)
+    rows = sum(len(t.rows) - 1 for t in d.tables)  # header rows excluded
+    assert rows == len(open_hazards)
+
+
+def test_overdue_reminders_state_days_overdue(data, rendered):
+    text = _text(rendered["逾期催办通知.docx"])
+    assert "已逾期 12 天" in text and "已逾期 5 天" in text
+
+
+def test_major_report_has_the_three_items(rendered):
+    text = _text(rendered["重大事故隐患报告.docx"])
+    for heading in ("隐患的现状及其产生原因", "危害程度和整改难易程度", "隐患的治理方案"):
+        assert heading in text
+    assert "排风机长期超负荷运行" in text
+
+
+def test_board_has_the_map_image_and_key_risks(data, rendered):
+    path = rendered["风险公告栏.docx"]
+    text = _text(path)
+    assert "喷漆房" in text and "重大风险（红）" in text
+    sizes = [img.size for img in _images(path)]
+    assert any(w > 600 for w, _ in sizes), "the four-colour map is embedded"
+
+
+def test_quarterly_statistics(rendered):
+    name = next(n for n in rendered if n.startswith("季度隐患统计表"))
+    assert name == "季度隐患统计表_2026Q3.docx"
+    text = _text(rendered[name])
+    assert "2026年第三季度" in text and "2026年10月15日" in text
+
+
+def test_qr_round_trip_text_and_url():
+    payload = qr.enterprise_payload("宏达机械", "91411121MA9KXD3R0", "舞阳县")
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.png(payload))))
+    assert decoded[0].text == payload
+    url = qr.post_payload("宏达机械", "91411121MA9KXD3R0", "舞阳县", "冲压车间", "冲床工", "https://aq.example.cn/qy")
+    assert url.startswith("https://aq.example.cn/qy/91411121MA9KXD3R0/post/")
+    assert zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.png(url))))[0].text == url
+
+
+def test_qr_uses_configured_base_url(tmp_path):
+    path = valid_workbook(tmp_path / "p.xlsx", posts=2, employees=2)
+    cfg = config_from_dict({"qr_base_url": "https://aq.example.cn/qy/"})
+    out = render_all(read_workbook(path), tmp_path / "o", as_of=AS_OF, config=cfg, kinds=("board",))
+    texts = [c[0].text for img in _images(out.files[0]) if (c := zxingcpp.read_barcodes(img))]
+    assert texts and texts[0].startswith("https://aq.example.cn/qy/91411121")
+
+
+HOSTILE = 'A<B & "C" \'D\' > E\n第二行 𠮷 ＜＞ \x07铃 {{ x }} {% if %}' + "很长" * 400
+
+
+def test_hostile_text_stays_valid_and_exact(tmp_path):
+    p = plant(AS_OF, posts=2, employees=2, hazards=3)
+    p.rows["post"][0]["duties"] = HOSTILE
+    p.rows["post"][0]["procedure"] = None
+    path = write_workbook(tmp_path / "h.xlsx", p.enterprise, p.rows)
+    out = render_all(read_workbook(path), tmp_path / "o", as_of=AS_OF, kinds=("cards",))
+    assert out.errors == []
+    text = _text(out.files[0])
+    assert 'A<B & "C" \'D\' > E' in text and "第二行 𠮷 ＜＞" in text and "{{ x }} {% if %}" in text
+    assert "很长" * 400 in text and "\x07" not in text
+    assert "None" not in text and "＿＿＿＿＿＿" in text  # the blank 操作规程 is a line to fill by hand
+
+
+def _break_template(src: Path, dst: Path, old: str, new: str) -> None:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.decode().replace(old, new, 1).encode()
+            zout.writestr(item, data)
+
+
+def test_broken_templates_are_named_and_others_still_written(data, tmp_path):
+    folder = tmp_path / "county"
+    folder.mkdir()
+    for filename, _ in TEMPLATES.values():
+        shutil.copy(TEMPLATES_DIR / filename, folder / filename)
+    _break_template(TEMPLATES_DIR / "岗位告知卡.docx", folder / "岗位告知卡.docx", "{{ card.duties }}", "{{ card.dutiez }}")
+    _break_template(TEMPLATES_DIR / "隐患整改通知书.docx", folder / "隐患整改通知书.docx",
+                    "{{ n.unit }}", "{{ n.unit </w:t></w:r><w:r><w:t>")
+    cfg = config_from_dict({"templates_dir": str(folder)})
+    out = render_all(data, tmp_path / "o", as_of=AS_OF, config=cfg)
+    assert len(out.errors) == 2
+    cards_error = next(e for e in out.errors if "岗位告知卡" in e)
+    assert "dutiez" in cards_error
+    notice_error = next(e for e in out.errors if "隐患整改通知书" in e)
+    assert "标签" in notice_error
+    written = {p.name for p in out.files}
+    assert "岗位安全责任清单.docx" in written and "风险公告栏.docx" in written
+    assert "岗位告知卡.docx" not in written
+
+
+def test_split_writes_one_file_per_item(data, tmp_path):
+    out = render_all(data, tmp_path / "o", as_of=AS_OF, kinds=("cards",), split=True)
+    singles = [p for p in out.files if p.parent.name == "岗位告知卡"]
+    assert len(singles) == len(data.records("post"))
+    assert _text(singles[0]).count("处置告知卡") == 1
+
+
+def test_nothing_to_print_is_skipped_not_an_error(tmp_path):
+    p = plant(AS_OF, hazards=2, posts=2, employees=2)
+    path = write_workbook(tmp_path / "p.xlsx", p.enterprise, p.rows)
+    out = render_all(read_workbook(path), tmp_path / "o", as_of=AS_OF, kinds=("majors",))
+    assert out.files == [] and out.errors == [] and out.skipped
+
+
+def test_docs_command(tmp_path):
+    path = valid_workbook(tmp_path / "厂.xlsx", posts=3, employees=3)
+    result = CliRunner().invoke(cli, ["docs", str(path), "-o", str(tmp_path / "打印"), "--as-of", "2026-11-28",
+                                      "--quarter", "2026Q4", "--only", "cards", "--only", "quarterly"])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in (tmp_path / "打印").iterdir()} == {"岗位告知卡.docx", "季度隐患统计表_2026Q4.docx"}
+
+
+needs_libreoffice = pytest.mark.skipif(soffice() is None or shutil.which("pdftotext") is None,
+                                       reason="LibreOffice and poppler-utils are not installed")
+
+
+@needs_libreoffice
+def test_pdf_has_chinese_text_and_right_page_count(data, tmp_path):
+    out = render_all(data, tmp_path / "o", as_of=AS_OF, kinds=("cards", "notices"), pdf=True)
+    assert out.errors == []
+    pdfs = {p.name: p for p in out.files if p.suffix == ".pdf"}
+    cards = pdfs["岗位告知卡.pdf"]
+    text = subprocess.run(["pdftotext", str(cards), "-"], capture_output=True, text=True, check=True).stdout
+    assert text.count("岗位风险隐患和紧急情况处置告知卡") == len(data.records("post"))
+    info = subprocess.run(["pdfinfo", str(cards)], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages == len(data.records("post"))  # one card per page, no blank pages
+    notice = subprocess.run(["pdftotext", str(pdfs["隐患整改通知书.pdf"]), "-"], capture_output=True, text=True).stdout
+    assert "隐患整改通知书" in notice and "整改期限" in notice
+
+
+def test_missing_libreoffice_is_explained(monkeypatch, data, tmp_path):
+    monkeypatch.setattr("dpsheets.documents.soffice", lambda: None)
+    out = render_all(data, tmp_path / "o", as_of=AS_OF, kinds=("board",), pdf=True)
+    assert any("未安装 LibreOffice" in e for e in out.errors)
+    assert [p.suffix for p in out.files] == [".docx"]
+
+
+def test_period_quarters():
+    assert Period.quarter(2026, 4).end == date(2026, 12, 31)
+    assert Period.last_complete_quarter(date(2026, 11, 28)) == Period.quarter(2026, 3)
+    assert Period.last_complete_quarter(date(2026, 12, 31)) == Period.quarter(2026, 4)
