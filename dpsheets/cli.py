@@ -208,3 +208,168 @@ def demo(output_dir: str, as_of: date) -> None:
     print_result(result, console)
     console.print("\n用 Excel 或 WPS 打开标注副本：出错的格标成红色并附批注，逾期隐患整行标红，临期标橙，"
                   "“检查结果”表列出全部问题并可点击跳转。“打印”文件夹里是带二维码的告知卡、整改通知书等 Word 文书。")
+
+
+# --- shared folders and the archive ------------------------------------------------------------
+
+folder_argument = click.argument("folder", type=click.Path(file_okay=False))
+archive_option = click.option("--archive", "archive_path", type=click.Path(dir_okay=False), default=None,
+                              help="档案库文件，默认是文件夹里的 档案.sqlite。")
+
+
+def _processor(folder: str, as_of: date | None, config_path: str | None, no_docs: bool, archive_path: str | None):  # noqa: ANN202
+    from .inbox import Processor
+
+    return Processor(Path(folder), as_of=as_of, config=_config(config_path), documents=not no_docs,
+                     archive_path=Path(archive_path) if archive_path else None)
+
+
+def _log_outcome(console: Console):  # noqa: ANN202
+    from datetime import datetime
+
+    def report(outcome) -> None:  # noqa: ANN001
+        style = "green" if outcome.destination == "已处理" else "red"
+        console.print(f"[dim]{datetime.now():%H:%M:%S}[/] [{style}]{outcome.line()}[/]")
+
+    return report
+
+
+def _optional_as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    return None if value is None else _as_of(ctx, param, value)
+
+
+@cli.command()
+@folder_argument
+@click.option("--poll", type=float, default=None, metavar="SECONDS",
+              help="每隔几秒轮询一次（网络共享文件夹请用它，inotify 在 SMB/NFS 上收不到变化）。")
+@click.option("--as-of", "as_of", callback=_optional_as_of, metavar="DATE", help="按哪一天检查，默认每个文件到达的当天。")
+@click.option("--settle", type=float, default=0.5, show_default=True, help="文件大小和修改时间保持不变多少秒才处理。")
+@click.option("--no-docs", is_flag=True, help="不生成告知卡等文书（更快）。")
+@archive_option
+@config_option
+def watch(folder: str, poll: float | None, as_of: date | None, settle: float, no_docs: bool, archive_path: str | None,
+          config_path: str | None) -> None:
+    """持续监控文件夹 FOLDER：放进“收件箱”的台账逐个检查、反馈、归档（Ctrl-C 停止）。"""
+    from .watch import watch as run_watch
+
+    processor = _processor(folder, as_of, config_path, no_docs, archive_path)
+    console = _console()
+    console.print(f"正在监控 [cyan]{processor.layout.inbox}[/]（{'轮询每 %g 秒' % poll if poll else '文件系统事件'}），按 Ctrl-C 停止。")
+    try:
+        run_watch(processor, poll=poll, settle=settle, report=_log_outcome(console))
+    except KeyboardInterrupt:
+        console.print("已停止。")
+    finally:
+        processor.close()
+
+
+@cli.command()
+@folder_argument
+@as_of_option
+@click.option("--no-docs", is_flag=True, help="不生成告知卡等文书（更快）。")
+@archive_option
+@config_option
+def ingest(folder: str, as_of: date, no_docs: bool, archive_path: str | None, config_path: str | None) -> None:
+    """一次性处理文件夹 FOLDER 的“收件箱”里现有的全部台账。"""
+    from .watch import ingest as run_ingest
+
+    processor = _processor(folder, as_of, config_path, no_docs, archive_path)
+    console = _console()
+    err = _console(stderr=True)
+    files = processor.layout.inbox_files()
+    progress = Progress(TextColumn("归档中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=err, transient=True, disable=not err.is_terminal)
+    try:
+        with progress:
+            task = progress.add_task("", total=len(files))
+            outcomes = run_ingest(processor, progress=lambda i, n, p: progress.update(task, completed=i),
+                                  report=_log_outcome(console))
+    finally:
+        processor.close()
+    done = sum(o.destination == "已处理" for o in outcomes)
+    console.print(f"共 {len(outcomes)} 个文件：已处理 {done}，退回 {len(outcomes) - done}。")
+
+
+@cli.group()
+@click.option("--archive", "archive_path", type=click.Path(), default="档案.sqlite", show_default=True,
+              help="档案库文件，或 watch 的文件夹（使用其中的 档案.sqlite）。")
+@click.pass_context
+def archive(ctx: click.Context, archive_path: str) -> None:
+    """查看一企一档数据库：list 企业清单，show 某企业最新报送，history 报送历史，export 导出 Excel。"""
+    path = Path(archive_path)
+    if path.is_dir():
+        path = path / "档案.sqlite"
+    if not path.is_file():
+        raise DpsheetsError("archive.missing", f"找不到档案库 {path}。请用 --archive 指定档案库文件或 watch 文件夹。")
+    from .archive import Archive
+
+    ctx.obj = Archive(path)
+    ctx.call_on_close(ctx.obj.close)
+
+
+@archive.command("list")
+@click.pass_obj
+def archive_list(db) -> None:  # noqa: ANN001
+    """列出档案中的全部企业。"""
+    from rich.table import Table
+
+    table = Table("统一社会信用代码", "企业名称", "县区", "乡镇", "行业", "报送次数", "最近报送")
+    for r in db.enterprises():
+        table.add_row(r["uscc"], r["name"], r["county"] or "", r["township"] or "", r["industry"] or "",
+                      str(r["submissions"]), r["last_seen"])
+    _console().print(table)
+
+
+@archive.command("history")
+@click.argument("uscc")
+@click.pass_obj
+def archive_history(db, uscc: str) -> None:  # noqa: ANN001
+    """某企业的全部报送记录。"""
+    from rich.table import Table
+
+    rows = db.history(uscc.upper())
+    if not rows:
+        raise DpsheetsError("archive.unknown", f"档案中没有统一社会信用代码为 {uscc} 的企业。用 `dpsheets archive list` 查看全部企业。")
+    table = Table("编号", "报送时间", "文件", "模板版本", "有效", "错误", "提醒", "发现")
+    for s in rows:
+        table.add_row(str(s.id), s.received_at, s.file_name, s.template_version or "", "是" if s.valid else "否",
+                      str(s.errors), str(s.warnings), str(s.findings))
+    _console().print(table)
+
+
+@archive.command("show")
+@click.argument("uscc")
+@click.option("--as-of", "as_of", callback=_optional_as_of, metavar="DATE", help="显示这一天或之前的最近一次报送。")
+@click.option("--register", type=click.Choice(["risk", "hazard", "post", "employee", "training", "drill", "quiz"]),
+              default="hazard", show_default=True, help="显示哪张清单的记录。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def archive_show(db, uscc: str, as_of: date | None, register: str, as_json: bool) -> None:  # noqa: ANN001
+    """某企业最近一次（或某日之前最近一次）报送的清单记录。"""
+    import json
+
+    sub = db.latest(uscc.upper(), as_of)
+    if sub is None:
+        raise DpsheetsError("archive.unknown", f"档案中没有 {uscc} 在该日期之前的报送。")
+    records = db.records(sub.id, register)
+    if as_json:
+        click.echo(json.dumps({"submission": sub.__dict__, "records": records}, ensure_ascii=False, default=str))
+        return
+    console = _console()
+    console.print(f"[bold]{sub.name}[/]（{sub.uscc}）第 {sub.id} 号报送，{sub.received_at}，文件 {sub.file_name}："
+                  f"{register} 共 {len(records)} 条")
+    for r in records:
+        row = r.pop("_row")
+        r.pop("_register")
+        console.print(f"  第 {row} 行：" + "；".join(f"{k}={v}" for k, v in r.items()))
+
+
+@archive.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="档案导出.xlsx", show_default=True)
+@click.pass_obj
+def archive_export(db, output: str) -> None:  # noqa: ANN001
+    """把企业清单和全部报送记录导出为 Excel。"""
+    from .archive_export import export
+
+    path = export(db, Path(output))
+    _console().print(f"已导出 [cyan]{path}[/]")

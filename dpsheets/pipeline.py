@@ -89,16 +89,21 @@ class DocOptions:
     quarter: tuple[int, int] | None = None  # (year, quarter); default: the last complete quarter
 
 
-DocumentsDir = Path | Callable[[WorkbookData], Path]
+OutputDir = Path | Callable[[WorkbookData], "Path | None"]
 
 
-def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out_dir: Path | None = None,
-             highlight: bool = True, documents_dir: DocumentsDir | None = None,
+def _folder(where: OutputDir, data: WorkbookData | None) -> Path | None:
+    return where(data) if callable(where) else where
+
+
+def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out_dir: OutputDir | None = None,
+             highlight: bool = True, documents_dir: OutputDir | None = None,
              doc_options: DocOptions | None = None) -> FileResult:
     """Do all the per-file work for *path*; never raises for a bad input file.
 
-    *documents_dir* is a folder, or a function of the workbook's data that names one (so a
-    caller can file documents by enterprise).
+    *out_dir* (the highlighted copy; default: beside the original) and *documents_dir* are
+    folders, or functions of the workbook's data that name one — or return None to skip that
+    output (the watcher files feedback by enterprise and writes none for a rejected file).
     """
     config = config or Config()
     result = FileResult(Path(path))
@@ -113,13 +118,16 @@ def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out
                                      path=str(path))
         return result
     if highlight:
-        _write_highlight(result, out_dir)
-    if documents_dir is not None:
-        _write_documents(result, documents_dir, as_of, config, doc_options or DocOptions())
+        folder = _folder(out_dir, result.data) if out_dir is not None else result.path.parent
+        if folder is not None:
+            _write_highlight(result, folder)
+    docs_folder = _folder(documents_dir, result.data) if documents_dir is not None else None
+    if docs_folder is not None:
+        _write_documents(result, docs_folder, as_of, config, doc_options or DocOptions())
     return result
 
 
-def _write_highlight(result: FileResult, out_dir: Path | None) -> None:
+def _write_highlight(result: FileResult, out_dir: Path) -> None:
     assert result.report is not None
     target = highlighted_path(result.path, out_dir)
     try:
@@ -129,12 +137,11 @@ def _write_highlight(result: FileResult, out_dir: Path | None) -> None:
         result.notes.append(f"无法生成标注副本（{type(exc).__name__}）：检查结果仍然有效。")
 
 
-def _write_documents(result: FileResult, out: DocumentsDir, as_of: date, config: Config, options: DocOptions) -> None:
+def _write_documents(result: FileResult, folder: Path, as_of: date, config: Config, options: DocOptions) -> None:
     from .documents import KINDS, render_all  # documents are optional work; import only when asked
     from .stats import Period
 
     assert result.data is not None
-    folder = out(result.data) if callable(out) else out
     period = Period.quarter(*options.quarter) if options.quarter else None
     try:
         outcome = render_all(result.data, folder, as_of=as_of, config=config, kinds=options.kinds or KINDS,

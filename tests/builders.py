@@ -246,3 +246,10 @@ def huge_workbook(path: Path, rows: int = 100_000) -> Path:
         ws.write_row(r, 0, [f"H{r}", "隐患", "位置", "描述"])
     wb.close()
     return path
+
+
+def small_workbook(path: Path, i: int, **kwargs: Any) -> Path:
+    """A small, valid, distinct workbook for enterprise number *i* (distinct credit code and content)."""
+    p = plant(AS_OF, seed=i, risks=5, hazards=5, posts=3, employees=4,
+              uscc=valid_uscc(f"9141112100{i:07d}"), name=kwargs.pop("name", f"测试企业{i:04d}"), **kwargs)
+    return write_workbook(path, p.enterprise, p.rows)
