@@ -9,8 +9,6 @@ from datetime import datetime
 import openpyxl
 import pytest
 from builders import AS_OF, small_workbook
-
-from dpsheets.samples import valid_uscc
 from click.testing import CliRunner
 
 from dpsheets.archive import SCHEMA_VERSION, Archive, migrate
@@ -18,6 +16,7 @@ from dpsheets.cli import cli
 from dpsheets.errors import DpsheetsError
 from dpsheets.inbox import Processor
 from dpsheets.pipeline import check
+from dpsheets.samples import valid_uscc
 
 
 def uscc_of(i: int) -> str:
