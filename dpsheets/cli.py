@@ -373,3 +373,65 @@ def archive_export(db, output: str) -> None:  # noqa: ANN001
 
     path = export(db, Path(output))
     _console().print(f"已导出 [cyan]{path}[/]")
+
+
+# --- county, city and province roll-up ---------------------------------------------------------
+
+@cli.command()
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default="企业名单.xlsx", show_default=True)
+def roster(output: str) -> None:
+    """生成县级“应报企业名单”模板（企业名称、统一社会信用代码、乡镇、行业）。"""
+    from .roster import write_template
+
+    _console().print(f"已生成企业名单模板：[cyan]{write_template(Path(output))}[/]")
+
+
+@cli.command()
+@click.option("--archive", "archives", multiple=True, type=click.Path(),
+              help="档案库文件或 watch 文件夹（可重复），默认当前目录的 档案.sqlite。")
+@click.option("--from", "summaries", multiple=True, type=click.Path(dir_okay=False),
+              help="由下级汇总表合成上级汇总（可重复），如各县的汇总表合成市级。")
+@click.option("--roster", "roster_path", type=click.Path(dir_okay=False), default=None, help="应报企业名单（用于统计未报送企业）。")
+@as_of_option
+@click.option("--level", type=click.Choice(["县", "市", "省"]), default=None, help="汇总级别，默认：有 --from 时为市，否则为县。")
+@click.option("--title", default=None, help="报告标题，如“舞阳县小微企业双重预防体系运行情况”。")
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="汇总", show_default=True)
+@click.option("--no-report", is_flag=True, help="只生成汇总表，不生成 Word 报告。")
+@config_option
+def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], roster_path: str | None, as_of: date, level: str | None,
+           title: str | None, output_dir: str, no_report: bool, config_path: str | None) -> None:
+    """由档案库生成汇总表（总览、企业明细、乡镇/行业汇总、逾期和重大隐患、重点检查企业、未报送企业）和 Word 报告。"""
+    from .rollup import rollup_archives
+    from .rollup_book import combine, read_summary, write_summary
+
+    config = _config(config_path)
+    console = _console()
+    if summaries:
+        level = level or "市"
+        result = combine([read_summary(Path(p)) for p in summaries], level, config.rules)
+    else:
+        paths = [Path(a) / "档案.sqlite" if Path(a).is_dir() else Path(a) for a in (archives or ("档案.sqlite",))]
+        for p in paths:
+            if not p.is_file():
+                raise DpsheetsError("archive.missing", f"找不到档案库 {p}。请用 --archive 指定档案库文件或 watch 文件夹。")
+        members = None
+        if roster_path:
+            from .roster import read_roster
+
+            members, warnings = read_roster(Path(roster_path))
+            for w in warnings:
+                console.print(f"[yellow]{w}[/]")
+        result = rollup_archives(paths, as_of=as_of, config=config, roster=members, level=level or "县")
+    title = title or f"{result.level}级小微企业双重预防体系运行情况汇总"
+    out = Path(output_dir)
+    book = write_summary(result, out / f"汇总_{result.level}级_{result.as_of.isoformat()}.xlsx", title)
+    t = result.totals()
+    console.print(f"[bold]{title}[/]（{result.as_of.isoformat()}）：应报 {t.expected} 家，已报 {t.submitted} 家，"
+                  f"逾期隐患 {t.sums['hazards_overdue']} 项，重大隐患未销号 {t.sums['major_open']} 项，"
+                  f"未有效运行 {t.not_effective} 家。")
+    console.print(f"汇总表：[cyan]{book}[/]")
+    if not no_report:
+        from .rollup_report import write_report
+
+        report = write_report(result, out / f"汇总报告_{result.level}级_{result.as_of.isoformat()}.docx", title)
+        console.print(f"报告：[cyan]{report}[/]")

@@ -261,6 +261,53 @@ TEMPLATES: dict[str, tuple[str, Callable]] = {
 }
 
 
+def county_report_template(doc) -> None:  # noqa: ANN001
+    _title(doc, "{{ title }}", page_break=False)
+    _para(doc, "统计日期：{{ as_of }}", align="center")
+    _para(doc, "一、总体情况", bold=True, font=TITLE_FONT, size=14)
+    _para(doc, "应报送企业 {{ totals.expected }} 家，已报送 {{ totals.submitted }} 家（报送率 {{ totals.submission_rate }}），"
+               "按时报送 {{ totals.on_time }} 家；未报送 {{ missing }} 家。辨识风险点：重大风险 {{ totals.risks_major }} 处、"
+               "较大风险 {{ totals.risks_significant }} 处、一般风险 {{ totals.risks_general }} 处、低风险 {{ totals.risks_low }} 处。"
+               "排查隐患 {{ totals.hazards_total }} 项，未销号 {{ totals.hazards_open }} 项，其中逾期 {{ totals.hazards_overdue }} 项、"
+               "重大隐患未销号 {{ totals.major_open }} 项；按期销号 {{ totals.closed_on_time }} 项，逾期销号 {{ totals.closed_late }} 项，"
+               "销号率 {{ totals.closure_rate }}。双重预防体系未有效运行的企业 {{ totals.not_effective }} 家。", indent=True)
+    _para(doc, "{{ risk_chart }}", align="center")
+    _para(doc, "{{ hazard_chart }}", align="center")
+    _para(doc, "{{ trend_chart }}", align="center")
+    _para(doc, "二、各乡镇（街道）情况", bold=True, font=TITLE_FONT, size=14)
+    _loop_table(doc, ["乡镇（街道）", "应报", "已报", "报送率", "逾期隐患", "重大隐患未销号", "未有效运行", "销号率"],
+                ["{{ g.name }}", "{{ g.expected }}", "{{ g.submitted }}", "{{ g.rate }}", "{{ g.overdue }}",
+                 "{{ g.major_open }}", "{{ g.not_effective }}", "{{ g.closure }}"], [30, 16, 16, 20, 20, 24, 22, 20],
+                "g in groups")
+    _para(doc, "三、逾期未整改隐患", bold=True, font=TITLE_FONT, size=14)
+    _loop_table(doc, ["企业", "隐患名称", "位置", "治理期限", "逾期天数", "责任人"],
+                ["{{ h.enterprise }}", "{{ h.name }}", "{{ h.location }}", "{{ h.deadline }}", "{{ h.days }}", "{{ h.owner }}"],
+                [40, 34, 30, 24, 18, 22], "h in overdue")
+    _para(doc, "{% if overdue_more %}另有 {{ overdue_more }} 项，见汇总表“逾期隐患”。{% endif %}", size=10.5)
+    _para(doc, "四、重大事故隐患", bold=True, font=TITLE_FONT, size=14)
+    _loop_table(doc, ["企业", "隐患名称", "位置", "治理状态", "治理期限", "有治理方案"],
+                ["{{ m.enterprise }}", "{{ m.name }}", "{{ m.location }}", "{{ m.status }}", "{{ m.deadline }}",
+                 "{{ m.has_plan }}"], [40, 34, 30, 22, 24, 18], "m in majors")
+    _para(doc, "五、建议重点检查企业（差异化执法）", bold=True, font=TITLE_FONT, size=14)
+    _loop_table(doc, ["序号", "企业", "乡镇（街道）", "行业", "存在问题"],
+                ["{{ e.no }}", "{{ e.name }}", "{{ e.township }}", "{{ e.industry }}", "{{ e.problems }}"],
+                [12, 40, 26, 18, 74], "e in enforcement")
+    _para(doc, "判定规则：", bold=True)
+    _loop_table(doc, ["规则", "说明"], ["{{ r.name }}", "{{ r.text }}"], [30, 140], "r in rules")
+
+
+REPORT_TEMPLATES: dict[str, tuple[str, Callable]] = {"county_report": ("汇总报告.docx", county_report_template)}
+
+
+def build_report(target: Path) -> Path:
+    doc = _new_document()
+    doc.core_properties.title = "双重预防体系汇总报告"
+    county_report_template(doc)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(target)
+    return target
+
+
 def build(kind: str, target: Path) -> Path:
     filename, fill = TEMPLATES[kind]
     doc = _new_document()
@@ -273,7 +320,8 @@ def build(kind: str, target: Path) -> Path:
 
 
 def build_all(directory: Path = TEMPLATES_DIR) -> list[Path]:
-    return [build(kind, directory / filename) for kind, (filename, _) in TEMPLATES.items()]
+    built = [build(kind, directory / filename) for kind, (filename, _) in TEMPLATES.items()]
+    return [*built, build_report(directory / REPORT_TEMPLATES["county_report"][0])]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,323 @@
+"""County roll-up (DOMAIN §8): indicators per enterprise from the archive, the rules for
+"not running effectively" (差异化执法), and sums per township, industry and county.
+
+Everything is computed from the archive, not by re-reading workbooks: for each enterprise
+its latest submission on or before the as-of date, with hazard states evaluated on that
+date. Group figures are sums of the enterprise rows, so a city roll-up of county summaries
+(:mod:`dpsheets.rollup_book`) equals the roll-up of the union of their archives.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, timedelta
+from pathlib import Path
+
+from .archive import Archive
+from .config import Config, RollupRules
+
+# The indicators of one enterprise: (key, Chinese header). Numeric ones are summed in groups.
+INDICATORS: tuple[tuple[str, str], ...] = (
+    ("data_errors", "数据错误"), ("risks_major", "重大风险"), ("risks_significant", "较大风险"),
+    ("risks_general", "一般风险"), ("risks_low", "低风险"), ("hazards_total", "隐患总数"), ("hazards_open", "未销号隐患"),
+    ("hazards_overdue", "逾期隐患"), ("major_open", "重大隐患未销号"), ("major_without_plan", "重大隐患无治理方案"),
+    ("closed_on_time", "按期销号"), ("closed_late", "逾期销号"), ("posts", "岗位告知卡"), ("employees", "岗位人员"),
+    ("trainings_12m", "近12个月培训次数"), ("drills_12m", "近12个月演练次数"), ("quiz_12m", "近12个月答题确认"),
+)
+IDENTITY: tuple[tuple[str, str], ...] = (
+    ("uscc", "统一社会信用代码"), ("name", "企业名称"), ("county", "所属县（市、区）"), ("township", "乡镇（街道）"),
+    ("industry", "行业领域"), ("last_submission", "最近报送日期"), ("template_version", "模板版本"),
+)
+OVERDUE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("uscc", "统一社会信用代码"), ("enterprise", "企业名称"), ("county", "所属县（市、区）"), ("township", "乡镇（街道）"),
+    ("industry", "行业领域"), ("number", "隐患编号"), ("name", "隐患名称"), ("location", "隐患位置"), ("level", "隐患等级"),
+    ("status", "治理状态"), ("deadline", "治理期限"), ("days_overdue", "逾期天数"), ("unit", "责任单位"), ("owner", "责任人"),
+    ("has_plan", "有治理方案"),
+)
+
+
+@dataclass
+class EnterpriseRow:
+    uscc: str
+    name: str
+    county: str = ""
+    township: str = ""
+    industry: str = ""
+    last_submission: str = ""
+    template_version: str = ""
+    data_errors: int = 0
+    risks_major: int = 0
+    risks_significant: int = 0
+    risks_general: int = 0
+    risks_low: int = 0
+    hazards_total: int = 0
+    hazards_open: int = 0
+    hazards_overdue: int = 0
+    major_open: int = 0
+    major_without_plan: int = 0
+    closed_on_time: int = 0
+    closed_late: int = 0
+    posts: int = 0
+    employees: int = 0
+    trainings_12m: int = 0
+    drills_12m: int = 0
+    quiz_12m: int = 0
+    months_since_training: int | None = None  # None: never
+    months_since_drill: int | None = None
+    broken_rules: list[str] = field(default_factory=list)
+
+    @property
+    def closure_rate(self) -> float | None:
+        return (self.closed_on_time + self.closed_late) / self.hazards_total if self.hazards_total else None
+
+    @property
+    def not_effective(self) -> bool:
+        return bool(self.broken_rules)
+
+
+@dataclass
+class MissingRow:
+    """An enterprise on the roster without a submission on or before the as-of date."""
+
+    uscc: str
+    name: str
+    county: str = ""
+    township: str = ""
+    industry: str = ""
+    broken_rules: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GroupRow:
+    key: str
+    expected: int = 0
+    submitted: int = 0
+    on_time: int = 0
+    not_effective: int = 0
+    sums: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def closure_rate(self) -> float | None:
+        total = self.sums.get("hazards_total", 0)
+        return (self.sums.get("closed_on_time", 0) + self.sums.get("closed_late", 0)) / total if total else None
+
+    @property
+    def submission_rate(self) -> float | None:
+        return self.submitted / self.expected if self.expected else None
+
+
+@dataclass
+class Rollup:
+    as_of: date
+    level: str  # 县 / 市 / 省
+    enterprises: list[EnterpriseRow]
+    missing: list[MissingRow]
+    overdue: list[dict]
+    majors: list[dict]
+    trend: dict[str, int]  # YYYY-MM → overdue hazards at that month's end
+    rules: RollupRules
+    sources: list[str] = field(default_factory=list)
+
+    def groups(self, key: str) -> list[GroupRow]:
+        return group_rows(self, key)
+
+    def totals(self) -> GroupRow:
+        return group_rows(self, None)[0]
+
+    def enforcement(self) -> list[EnterpriseRow | MissingRow]:
+        rows: list[EnterpriseRow | MissingRow] = [e for e in self.enterprises if e.broken_rules] + self.missing
+        return sorted(rows, key=lambda r: (-len(r.broken_rules), -getattr(r, "hazards_overdue", 0), r.county, r.name))
+
+
+def rule_texts(rules: RollupRules) -> list[tuple[str, str]]:
+    """Each rule of 差异化执法 with its explanation in Chinese, for the report."""
+    out = [("报送", f"没有报送台账，或最近一次报送距今超过 {rules.stale_days} 天。"),
+           ("逾期隐患", f"逾期未整改的隐患超过 {rules.max_overdue} 项。")]
+    if rules.major_without_plan:
+        out.append(("重大隐患", "有未销号的重大事故隐患，却没有填写治理方案。"))
+    out += [("教育培训", f"近 {rules.months_without_training} 个月没有教育培训记录。"),
+            ("应急演练", f"近 {rules.months_without_drill} 个月没有应急演练记录。")]
+    if rules.empty_registers:
+        out.append(("清单", "风险管控清单、岗位安全责任清单或岗位人员名单为空，体系未建立。"))
+    return out
+
+
+def evaluate(row: EnterpriseRow, as_of: date, rules: RollupRules) -> list[str]:
+    broken = []
+    if row.last_submission:
+        age = (as_of - date.fromisoformat(row.last_submission)).days
+        if age > rules.stale_days:
+            broken.append(f"最近一次报送在 {age} 天前（{row.last_submission}），超过 {rules.stale_days} 天")
+    if row.hazards_overdue > rules.max_overdue:
+        broken.append(f"有 {row.hazards_overdue} 项逾期未整改隐患")
+    if rules.major_without_plan and row.major_without_plan:
+        broken.append(f"有 {row.major_without_plan} 项重大隐患未制定治理方案")
+    if row.months_since_training is None or row.months_since_training >= rules.months_without_training:
+        broken.append(f"近 {rules.months_without_training} 个月无教育培训记录")
+    if row.months_since_drill is None or row.months_since_drill >= rules.months_without_drill:
+        broken.append(f"近 {rules.months_without_drill} 个月无应急演练记录")
+    if rules.empty_registers:
+        empty = [name for name, n in (("风险管控清单", row.risks_major + row.risks_significant + row.risks_general + row.risks_low),
+                                      ("岗位安全责任清单", row.posts), ("岗位人员", row.employees)) if n == 0]
+        if empty:
+            broken.append("、".join(empty) + "为空")
+    return broken
+
+
+# --- computing from archives --------------------------------------------------------------
+
+_LATEST = """
+CREATE TEMP TABLE latest AS
+SELECT * FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY uscc ORDER BY received_at DESC, id DESC) AS rn
+               FROM submissions s WHERE substr(received_at, 1, 10) <= :as_of) WHERE rn = 1
+"""
+_OPEN = "status IS NOT '已销号'"
+_OVERDUE = (f"{_OPEN} AND deadline IS NOT NULL AND deadline < :as_of "
+            "AND NOT (completed_on IS NOT NULL AND completed_on <= deadline)")
+_HAZARDS = f"""
+SELECT h.submission_id AS sid, COUNT(*) AS total, SUM({_OPEN}) AS open, SUM({_OVERDUE}) AS overdue,
+       SUM(level = '重大隐患' AND {_OPEN}) AS major_open,
+       SUM(level = '重大隐患' AND {_OPEN} AND has_plan = 0) AS major_without_plan,
+       SUM(status = '已销号' AND NOT (completed_on IS NOT NULL AND deadline IS NOT NULL AND completed_on > deadline)) AS on_time,
+       SUM(status = '已销号' AND completed_on IS NOT NULL AND deadline IS NOT NULL AND completed_on > deadline) AS late
+FROM hazards h JOIN latest l ON l.id = h.submission_id GROUP BY h.submission_id
+"""
+_LEDGERS = """
+SELECT d.submission_id AS sid, kind, SUM(day > :since AND day <= :as_of) AS recent,
+       MAX(CASE WHEN day <= :as_of THEN day END) AS last_day
+FROM ledger_dates d JOIN latest l ON l.id = d.submission_id GROUP BY d.submission_id, kind
+"""
+_OVERDUE_LIST = f"""
+SELECT l.uscc, l.name AS enterprise, l.county, l.township, l.industry, h.number, h.name, h.location, h.level, h.status,
+       h.deadline, h.unit, h.owner, h.has_plan
+FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {{where}} ORDER BY h.deadline, l.uscc, h.row
+"""
+
+
+def months_between(earlier: date, later: date) -> int:
+    return (later.year - earlier.year) * 12 + later.month - earlier.month - (later.day < earlier.day)
+
+
+def _from_archive(archive: Archive, as_of: date) -> tuple[list[EnterpriseRow], list[dict], list[dict]]:
+    db = archive.db
+    params = {"as_of": as_of.isoformat(), "since": (as_of - timedelta(days=365)).isoformat()}
+    db.execute("DROP TABLE IF EXISTS temp.latest")
+    db.execute(_LATEST, params)
+    hazards = {r["sid"]: r for r in db.execute(_HAZARDS, params)}
+    ledgers: dict[int, dict[str, tuple[int, str | None]]] = defaultdict(dict)
+    for r in db.execute(_LEDGERS, params):
+        ledgers[r["sid"]][r["kind"]] = (r["recent"] or 0, r["last_day"])
+    rows = []
+    for s in db.execute("SELECT * FROM latest ORDER BY uscc"):
+        h = hazards.get(s["id"])
+        led = ledgers.get(s["id"], {})
+        row = EnterpriseRow(
+            uscc=s["uscc"], name=s["name"] or s["uscc"], county=s["county"] or "", township=s["township"] or "",
+            industry=s["industry"] or "", last_submission=s["received_at"][:10], template_version=s["template_version"] or "",
+            data_errors=s["errors"], risks_major=s["risks_major"], risks_significant=s["risks_significant"],
+            risks_general=s["risks_general"], risks_low=s["risks_low"], posts=s["posts"], employees=s["employees"],
+            hazards_total=h["total"] if h else 0, hazards_open=h["open"] if h else 0, hazards_overdue=h["overdue"] if h else 0,
+            major_open=h["major_open"] if h else 0, major_without_plan=h["major_without_plan"] if h else 0,
+            closed_on_time=h["on_time"] if h else 0, closed_late=h["late"] if h else 0,
+            trainings_12m=led.get("training", (0, None))[0], drills_12m=led.get("drill", (0, None))[0],
+            quiz_12m=led.get("quiz", (0, None))[0],
+            months_since_training=_months_since(led.get("training"), as_of),
+            months_since_drill=_months_since(led.get("drill"), as_of))
+        rows.append(row)
+    overdue = [_hazard_dict(r, as_of) for r in db.execute(_OVERDUE_LIST.format(where=_OVERDUE), params)]
+    majors = [_hazard_dict(r, as_of) for r in db.execute(_OVERDUE_LIST.format(where=f"level = '重大隐患' AND {_OPEN}"), params)]
+    db.execute("DROP TABLE IF EXISTS temp.latest")
+    return rows, overdue, majors
+
+
+def _months_since(ledger: tuple[int, str | None] | None, as_of: date) -> int | None:
+    if not ledger or not ledger[1]:
+        return None
+    return months_between(date.fromisoformat(ledger[1]), as_of)
+
+
+def _hazard_dict(r, as_of: date) -> dict:  # noqa: ANN001
+    d = {k: r[k] for k in r.keys()}  # noqa: SIM118 - sqlite3.Row
+    deadline = d.get("deadline")
+    d["days_overdue"] = max((as_of - date.fromisoformat(deadline)).days, 0) if deadline else 0
+    d["has_plan"] = "是" if d.get("has_plan") else "否"
+    return d
+
+
+def overdue_at(archive: Archive, day: date) -> int:
+    """Overdue hazards on *day* across the enterprises' latest submissions on or before it."""
+    db = archive.db
+    params = {"as_of": day.isoformat()}
+    db.execute("DROP TABLE IF EXISTS temp.latest")
+    db.execute(_LATEST, params)
+    n = db.execute(f"SELECT COUNT(*) FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {_OVERDUE}",
+                   params).fetchone()[0]
+    db.execute("DROP TABLE IF EXISTS temp.latest")
+    return n
+
+
+def month_ends(as_of: date, months: int = 12) -> list[date]:
+    """The last *months* month-ends up to as-of (the current month is counted at as-of)."""
+    out = [as_of]
+    first = as_of.replace(day=1)
+    for _ in range(months - 1):
+        end = first - timedelta(days=1)
+        out.append(end)
+        first = end.replace(day=1)
+    return sorted(out)
+
+
+def rollup_archives(paths: Iterable[Path], *, as_of: date, config: Config | None = None,
+                    roster: list[MissingRow] | None = None, level: str = "县") -> Rollup:
+    """The roll-up of one or more archives (an enterprise in several: its latest submission wins)."""
+    config = config or Config()
+    by_uscc: dict[str, EnterpriseRow] = {}
+    overdue: list[dict] = []
+    majors: list[dict] = []
+    trend: dict[str, int] = defaultdict(int)
+    sources = []
+    for path in paths:
+        sources.append(str(path))
+        with Archive(path) as archive:
+            rows, od, mj = _from_archive(archive, as_of)
+            for day in month_ends(as_of):
+                trend[day.strftime("%Y-%m")] += overdue_at(archive, day)
+        for row in rows:
+            kept = by_uscc.get(row.uscc)
+            if kept is None or row.last_submission > kept.last_submission:
+                by_uscc[row.uscc] = row
+        overdue += od
+        majors += mj
+    enterprises = sorted(by_uscc.values(), key=lambda r: (r.county, r.township, r.name, r.uscc))
+    for row in enterprises:
+        row.broken_rules = evaluate(row, as_of, config.rules)
+    missing = [replace(m, broken_rules=["未报送台账"]) for m in (roster or []) if m.uscc not in by_uscc]
+    return Rollup(as_of, level, enterprises, missing, overdue, majors, dict(sorted(trend.items())), config.rules, sources)
+
+
+def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:
+    """Sums per *key* (township, industry, county), or one total row for None."""
+    groups: dict[str, GroupRow] = {}
+
+    def group(row: EnterpriseRow | MissingRow) -> GroupRow:
+        name = "合计" if key is None else (getattr(row, key) or "未填写")
+        return groups.setdefault(name, GroupRow(name, sums=dict.fromkeys((k for k, _ in INDICATORS), 0)))
+
+    for row in rollup.enterprises:
+        g = group(row)
+        g.expected += 1
+        g.submitted += 1
+        g.on_time += not any(r.startswith("最近一次报送") for r in row.broken_rules)
+        g.not_effective += row.not_effective
+        for k, _ in INDICATORS:
+            g.sums[k] += getattr(row, k)
+    for row in rollup.missing:
+        g = group(row)
+        g.expected += 1
+        g.not_effective += 1
+    return sorted(groups.values(), key=lambda g: g.key)
+
+
+ENTERPRISE_FIELDS = {f.name for f in fields(EnterpriseRow)}

@@ -1,0 +1,278 @@
+"""The summary workbook of a roll-up (xlsxwriter, native Excel charts), and reading it back.
+
+Sheets: 总览 (headline figures and charts), 企业明细, 县区汇总, 乡镇汇总, 行业汇总, 逾期隐患, 重大隐患,
+重点检查企业, 未报送企业, 规则说明, and a hidden sheet with the level and as-of date. Text that
+begins with = + - @ is written as text, never as a formula. County summaries read back
+by :func:`read_summary` combine into a city (and city into province) summary of the same shape.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import python_calamine as pc
+import xlsxwriter
+
+from .config import RollupRules
+from .errors import DpsheetsError
+from .normalize import header_key
+from .rollup import (
+    IDENTITY,
+    INDICATORS,
+    OVERDUE_COLUMNS,
+    EnterpriseRow,
+    GroupRow,
+    MissingRow,
+    Rollup,
+    rule_texts,
+)
+
+META = "_dpsheets_rollup"
+ROLLUP_ID = "dpsheets-rollup"
+DETAIL_COLUMNS = (*IDENTITY, *INDICATORS, ("closure_rate", "销号率"), ("not_effective", "未有效运行"),
+                  ("broken_rules", "存在问题"))
+MISSING_COLUMNS = (("uscc", "统一社会信用代码"), ("name", "企业名称"), ("county", "所属县（市、区）"),
+                   ("township", "乡镇（街道）"), ("industry", "行业领域"))
+GROUP_HEAD = ("应报企业", "已报送", "报送率", "按时报送", "未有效运行企业")
+TREND_HEADER = "月份"
+LEVEL_COLOURS = (("重大风险", "risks_major", "#FF0000"), ("较大风险", "risks_significant", "#FFC000"),
+                 ("一般风险", "risks_general", "#FFFF00"), ("低风险", "risks_low", "#0070C0"))
+
+
+def write_summary(rollup: Rollup, path: Path, title: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent, prefix=".dpsheets-")
+    os.close(fd)
+    try:
+        _write(rollup, Path(tmp), title)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _write(rollup: Rollup, path: Path, title: str) -> None:
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                          "strings_to_numbers": False, "constant_memory": False})
+    f = {
+        "title": wb.add_format({"bold": True, "font_size": 16, "font_name": "黑体"}),
+        "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}),
+        "cell": wb.add_format({"border": 1}),
+        "pct": wb.add_format({"border": 1, "num_format": "0.0%"}),
+        "red": wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
+        "label": wb.add_format({"bold": True}),
+        "wrap": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
+    }
+    totals = rollup.totals()
+    _overview(wb, f, rollup, totals, title)
+    _table(wb, f, "企业明细", [h for _, h in DETAIL_COLUMNS],
+           [[_value(e, k) for k, _ in DETAIL_COLUMNS] for e in rollup.enterprises],
+           highlight=("逾期隐患", "未有效运行"), widths={0: 20, 1: 28, len(DETAIL_COLUMNS) - 1: 60})
+    for sheet, key in (("县区汇总", "county"), ("乡镇汇总", "township"), ("行业汇总", "industry")):
+        groups = rollup.groups(key) + [totals]
+        _table(wb, f, sheet, [dict(IDENTITY)[key], *GROUP_HEAD,
+                              *(h for _, h in INDICATORS), "销号率"], [_group_values(g) for g in groups],
+               highlight=("逾期隐患",), widths={0: 18})
+    _table(wb, f, "逾期隐患", [h for _, h in OVERDUE_COLUMNS], [[d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.overdue],
+           widths={1: 28, 6: 24})
+    _table(wb, f, "重大隐患", [h for _, h in OVERDUE_COLUMNS], [[d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.majors],
+           widths={1: 28, 6: 24})
+    _table(wb, f, "重点检查企业", ["序号", "统一社会信用代码", "企业名称", "所属县（市、区）", "乡镇（街道）", "行业领域", "问题数", "存在问题"],
+           [[i, r.uscc, r.name, r.county, r.township, r.industry, len(r.broken_rules), "；".join(r.broken_rules)]
+            for i, r in enumerate(rollup.enforcement(), start=1)], widths={2: 28, 7: 70})
+    _table(wb, f, "未报送企业", [h for _, h in MISSING_COLUMNS], [[getattr(m, k) for k, _ in MISSING_COLUMNS] for m in rollup.missing],
+           widths={1: 28})
+    _table(wb, f, "规则说明", ["规则", "说明"], [list(t) for t in rule_texts(rollup.rules)], widths={1: 80})
+    meta = wb.add_worksheet(META)
+    for r, (k, v) in enumerate((("id", ROLLUP_ID), ("level", rollup.level), ("as_of", rollup.as_of.isoformat()),
+                                ("sources", " | ".join(rollup.sources)))):
+        meta.write_string(r, 0, k)
+        meta.write_string(r, 1, v)
+    meta.hide()
+    wb.close()
+
+
+def _value(e: EnterpriseRow, key: str) -> Any:
+    if key == "closure_rate":
+        return e.closure_rate
+    if key == "not_effective":
+        return "是" if e.not_effective else "否"
+    if key == "broken_rules":
+        return "；".join(e.broken_rules)
+    return getattr(e, key)
+
+
+def _group_values(g: GroupRow) -> list[Any]:
+    return [g.key, g.expected, g.submitted, g.submission_rate, g.on_time, g.not_effective,
+            *(g.sums[k] for k, _ in INDICATORS), g.closure_rate]
+
+
+def _write_cell(ws: Any, r: int, c: int, value: Any, f: dict, header: str = "") -> None:
+    if value is None:
+        ws.write_blank(r, c, None, f["cell"])
+    elif isinstance(value, float) and ("率" in header):
+        ws.write_number(r, c, value, f["pct"])
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        ws.write_number(r, c, value, f["cell"])
+    else:
+        ws.write_string(r, c, str(value), f["wrap"] if len(str(value)) > 30 else f["cell"])
+
+
+def _table(wb: Any, f: dict, name: str, headers: list[str], rows: list[list[Any]], *, highlight: tuple[str, ...] = (),
+           widths: dict[int, int] | None = None) -> None:
+    ws = wb.add_worksheet(name)
+    ws.set_row(0, 30)
+    for c, h in enumerate(headers):
+        ws.write_string(0, c, h, f["head"])
+        ws.set_column(c, c, (widths or {}).get(c, max(8, min(16, len(h) * 2 + 2))))
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            _write_cell(ws, r, c, value, f, headers[c])
+    ws.freeze_panes(1, 2 if name == "企业明细" else 1)
+    ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
+    for h in highlight:
+        if h in headers and rows:
+            c = headers.index(h)
+            criteria = {"type": "cell", "criteria": ">", "value": 0} if h != "未有效运行" else \
+                {"type": "cell", "criteria": "==", "value": '"是"'}
+            ws.conditional_format(1, c, len(rows), c, {**criteria, "format": f["red"]})
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+
+
+def _overview(wb: Any, f: dict, rollup: Rollup, totals: GroupRow, title: str) -> None:
+    ws = wb.add_worksheet("总览")
+    ws.set_column(0, 0, 26)
+    ws.set_column(1, 1, 14)
+    ws.write_string(0, 0, title or f"{rollup.level}级双重预防体系运行情况汇总", f["title"])
+    ws.write_string(1, 0, f"统计日期：{rollup.as_of.isoformat()}")
+    s = totals.sums
+    headline = [("应报企业", totals.expected), ("已报送企业", totals.submitted), ("报送率", totals.submission_rate),
+                ("按时报送企业", totals.on_time), ("未有效运行企业", totals.not_effective),
+                ("重大风险", s["risks_major"]), ("较大风险", s["risks_significant"]), ("一般风险", s["risks_general"]),
+                ("低风险", s["risks_low"]), ("隐患总数", s["hazards_total"]), ("未销号隐患", s["hazards_open"]),
+                ("逾期隐患", s["hazards_overdue"]), ("重大隐患未销号", s["major_open"]), ("按期销号", s["closed_on_time"]),
+                ("逾期销号", s["closed_late"]), ("销号率", totals.closure_rate)]
+    ws.write_string(3, 0, "指标", f["head"])
+    ws.write_string(3, 1, "数值", f["head"])
+    for i, (label, value) in enumerate(headline, start=4):
+        ws.write_string(i, 0, label, f["cell"])
+        _write_cell(ws, i, 1, value, f, label)
+    # chart data
+    ws.write_string(3, 3, "风险等级", f["head"])
+    ws.write_string(3, 4, "风险点数", f["head"])
+    for i, (label, key, _) in enumerate(LEVEL_COLOURS, start=4):
+        ws.write_string(i, 3, label, f["cell"])
+        ws.write_number(i, 4, s[key], f["cell"])
+    status = [("逾期未销号", s["hazards_overdue"]), ("未逾期未销号", s["hazards_open"] - s["hazards_overdue"]),
+              ("按期销号", s["closed_on_time"]), ("逾期销号", s["closed_late"])]
+    ws.write_string(9, 3, "隐患状态", f["head"])
+    ws.write_string(9, 4, "隐患数", f["head"])
+    for i, (label, value) in enumerate(status, start=10):
+        ws.write_string(i, 3, label, f["cell"])
+        ws.write_number(i, 4, value, f["cell"])
+    ws.write_string(15, 3, TREND_HEADER, f["head"])
+    ws.write_string(15, 4, "月末逾期隐患", f["head"])
+    for i, (month, n) in enumerate(rollup.trend.items(), start=16):
+        ws.write_string(i, 3, month, f["cell"])
+        ws.write_number(i, 4, n, f["cell"])
+    ws.set_column(3, 3, 14)
+    ws.set_column(4, 4, 14)
+    risk_chart = wb.add_chart({"type": "column"})
+    risk_chart.add_series({"name": "风险点数", "categories": ["总览", 4, 3, 7, 3], "values": ["总览", 4, 4, 7, 4],
+                           "points": [{"fill": {"color": c}, "border": {"color": "#404040"}} for _, _, c in LEVEL_COLOURS]})
+    risk_chart.set_title({"name": "风险点按等级（四色）"})
+    risk_chart.set_legend({"none": True})
+    ws.insert_chart(3, 6, risk_chart, {"x_scale": 1.0, "y_scale": 0.9})
+    status_chart = wb.add_chart({"type": "pie"})
+    status_chart.add_series({"name": "隐患状态", "categories": ["总览", 10, 3, 13, 3], "values": ["总览", 10, 4, 13, 4],
+                             "points": [{"fill": {"color": c}} for c in ("#FF0000", "#FFC000", "#70AD47", "#A5A5A5")],
+                             "data_labels": {"value": True, "category": True}})
+    status_chart.set_title({"name": "隐患治理状态"})
+    ws.insert_chart(18, 6, status_chart, {"x_scale": 1.0, "y_scale": 0.9})
+    if rollup.trend:
+        trend_chart = wb.add_chart({"type": "line"})
+        last = 15 + len(rollup.trend)
+        trend_chart.add_series({"name": "月末逾期隐患", "categories": ["总览", 16, 3, last, 3],
+                                "values": ["总览", 16, 4, last, 4], "marker": {"type": "circle"}})
+        trend_chart.set_title({"name": "逾期隐患月度趋势"})
+        trend_chart.set_legend({"none": True})
+        ws.insert_chart(33, 6, trend_chart, {"x_scale": 1.4, "y_scale": 0.9})
+    ws.activate()
+
+
+# --- reading summaries back (city and province roll-up) -----------------------------------
+
+def _rows(wb: pc.CalamineWorkbook, sheet: str, columns: tuple[tuple[str, str], ...], path: Path) -> list[dict[str, Any]]:
+    if sheet not in wb.sheet_names:
+        raise DpsheetsError("rollup.not-summary", f"缺少“{sheet}”工作表，不是 dpsheets 汇总表。", path=str(path))
+    data = wb.get_sheet_by_name(sheet).to_python()
+    if not data:
+        return []
+    index = {header_key(h): i for i, h in enumerate(data[0])}
+    try:
+        positions = [(k, index[header_key(h)]) for k, h in columns]
+    except KeyError as exc:
+        raise DpsheetsError("rollup.not-summary", f"“{sheet}”缺少列 {exc}，汇总表可能被改动过。", path=str(path)) from exc
+    return [{k: row[i] for k, i in positions} for row in data[1:] if any(c != "" for c in row)]
+
+
+def read_summary(path: Path) -> Rollup:
+    """A summary workbook written by :func:`write_summary`, as a :class:`Rollup`."""
+    try:
+        wb = pc.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # noqa: BLE001
+        raise DpsheetsError("rollup.unreadable", f"汇总表无法读取（{type(exc).__name__}）。", path=str(path)) from exc
+    if META not in wb.sheet_names:
+        raise DpsheetsError("rollup.not-summary", "这不是 dpsheets 生成的汇总表（缺少标识）。请使用 `dpsheets rollup` 生成的县级汇总表。",
+                            path=str(path))
+    meta = {str(r[0]): str(r[1]) for r in wb.get_sheet_by_name(META).to_python() if len(r) >= 2}
+    numeric = {k for k, _ in INDICATORS}
+    enterprises = []
+    for d in _rows(wb, "企业明细", tuple((k, h) for k, h in DETAIL_COLUMNS if k not in ("closure_rate", "not_effective")), path):
+        values = {k: (int(v or 0) if k in numeric else ("" if v is None else str(v))) for k, v in d.items()}
+        values["broken_rules"] = [s for s in str(d["broken_rules"]).split("；") if s]
+        enterprises.append(EnterpriseRow(**values))
+    missing = [MissingRow(**{k: str(v) for k, v in d.items()}, broken_rules=["未报送台账"])
+               for d in _rows(wb, "未报送企业", MISSING_COLUMNS, path)]
+    overdue = [_hazard(d) for d in _rows(wb, "逾期隐患", OVERDUE_COLUMNS, path)]
+    majors = [_hazard(d) for d in _rows(wb, "重大隐患", OVERDUE_COLUMNS, path)]
+    trend = {str(r[3]): int(r[4]) for r in wb.get_sheet_by_name("总览").to_python()[16:]
+             if len(r) > 4 and isinstance(r[3], str) and len(r[3]) == 7 and r[3][4] == "-"}
+    wb.close()
+    return Rollup(date.fromisoformat(meta["as_of"]), meta.get("level", "县"), enterprises, missing, overdue, majors, trend,
+                  RollupRules(), [str(path)])
+
+
+def _hazard(d: dict[str, Any]) -> dict[str, Any]:
+    out = {k: ("" if v is None else v) for k, v in d.items()}
+    out["days_overdue"] = int(out["days_overdue"] or 0)
+    return out
+
+
+def combine(parts: list[Rollup], level: str, rules: RollupRules) -> Rollup:
+    """Several summaries of the same as-of date combined into one of a higher level."""
+    dates = {p.as_of for p in parts}
+    if len(dates) != 1:
+        raise DpsheetsError("rollup.mixed-dates", "各汇总表的统计日期不一致（" + "、".join(sorted(map(str, dates))) +
+                            "）。请用同一个 --as-of 重新生成县级汇总表。")
+    by_uscc: dict[str, EnterpriseRow] = {}
+    for p in parts:
+        for e in p.enterprises:
+            if e.uscc not in by_uscc or e.last_submission > by_uscc[e.uscc].last_submission:
+                by_uscc[e.uscc] = e
+    trend: dict[str, int] = {}
+    for p in parts:
+        for month, n in p.trend.items():
+            trend[month] = trend.get(month, 0) + n
+    missing = {m.uscc: m for p in parts for m in p.missing if m.uscc not in by_uscc}
+    return Rollup(parts[0].as_of, level, sorted(by_uscc.values(), key=lambda r: (r.county, r.township, r.name, r.uscc)),
+                  list(missing.values()), [h for p in parts for h in p.overdue], [h for p in parts for h in p.majors],
+                  dict(sorted(trend.items())), rules, [s for p in parts for s in p.sources])

@@ -1,0 +1,113 @@
+"""The Word report of a roll-up (docxtpl): headline figures, charts, overdue and major hazards, enforcement list."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import jinja2
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
+
+from .doc_context import text
+from .doc_templates import REPORT_TEMPLATES, TEMPLATES_DIR, build_report
+from .riskmap import cjk_font
+from .rollup import Rollup, rule_texts
+from .rollup_book import LEVEL_COLOURS
+
+TABLE_LIMIT = 200  # rows per table in the report; the workbook has them all
+
+
+def _template() -> Path:
+    path = TEMPLATES_DIR / REPORT_TEMPLATES["county_report"][0]
+    if path.is_file():
+        return path
+    target = Path(tempfile.gettempdir()) / "dpsheets-templates" / path.name
+    return target if target.is_file() else build_report(target)
+
+
+def _chart(draw) -> bytes:  # noqa: ANN001
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    font = cjk_font()
+    if font:
+        plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
+    fig, ax = plt.subplots(figsize=(6.4, 3.0), dpi=130)
+    draw(ax, bool(font))
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _charts(rollup: Rollup) -> dict[str, bytes]:
+    s = rollup.totals().sums
+
+    def risks(ax, zh):  # noqa: ANN001, ANN202
+        labels = [lbl if zh else lbl_en for (lbl, _, _), lbl_en in zip(LEVEL_COLOURS, ("major", "significant", "general", "low"),
+                                                                          strict=True)]
+        ax.bar(labels, [s[k] for _, k, _ in LEVEL_COLOURS], color=[c for _, _, c in LEVEL_COLOURS], edgecolor="#404040")
+        ax.set_title("风险点按等级" if zh else "risks by level")
+
+    def hazards(ax, zh):  # noqa: ANN001, ANN202
+        values = [s["hazards_overdue"], s["hazards_open"] - s["hazards_overdue"], s["closed_on_time"], s["closed_late"]]
+        labels = ["逾期未销号", "未逾期未销号", "按期销号", "逾期销号"] if zh else ["overdue", "open", "closed on time", "closed late"]
+        ax.barh(labels, values, color=["#FF0000", "#FFC000", "#70AD47", "#A5A5A5"])
+        ax.set_title("隐患治理状态" if zh else "hazards by status")
+
+    def trend(ax, zh):  # noqa: ANN001, ANN202
+        months = list(rollup.trend)
+        ax.plot(months, [rollup.trend[m] for m in months], marker="o", color="#C00000")
+        ax.set_title("月末逾期隐患" if zh else "overdue hazards at month end")
+        ax.tick_params(axis="x", rotation=45, labelsize=7)
+
+    return {"risk_chart": _chart(risks), "hazard_chart": _chart(hazards), "trend_chart": _chart(trend)}
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def context(rollup: Rollup, title: str) -> dict:
+    t = rollup.totals()
+    s = t.sums
+    return {
+        "title": title, "as_of": text(rollup.as_of), "level": rollup.level,
+        "totals": {"expected": t.expected, "submitted": t.submitted, "submission_rate": _pct(t.submission_rate),
+                   "on_time": t.on_time, "not_effective": t.not_effective, "closure_rate": _pct(t.closure_rate),
+                   **{k: s[k] for k in s}},
+        "groups": [{"name": g.key, "expected": g.expected, "submitted": g.submitted, "rate": _pct(g.submission_rate),
+                    "overdue": g.sums["hazards_overdue"], "major_open": g.sums["major_open"],
+                    "not_effective": g.not_effective, "closure": _pct(g.closure_rate)} for g in rollup.groups("township")],
+        "overdue": [dict(h, days=h["days_overdue"]) for h in rollup.overdue[:TABLE_LIMIT]],
+        "overdue_more": max(len(rollup.overdue) - TABLE_LIMIT, 0),
+        "majors": rollup.majors[:TABLE_LIMIT],
+        "enforcement": [{"no": i, "name": r.name, "township": r.township, "industry": r.industry,
+                         "problems": "；".join(r.broken_rules)} for i, r in enumerate(rollup.enforcement(), start=1)],
+        "rules": [{"name": n, "text": d} for n, d in rule_texts(rollup.rules)],
+        "missing": len(rollup.missing),
+    }
+
+
+def write_report(rollup: Rollup, path: Path, title: str) -> Path:
+    tpl = DocxTemplate(str(_template()))
+    ctx = context(rollup, title)
+    for key, png in _charts(rollup).items():
+        ctx[key] = InlineImage(tpl, io.BytesIO(png), width=Mm(150))
+    tpl.render(ctx, jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined), autoescape=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".docx", dir=path.parent, prefix=".dpsheets-")
+    os.close(fd)
+    try:
+        tpl.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,62 @@
+"""The county's roster of expected enterprises (名单), so the summary can say who has not submitted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import python_calamine as pc
+import xlsxwriter
+
+from . import normalize as nz
+from .errors import DpsheetsError
+from .registers import INDUSTRIES
+from .rollup import MissingRow
+
+COLUMNS = (("name", "企业名称", ("单位名称",)), ("uscc", "统一社会信用代码", ("社会信用代码", "信用代码")),
+           ("county", "所属县（市、区）", ("县区", "所属县区")), ("township", "乡镇（街道）/产业园区", ("乡镇（街道）", "乡镇")),
+           ("industry", "行业领域", ("行业",)))
+SHEET = "企业名单"
+
+
+def write_template(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False})
+    ws = wb.add_worksheet(SHEET)
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    for c, (_, header, _) in enumerate(COLUMNS):
+        ws.write_string(0, c, header, head)
+        ws.set_column(c, c, 30 if c < 2 else 18)
+    ws.data_validation(1, 4, 5000, 4, {"validate": "list", "source": list(INDUSTRIES)})
+    ws.freeze_panes(1, 0)
+    wb.close()
+    return path
+
+
+def read_roster(path: Path) -> tuple[list[MissingRow], list[str]]:
+    """The roster's enterprises, and Chinese warnings for rows that were skipped."""
+    try:
+        wb = pc.CalamineWorkbook.from_path(str(path))
+        sheet = wb.get_sheet_by_name(SHEET if SHEET in wb.sheet_names else wb.sheet_names[0])
+        rows = sheet.to_python()
+    except Exception as exc:  # noqa: BLE001
+        raise DpsheetsError("roster.unreadable", f"企业名单无法读取（{type(exc).__name__}）。请用 `dpsheets roster` 生成的模板填写。",
+                            path=str(path)) from exc
+    if not rows:
+        return [], []
+    names = {nz.header_key(n): key for key, header, aliases in COLUMNS for n in (header, *aliases)}
+    index = {names[nz.header_key(h)]: i for i, h in enumerate(rows[0]) if nz.header_key(h) in names}
+    if "uscc" not in index:
+        raise DpsheetsError("roster.no-uscc", "企业名单缺少“统一社会信用代码”列。", path=str(path))
+    out, warnings, seen = [], [], set()
+    for r, row in enumerate(rows[1:], start=2):
+        values = {k: nz.as_text(row[i]) if i < len(row) else "" for k, i in index.items()}
+        code = nz.normalize_uscc(values.get("uscc", ""))
+        if not code:
+            continue
+        if nz.uscc_problem(code) or code in seen:
+            warnings.append(f"企业名单第 {r} 行：统一社会信用代码“{code}”{'重复' if code in seen else '无效'}，已跳过。")
+            continue
+        seen.add(code)
+        out.append(MissingRow(code, values.get("name") or code, values.get("county", ""), values.get("township", ""),
+                              values.get("industry", "")))
+    return out, warnings
