@@ -189,10 +189,10 @@ SELECT d.submission_id AS sid, kind, SUM(day > :since AND day <= :as_of) AS rece
        MAX(CASE WHEN day <= :as_of THEN day END) AS last_day
 FROM ledger_dates d JOIN latest l ON l.id = d.submission_id GROUP BY d.submission_id, kind
 """
-_OVERDUE_LIST = f"""
+_OVERDUE_LIST = """
 SELECT l.uscc, l.name AS enterprise, l.county, l.township, l.industry, h.number, h.name, h.location, h.level, h.status,
        h.deadline, h.unit, h.owner, h.has_plan
-FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {{where}} ORDER BY h.deadline, l.uscc, h.row
+FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {where} ORDER BY h.deadline, l.uscc, h.row
 """
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import openpyxl
 import pandas as pd
@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from dpsheets.archive import Archive
 from dpsheets.cli import cli
-from dpsheets.config import Config, RollupRules
+from dpsheets.config import RollupRules
 from dpsheets.pipeline import check
 from dpsheets.rollup import EnterpriseRow, MissingRow, evaluate, rollup_archives
 from dpsheets.rollup_book import combine, read_summary, write_summary
