@@ -109,7 +109,7 @@ def check(files: tuple[str, ...], as_of: date, as_json: bool, output_dir: str | 
     退出码：0 没有错误；1 有数据错误；2 有文件无法读取。
     """
     config = _config(config_path)
-    paths = expand_inputs(files)
+    paths = _require_files(expand_inputs(files), files)
     out_dir = Path(output_dir) if output_dir else None
     console = _console()
     results = run_many(paths, lambda p: pipeline(p, as_of=as_of, config=config, out_dir=out_dir,
@@ -123,6 +123,12 @@ def check(files: tuple[str, ...], as_of: date, as_json: bool, output_dir: str | 
     if not as_json and len(results) > 1:
         _print_totals(results, console)
     sys.exit(max((r.exit_code for r in results), default=EXIT_UNREADABLE))
+
+
+def _require_files(paths: list[Path], given: tuple[str, ...]) -> list[Path]:
+    if not paths:
+        raise DpsheetsError("input.none", f"在 {'、'.join(given)} 中没有找到 .xlsx 台账文件。")
+    return paths
 
 
 def run_many(paths: list[Path], work, *, show_progress: bool) -> list[FileResult]:  # noqa: ANN001
@@ -177,7 +183,7 @@ def docs(files: tuple[str, ...], output_dir: str, as_of: date, split: bool, pdf:
     每种文书合成一个文件，一项一页，便于成批打印；每份都带企业二维码（一企一码）。
     """
     config = _config(config_path)
-    paths = expand_inputs(files)
+    paths = _require_files(expand_inputs(files), files)
     out = Path(output_dir)
     options = DocOptions(kinds=kinds or None, split=split, pdf=pdf, quarter=quarter)
     console = _console()

@@ -9,7 +9,6 @@ template and the tag, and the other kinds are still written.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 import tempfile
@@ -27,6 +26,7 @@ from . import doc_context as ctx
 from . import qr, riskmap
 from .config import Config
 from .doc_templates import TEMPLATES, TEMPLATES_DIR, build
+from .fsutil import atomic_path
 from .model import WorkbookData
 from .registers import TEMPLATE_VERSION
 from .stats import Period
@@ -145,15 +145,8 @@ def _render(template: Path, kind: str, context: dict[str, Any], data: WorkbookDa
     if kind == "cards":
         full["cards"] = [_with_card_images(tpl, card, data, config) for card in full["cards"]]
     tpl.render(full, _environment(), autoescape=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".docx", dir=target.parent, prefix=".dpsheets-")
-    os.close(fd)
-    try:
+    with atomic_path(target) as tmp:
         tpl.save(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return target
 
 

@@ -8,8 +8,6 @@ is opened read-only and never written.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
+from .fsutil import atomic_path
 from .problems import SEVERITY_LABEL, Problem, Report
 
 RESULT_SHEET = "检查结果"
@@ -47,15 +46,8 @@ def write_highlighted(original: Path, report: Report, target: Path) -> Path:
         _mark_rows(wb, report.problems)
         _mark_cells(wb, report.problems)
         _write_result_sheet(wb, report, original.name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=target.parent, prefix=".dpsheets-")
-        os.close(fd)
-        try:
+        with atomic_path(target) as tmp:
             wb.save(tmp)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
     finally:
         wb.close()
     return target

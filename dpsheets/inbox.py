@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .archive import Archive
 from .config import Config
+from .fsutil import write_text_atomic
 from .model import WorkbookData
 from .normalize import uscc_problem
 from .pipeline import FileResult, pipeline
@@ -271,7 +272,7 @@ class Processor:
         folder = self.layout.root / destination
         target = folder / final_name
         if reason is not None:
-            _write_atomic(target.with_name(target.name + ".txt"),
+            write_text_atomic(target.with_name(target.name + ".txt"),
                           f"文件：{final_name}\n退回原因：{reason}\n\n请改正后重新放入“{INBOX}”文件夹。\n")
         if processing.exists() or processing.is_symlink():
             if target.exists():  # a crash after a rename into place is the only way here
@@ -336,11 +337,6 @@ def write_report(result: FileResult, target: Path, original_name: str) -> None:
     result_for_print = FileResult(Path(original_name), result.data, result.report, result.error, result.highlighted,
                                   result.documents, result.notes, result.info)
     print_result(result_for_print, console, limit=10_000)
-    _write_atomic(target, buffer.getvalue())
+    write_text_atomic(target, buffer.getvalue())
 
 
-def _write_atomic(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".dpsheets-{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)

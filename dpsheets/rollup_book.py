@@ -8,8 +8,6 @@ by :func:`read_summary` combine into a city (and city into province) summary of 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import xlsxwriter
 
 from .config import RollupRules
 from .errors import DpsheetsError
+from .fsutil import atomic_path
 from .normalize import header_key
 from .rollup import (
     IDENTITY,
@@ -44,15 +43,8 @@ LEVEL_COLOURS = (("重大风险", "risks_major", "#FF0000"), ("较大风险", "r
 
 
 def write_summary(rollup: Rollup, path: Path, title: str = "") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent, prefix=".dpsheets-")
-    os.close(fd)
-    try:
-        _write(rollup, Path(tmp), title)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        _write(rollup, tmp, title)
     return path
 
 

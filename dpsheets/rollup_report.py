@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import tempfile
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from docxtpl import DocxTemplate, InlineImage
 
 from .doc_context import text
 from .doc_templates import REPORT_TEMPLATES, TEMPLATES_DIR, build_report
+from .fsutil import atomic_path
 from .riskmap import cjk_font
 from .rollup import Rollup, rule_texts
 from .rollup_book import LEVEL_COLOURS
@@ -101,13 +101,6 @@ def write_report(rollup: Rollup, path: Path, title: str) -> Path:
     for key, png in _charts(rollup).items():
         ctx[key] = InlineImage(tpl, io.BytesIO(png), width=Mm(150))
     tpl.render(ctx, jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined), autoescape=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".docx", dir=path.parent, prefix=".dpsheets-")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         tpl.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path

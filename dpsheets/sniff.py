@@ -14,7 +14,7 @@ from .errors import DpsheetsError
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
-LOCK_PREFIXES = ("~$", ".~lock", ".~")
+LOCK_PREFIXES = ("~$", ".~lock", ".~", ".dpsheets-")  # the last: our own outputs being written
 TEMP_SUFFIXES = (".tmp", ".crdownload", ".part")
 MAX_UNCOMPRESSED_RATIO = 200  # a zip that inflates beyond this is refused as a zip bomb
 

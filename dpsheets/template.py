@@ -10,8 +10,6 @@ and a hidden sheet with the template id and version.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from .fsutil import atomic_path
 from .registers import (
     ENTERPRISE,
     HAZARD,
@@ -48,15 +47,8 @@ def write_workbook(path: str | Path, enterprise: Mapping[str, Any] | None = None
                    *, title: str = "") -> Path:
     """Write the standard workbook to *path* (atomically), filled with *enterprise* and *rows*."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent, prefix=".dpsheets-")
-    os.close(fd)
-    try:
-        _write(Path(tmp), enterprise or {}, rows or {}, title)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        _write(tmp, enterprise or {}, rows or {}, title)
     return path
 
 

@@ -97,3 +97,8 @@ def test_demo_runs_offline_and_explains(tmp_path):
     assert "风险等级" in result.output and "逾期" in result.output and "标注副本" in result.output
     assert (tmp_path / "demo" / "示例台账_宏达机械_检查结果.xlsx").exists()
     assert (tmp_path / "demo" / "空白台账模板.xlsx").exists()
+
+
+def test_empty_folder_is_explained(tmp_path):
+    result = CliRunner().invoke(cli, ["check", str(tmp_path)])
+    assert result.exit_code != 0 and "没有找到 .xlsx" in result.exception.message
