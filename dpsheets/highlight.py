@@ -107,7 +107,14 @@ def _write_result_sheet(wb: openpyxl.Workbook, report: Report, filename: str) ->
     for c, width in enumerate((8, 20, 10, 16, 18, 80, 26), 1):
         ws.column_dimensions[get_column_letter(c)].width = width
     ws.freeze_panes = "A4"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "3:3"
     wb.active = 0
+    for sheet in wb.worksheets[1:]:
+        sheet.sheet_view.tabSelected = False
 
 
 def _text(cell, value: str | None):  # noqa: ANN001, ANN202

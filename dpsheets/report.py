@@ -10,10 +10,8 @@ from rich.markup import escape
 
 from .pipeline import FileResult
 from .problems import SEVERITY_LABEL, Problem
-from .registers import REGISTERS
 
 STYLE = {"error": "bold red", "warning": "yellow", "finding": "magenta"}
-SHEET_ORDER = {r.sheet: i for i, r in enumerate(REGISTERS)}
 
 
 def print_result(result: FileResult, console: Console, *, limit: int = 200) -> None:
@@ -27,7 +25,7 @@ def print_result(result: FileResult, console: Console, *, limit: int = 200) -> N
     mark = "[bold green]✓[/]" if result.valid else "[bold red]✗[/]"
     console.print(f"{mark} [bold]{escape(str(result.path))}[/]{name}："
                   f"错误 [red]{counts['error']}[/] 处，提醒 [yellow]{counts['warning']}[/] 处，发现 [magenta]{counts['finding']}[/] 处")
-    problems = sorted(result.report.problems, key=lambda p: (SHEET_ORDER.get(p.sheet or "", -1), p.row or 0, p.cell or ""))
+    problems = result.report.sorted()
     shown = 0
     for sheet, items in groupby(problems, key=lambda p: p.sheet or "工作簿"):
         items = list(items)
