@@ -68,11 +68,14 @@ def _p(code: str, record: Record, key: str, register: Register, **params: object
 def check_fields(register: Register, record: Record, as_of: date) -> Iterator[Problem]:
     """Required fields, and dates not after the as-of date."""
     required, dates = _FIELD_GROUPS[register.key]
+    values, invalid, columns = record.values, record.invalid, record.columns
     for f in required:
-        if f.key not in record.raw and record.columns.get(f.key) and not _required_exempt(register, f.key, record):
-            yield _p("field.required", record, f.key, register)
+        key = f.key
+        if values[key] is None and key not in invalid and key in columns \
+                and not _required_exempt(register, key, record):
+            yield _p("field.required", record, key, register)
     for f in dates:
-        value = record[f.key]
+        value = values[f.key]
         if value is not None and value > as_of:
             yield _p("date.future", record, f.key, register, value=value.isoformat(), as_of=as_of.isoformat())
 
@@ -117,7 +120,7 @@ def _check_factors(record: Record, method: str) -> Iterator[Problem]:
     factors = ALLOWED[method]
     for key, allowed in factors.items():
         value = record[key]
-        if value is None and key not in record.raw:
+        if not record.filled(key):
             yield _p("risk.factors-missing", record, key, RISK, method=method, factors="、".join(k.upper() for k in factors))
         elif value is not None and value not in allowed:
             yield _p("risk.factor", record, key, RISK, method=method, value=format_score(value),
@@ -133,15 +136,15 @@ def check_hazard(record: Record) -> Iterator[Problem]:
     status = record["status"]
     if status == "已销号":
         for key in CLOSED_HAZARD_FIELDS:
-            if key not in record.raw:
+            if not record.filled(key):
                 yield _p("hazard.closed-incomplete", record, key, HAZARD)
         if record["acceptance"] == "不通过":
             yield _p("hazard.closed-not-passed", record, "acceptance", HAZARD)
-    elif status == "待验收" and "completed_on" not in record.raw:
+    elif status == "待验收" and not record.filled("completed_on"):
         yield _p("hazard.completion-missing", record, "completed_on", HAZARD, status=status)
     if record["level"] == "重大隐患":
         for key in MAJOR_HAZARD_FIELDS:
-            if key not in record.raw:
+            if not record.filled(key):
                 yield _p("hazard.major-incomplete", record, key, HAZARD)
 
 

@@ -299,7 +299,7 @@ def rejection_reason(result: FileResult) -> str | None:
 def archive_refusal(data: WorkbookData) -> str | None:
     """An archive needs an enterprise: a filled 企业信息 sheet with a valid credit code."""
     ent = data.enterprise
-    if ent is None or not ent.raw:
+    if ent is None or ent.is_blank():
         return "“企业信息”表是空的：无法确定是哪家企业的台账。请填写企业名称和统一社会信用代码后重新提交。"
     code = ent["uscc"]
     if not code:

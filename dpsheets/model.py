@@ -14,17 +14,18 @@ class Record:
     """One row of a register (or the enterprise sheet), typed, with cell positions.
 
     ``values`` holds the typed value of every declared field (``None`` when blank or
-    unreadable); ``raw`` the original cell value where the cell was not blank.
+    unreadable); ``invalid`` the original value of each cell that could not be read as its
+    type (a date that is not a date), so that such a cell counts as filled in, not as blank.
     """
 
-    __slots__ = ("sheet", "row", "values", "raw", "columns", "rows")
+    __slots__ = ("sheet", "row", "values", "invalid", "columns", "rows")
 
-    def __init__(self, sheet: str, row: int, values: dict[str, Any], raw: dict[str, Any],
+    def __init__(self, sheet: str, row: int, values: dict[str, Any], invalid: dict[str, Any],
                  columns: dict[str, str], rows: dict[str, int] | None = None) -> None:
         self.sheet = sheet
         self.row = row
         self.values = values
-        self.raw = raw
+        self.invalid = invalid
         self.columns = columns  # field key → column letter
         self.rows = rows  # key-value sheets: field key → row; tables: None (all on self.row)
 
@@ -34,6 +35,13 @@ class Record:
     def get(self, key: str, default: Any = None) -> Any:
         value = self.values.get(key)
         return default if value is None else value
+
+    def filled(self, key: str) -> bool:
+        """Whether the cell of *key* holds anything (readable or not)."""
+        return self.values.get(key) is not None or key in self.invalid
+
+    def is_blank(self) -> bool:
+        return not self.invalid and all(v is None for v in self.values.values())
 
     def cell(self, key: str) -> str | None:
         letter = self.columns.get(key)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
@@ -29,8 +30,12 @@ def nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value)
 
 
+@lru_cache(maxsize=16384)
 def header_key(text: object) -> str:
-    """A comparable form of a column header or label: NFKC, no spaces, no '*' marks."""
+    """A comparable form of a column header, label or name: NFKC, no spaces, no '*' marks.
+
+    Cached: headers repeat in every workbook and names (a risk point, a post) within one.
+    """
     return _HEADER_NOISE.sub("", nfkc(str(text))).lower()
 
 

@@ -181,21 +181,25 @@ def _read_table(register: Register, name: str, rows: list[list[Any]], problems: 
     header_row = header_index + 1
     columns, index_of = _map_columns(register, name, rows[header_index], header_row, problems)
     body = rows[header_index + 1:]
-    values = [dict.fromkeys(register.by_key) for _ in body]
-    raws: list[dict[str, Any]] = [{} for _ in body]
+    content = [i for i, row in enumerate(body) if any(row)]  # calamine gives "" for an empty cell
+    values = {i: dict.fromkeys(register.by_key) for i in content}
+    invalid: dict[int, dict[str, Any]] = {}
     for f in register.fields:
         if f.key in index_of:
-            _read_column(f, index_of[f.key], columns[f.key], body, header_index + 2, values, raws, name, problems)
-    records = [Record(name, header_index + 2 + i, values[i], raw, columns) for i, raw in enumerate(raws) if raw]
+            _read_column(f, index_of[f.key], columns[f.key], body, content, header_index + 2, values, invalid, name,
+                         problems)
+    records = [Record(name, header_index + 2 + i, values[i], invalid.get(i, {}), columns) for i in content]
+    records = [r for r in records if not r.is_blank()]
     return SheetData(register, name, header_row, columns, records)
 
 
-def _read_column(f: Field, c: int, letter: str, body: list[list[Any]], first_row: int, values: list[dict[str, Any]],
-                 raws: list[dict[str, Any]], sheet: str, problems: list[Problem]) -> None:
+def _read_column(f: Field, c: int, letter: str, body: list[list[Any]], content: list[int],
+                 first_row: int, values: dict[int, dict[str, Any]], invalid: dict[int, dict[str, Any]], sheet: str,
+                 problems: list[Problem]) -> None:
     """Coerce one column of the data rows (column-wise: one field type, one coercer, a tight loop)."""
     key, coerce, plain_text = f.key, _COERCE[f.type], f.type is FieldType.TEXT
-    for i, row in enumerate(body):
-        v = row[c] if c < len(row) else ""
+    for i in content:
+        v = body[i][c]
         if v == "" or v is None:
             continue
         if type(v) is str:
@@ -203,13 +207,13 @@ def _read_column(f: Field, c: int, letter: str, body: list[list[Any]], first_row
             if not stripped:
                 continue
             if plain_text:
-                raws[i][key], values[i][key] = v, stripped
+                values[i][key] = stripped
                 continue
-        raws[i][key] = v
         typed, problem = coerce(f, v)
         if problem:
             problems.append(make(problem, sheet=sheet, row=first_row + i, column=f.header, cell=f"{letter}{first_row + i}",
                                  value=nz.as_text(v), choices="、".join(f.choices)))
+            invalid.setdefault(i, {})[key] = v
         values[i][key] = typed
 
 
@@ -239,7 +243,7 @@ def _read_key_value(register: Register, name: str, rows: list[list[Any]], proble
     """企业信息: a label in one cell, its value in the next non-blank cell to the right."""
     header_map = HEADER_MAPS[register.key]
     values: dict[str, Any] = dict.fromkeys(register.by_key)
-    raw: dict[str, Any] = {}
+    invalid: dict[str, Any] = {}
     columns: dict[str, str] = {}
     rows_of: dict[str, int] = {}
     for r, row in enumerate(rows):
@@ -254,16 +258,16 @@ def _read_key_value(register: Register, name: str, rows: list[list[Any]], proble
         v = row[value_col] if value_col < len(row) else ""
         if nz.is_blank(v):
             continue
-        raw[f.key] = v
         typed, problem = _COERCE[f.type](f, v)
         if problem:
             problems.append(make(problem, sheet=name, row=r + 1, column=f.header, cell=f"{columns[f.key]}{r + 1}",
                                  value=nz.as_text(v), choices="、".join(f.choices)))
+            invalid[f.key] = v
         values[f.key] = typed
     for f in register.fields:
         if f.required and f.key not in columns:
             problems.append(make("header.missing", sheet=name, row=1, column=f.header))
-    record = Record(name, 1, values, raw, columns, rows_of)
+    record = Record(name, 1, values, invalid, columns, rows_of)
     return SheetData(register, name, 1, columns, [record] if columns else [])
 
 
