@@ -101,8 +101,9 @@ def expand_inputs(paths: Iterable[str]) -> list[Path]:
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), default=None,
               help="标注副本的保存文件夹（默认放在原文件旁边）。")
 @click.option("--no-highlight", is_flag=True, help="不生成标注副本。")
+@click.option("--brief", is_flag=True, help="每个文件只显示一行结论（成批检查时用）。")
 @config_option
-def check(files: tuple[str, ...], as_of: date, as_json: bool, output_dir: str | None, no_highlight: bool,
+def check(files: tuple[str, ...], as_of: date, as_json: bool, output_dir: str | None, no_highlight: bool, brief: bool,
           config_path: str | None) -> None:
     """检查台账 FILES（可以是文件或文件夹），列出每一处问题并生成标注副本。
 
@@ -119,7 +120,7 @@ def check(files: tuple[str, ...], as_of: date, as_json: bool, output_dir: str | 
         if as_json:
             click.echo(to_json(result))
         else:
-            print_result(result, console)
+            print_result(result, console, brief=brief)
     if not as_json and len(results) > 1:
         _print_totals(results, console)
     sys.exit(max((r.exit_code for r in results), default=EXIT_UNREADABLE))

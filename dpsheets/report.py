@@ -14,7 +14,8 @@ from .problems import SEVERITY_LABEL, Problem
 STYLE = {"error": "bold red", "warning": "yellow", "finding": "magenta"}
 
 
-def print_result(result: FileResult, console: Console, *, limit: int = 200) -> None:
+def print_result(result: FileResult, console: Console, *, limit: int = 200, brief: bool = False) -> None:
+    """The report of one file; *brief*: only its headline (for county staff checking hundreds)."""
     if result.error is not None:
         console.print(f"[bold red]✗ {escape(str(result.path))}[/]：无法读取。{escape(result.error.message)}")
         return
@@ -25,6 +26,8 @@ def print_result(result: FileResult, console: Console, *, limit: int = 200) -> N
     mark = "[bold green]✓[/]" if result.valid else "[bold red]✗[/]"
     console.print(f"{mark} [bold]{escape(str(result.path))}[/]{name}："
                   f"错误 [red]{counts['error']}[/] 处，提醒 [yellow]{counts['warning']}[/] 处，发现 [magenta]{counts['finding']}[/] 处")
+    if brief:
+        return
     problems = result.report.sorted()
     shown = 0
     for sheet, items in groupby(problems, key=lambda p: p.sheet or "工作簿"):

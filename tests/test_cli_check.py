@@ -102,3 +102,12 @@ def test_demo_runs_offline_and_explains(tmp_path):
 def test_empty_folder_is_explained(tmp_path):
     result = CliRunner().invoke(cli, ["check", str(tmp_path)])
     assert result.exit_code != 0 and "没有找到 .xlsx" in result.exception.message
+
+
+def test_brief_prints_one_line_per_file(tmp_path):
+    for i in range(3):
+        valid_workbook(tmp_path / f"企业{i}.xlsx", seed=i)
+    result = run("check", tmp_path, "--brief", "--no-highlight", "--as-of", "2026-11-28")
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 4 and lines[-1].startswith("共 3 个文件：通过 3")
+    assert all("错误 0 处" in line for line in lines[:3])
