@@ -21,9 +21,12 @@ def good(tmp_path_factory):
 
 
 def _xls(path):
-    # The OLE compound-file signature Excel 97-2003 writes, with no encryption stream.
-    header = bytes.fromhex("D0CF11E0A1B11AE1") + bytes(16) + bytes.fromhex("3E000300FEFF0900") + bytes(512 - 32)
-    path.write_bytes(header + bytes(512 * 3))
+    """A genuine Excel 97-2003 workbook, as xlwt writes it."""
+    import xlwt
+
+    wb = xlwt.Workbook()
+    wb.add_sheet("风险管控清单").write(0, 0, "风险点名称")
+    wb.save(str(path))
     return path
 
 
