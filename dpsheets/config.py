@@ -6,9 +6,9 @@ Defaults follow DOMAIN.md §4–§8. A ``dpsheets.toml`` overrides any of them::
     qr_base_url = "https://example.gov.cn/qy/"
 
     [lec]            # D = L×E×C; a level applies when D is at least its lower bound
-    重大风险 = 320.0001
+    "重大风险" = 320.0001
     [ls]
-    重大风险 = 20
+    "重大风险" = 20
 """
 
 from __future__ import annotations
@@ -89,6 +89,10 @@ def config_from_dict(data: dict[str, Any], source: str = "配置") -> Config:
     for key, value in data.items():
         if key in ("lec", "ls"):
             merged = dict(getattr(base, key))
+            wrong = sorted(set(value) - set(merged))
+            if wrong:
+                raise DpsheetsError("config.unknown-level", f"[{key}] 中的 {'、'.join(wrong)} 不是风险等级。"
+                                    f"可设置下限的等级：{'、'.join(merged)}（低于“一般风险”下限即为低风险）。", path=source)
             merged.update({str(k): float(v) for k, v in value.items()})
             changes[key] = merged
         elif key == "rules":

@@ -124,3 +124,21 @@ def test_unknown_configuration_key_is_refused():
     with pytest.raises(DpsheetsError) as err:
         config_from_dict({"due_son_days": 2})
     assert "due_son_days" in err.value.message
+
+
+def test_unknown_risk_level_in_configuration_is_refused():
+    with pytest.raises(DpsheetsError) as err:
+        config_from_dict({"lec": {"重大": 300}})
+    assert "重大" in err.value.message and "不是风险等级" in err.value.message
+
+
+def test_configuration_file_is_read(tmp_path):
+    from dpsheets.config import load_config
+
+    path = tmp_path / "dpsheets.toml"
+    path.write_text('due_soon_days = 5\n[rules]\nstale_days = 30\n', encoding="utf-8")
+    cfg = load_config(path)
+    assert cfg.due_soon_days == 5 and cfg.rules.stale_days == 30
+    path.write_text("due_soon_days = \n", encoding="utf-8")
+    with pytest.raises(DpsheetsError, match="格式有误"):
+        load_config(path)

@@ -34,3 +34,11 @@ def test_readme_setup_is_two_commands():
     assert "dpsheets demo" in lines[0] and "pytest" in lines[1]
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert lines[1].split("#")[0].strip() in ci
+
+
+def test_readme_configuration_example_is_valid_and_matches_the_defaults():
+    from dpsheets.config import Config, config_from_dict, tomllib
+
+    block = re.search(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), re.S).group(1)
+    config = config_from_dict(tomllib.loads(block))
+    assert config == Config()  # the README shows the defaults, so it must not drift from them
