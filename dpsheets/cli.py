@@ -261,9 +261,9 @@ def watch(folder: str, poll: float | None, as_of: date | None, settle: float, no
 
     processor = _processor(folder, as_of, config_path, no_docs, archive_path)
     console = _console()
-    console.print(f"正在监控 [cyan]{processor.layout.inbox}[/]（{f'轮询每 {poll:g} 秒' if poll else '文件系统事件'}），按 Ctrl-C 停止。")
+    banner = f"正在监控 [cyan]{processor.layout.inbox}[/]（{f'轮询每 {poll:g} 秒' if poll else '文件系统事件'}），按 Ctrl-C 停止。"
     try:
-        run_watch(processor, poll=poll, settle=settle, report=_log_outcome(console))
+        run_watch(processor, poll=poll, settle=settle, report=_log_outcome(console), started=lambda: console.print(banner))
     except KeyboardInterrupt:
         console.print("已停止。")
     finally:

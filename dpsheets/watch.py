@@ -124,8 +124,8 @@ def acquire_lock(layout: Layout) -> FileLock:
 
 def watch(processor: Processor, *, poll: float | None = None, settle: float = 0.5, stall: float = 30.0,
           rescan_every: float = 30.0, tick: float = 0.1, stop: threading.Event | None = None,
-          report: Callable[[Outcome], None] = lambda o: None) -> None:
-    """Process the inbox until *stop* is set (or Ctrl-C)."""
+          report: Callable[[Outcome], None] = lambda o: None, started: Callable[[], None] = lambda: None) -> None:
+    """Process the inbox until *stop* is set (or Ctrl-C); *started* is called once the folder is locked."""
     layout = processor.layout
     stop = stop or threading.Event()
     lock = acquire_lock(layout)
@@ -134,6 +134,7 @@ def watch(processor: Processor, *, poll: float | None = None, settle: float = 0.
     observer = PollingObserver(timeout=poll) if poll else Observer()
     observer.schedule(_Handler(tracker, rescan), str(layout.inbox), recursive=True)
     try:
+        started()
         for outcome in processor.recover():
             report(outcome)
         observer.start()
