@@ -168,8 +168,15 @@ def _with_card_images(tpl: DocxTemplate, card: dict[str, Any], data: WorkbookDat
     return dict(card, qr=InlineImage(tpl, io.BytesIO(qr.png(payload)), width=Mm(30)), header=header)
 
 
+SOFFICE_PLACES = (r"C:\Program Files\LibreOffice\program\soffice.exe",
+                  r"C:\Program Files (x86)\LibreOffice\program\soffice.exe",
+                  "/Applications/LibreOffice.app/Contents/MacOS/soffice")
+
+
 def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
+    """LibreOffice's command: on PATH, or where its Windows and macOS installers put it."""
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    return found or next((p for p in SOFFICE_PLACES if Path(p).is_file()), None)
 
 
 def to_pdf(files: list[Path], out_dir: Path, timeout: int = 300) -> tuple[list[Path], str | None]:
