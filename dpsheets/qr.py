@@ -40,7 +40,7 @@ def png(payload: str, scale: int = 6, border: int = 4) -> bytes:
     modules = Image.frombytes("L", (size, size), pixels)
     image = Image.new("L", (size + 2 * border, size + 2 * border), 255)
     image.paste(modules, (border, border))
-    image = image.resize((image.width * scale, image.height * scale), Image.NEAREST).convert("1")
+    image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST).convert("1")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False)
     return buffer.getvalue()
