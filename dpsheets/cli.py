@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import __version__
@@ -61,7 +62,7 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except DpsheetsError as exc:
-        _console(stderr=True).print(f"[bold red]错误：[/]{exc}")
+        _console(stderr=True).print(f"[bold red]错误：[/]{escape(str(exc))}")
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -79,7 +80,7 @@ def template(output: str, name: str | None, uscc: str | None, county: str | None
 
     enterprise = {k: v for k, v in (("name", name), ("uscc", uscc), ("county", county)) if v}
     path = write_workbook(output, enterprise)
-    _console().print(f"已生成标准台账：[cyan]{path}[/]")
+    _console().print(f"已生成标准台账：[cyan]{escape(str(path))}[/]")
 
 
 def expand_inputs(paths: Iterable[str]) -> list[Path]:
@@ -210,7 +211,7 @@ def demo(output_dir: str, as_of: date) -> None:
     workbook = write_workbook(out / "示例台账_宏达机械.xlsx", sample.enterprise, sample.rows)
     write_workbook(out / "空白台账模板.xlsx")
     console = _console()
-    console.print(f"已生成示例台账 [cyan]{workbook}[/]（检查日 {as_of.isoformat()}）\n")
+    console.print(f"已生成示例台账 [cyan]{escape(str(workbook))}[/]（检查日 {as_of.isoformat()}）\n")
     result = pipeline(workbook, as_of=as_of, config=Config(), out_dir=out, documents_dir=out / "打印")
     print_result(result, console)
     console.print("\n用 Excel 或 WPS 打开标注副本：出错的格标成红色并附批注，逾期隐患整行标红，临期标橙，"
@@ -236,7 +237,7 @@ def _log_outcome(console: Console):  # noqa: ANN202
 
     def report(outcome) -> None:  # noqa: ANN001
         style = "green" if outcome.destination == "已处理" else "red"
-        console.print(f"[dim]{datetime.now():%H:%M:%S}[/] [{style}]{outcome.line()}[/]")
+        console.print(f"[dim]{datetime.now():%H:%M:%S}[/] [{style}]{escape(outcome.line())}[/]")
 
     return report
 
@@ -261,7 +262,7 @@ def watch(folder: str, poll: float | None, as_of: date | None, settle: float, no
 
     processor = _processor(folder, as_of, config_path, no_docs, archive_path)
     console = _console()
-    banner = f"正在监控 [cyan]{processor.layout.inbox}[/]（{f'轮询每 {poll:g} 秒' if poll else '文件系统事件'}），按 Ctrl-C 停止。"
+    banner = f"正在监控 [cyan]{escape(str(processor.layout.inbox))}[/]（{f'轮询每 {poll:g} 秒' if poll else '文件系统事件'}），按 Ctrl-C 停止。"
     try:
         run_watch(processor, poll=poll, settle=settle, report=_log_outcome(console), started=lambda: console.print(banner))
     except KeyboardInterrupt:
@@ -363,12 +364,12 @@ def archive_show(db, uscc: str, as_of: date | None, register: str, as_json: bool
         click.echo(json.dumps({"submission": sub.__dict__, "records": records}, ensure_ascii=False, default=str))
         return
     console = _console()
-    console.print(f"[bold]{sub.name}[/]（{sub.uscc}）第 {sub.id} 号报送，{sub.received_at}，文件 {sub.file_name}："
+    console.print(f"[bold]{escape(sub.name)}[/]（{sub.uscc}）第 {sub.id} 号报送，{sub.received_at}，文件 {escape(sub.file_name)}："
                   f"{register} 共 {len(records)} 条")
     for r in records:
         row = r.pop("_row")
         r.pop("_register")
-        console.print(f"  第 {row} 行：" + "；".join(f"{k}={v}" for k, v in r.items()))
+        console.print(f"  第 {row} 行：" + escape("；".join(f"{k}={v}" for k, v in r.items())))
 
 
 @archive.command("export")
@@ -379,7 +380,7 @@ def archive_export(db, output: str) -> None:  # noqa: ANN001
     from .archive_export import export
 
     path = export(db, Path(output))
-    _console().print(f"已导出 [cyan]{path}[/]")
+    _console().print(f"已导出 [cyan]{escape(str(path))}[/]")
 
 
 # --- county, city and province roll-up ---------------------------------------------------------
@@ -390,7 +391,7 @@ def roster(output: str) -> None:
     """生成县级“应报企业名单”模板（企业名称、统一社会信用代码、乡镇、行业）。"""
     from .roster import write_template
 
-    _console().print(f"已生成企业名单模板：[cyan]{write_template(Path(output))}[/]")
+    _console().print(f"已生成企业名单模板：[cyan]{escape(str(write_template(Path(output))))}[/]")
 
 
 @cli.command()
@@ -427,18 +428,18 @@ def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], roster_path: s
 
             members, warnings = read_roster(Path(roster_path))
             for w in warnings:
-                console.print(f"[yellow]{w}[/]")
+                console.print(f"[yellow]{escape(w)}[/]")
         result = rollup_archives(paths, as_of=as_of, config=config, roster=members, level=level or "县")
     title = title or f"{result.level}级小微企业双重预防体系运行情况汇总"
     out = Path(output_dir)
     book = write_summary(result, out / f"汇总_{result.level}级_{result.as_of.isoformat()}.xlsx", title)
     t = result.totals()
-    console.print(f"[bold]{title}[/]（{result.as_of.isoformat()}）：应报 {t.expected} 家，已报 {t.submitted} 家，"
+    console.print(f"[bold]{escape(title)}[/]（{result.as_of.isoformat()}）：应报 {t.expected} 家，已报 {t.submitted} 家，"
                   f"逾期隐患 {t.sums['hazards_overdue']} 项，重大隐患未销号 {t.sums['major_open']} 项，"
                   f"未有效运行 {t.not_effective} 家。")
-    console.print(f"汇总表：[cyan]{book}[/]")
+    console.print(f"汇总表：[cyan]{escape(str(book))}[/]")
     if not no_report:
         from .rollup_report import write_report
 
         report = write_report(result, out / f"汇总报告_{result.level}级_{result.as_of.isoformat()}.docx", title)
-        console.print(f"报告：[cyan]{report}[/]")
+        console.print(f"报告：[cyan]{escape(str(report))}[/]")

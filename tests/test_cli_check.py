@@ -111,3 +111,11 @@ def test_brief_prints_one_line_per_file(tmp_path):
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 4 and lines[-1].startswith("共 3 个文件：通过 3")
     assert all("错误 0 处" in line for line in lines[:3])
+
+
+def test_bracketed_file_names_print_as_they_are(tmp_path):
+    path = valid_workbook(tmp_path / "台账[bold][2].xlsx")
+    result = run("check", path, "--as-of", "2026-11-28", "--brief")
+    assert "台账[bold][2].xlsx" in result.output
+    missing = CliRunner().invoke(cli, ["check", str(tmp_path / "[red]无.xlsx")])
+    assert "[red]无.xlsx" in missing.output
