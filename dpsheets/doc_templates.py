@@ -159,11 +159,21 @@ def duty_list_template(doc) -> None:  # noqa: ANN001
     _end(doc)
 
 
+def _letter_head(doc, title: str, item: str) -> None:  # noqa: ANN001
+    """Title, document number and addressee of a notice to a responsible unit."""
+    _title(doc, title)
+    _para(doc, f"编号：{{{{ {item}.number }}}}", align="right")
+    _para(doc, f"{{{{ {item}.unit }}}}：")
+
+
+def _issue_lines(doc) -> None:  # noqa: ANN001
+    _para(doc, f"签发人：{BLANK}　　签发日期：{{{{ today }}}}")
+    _para(doc, f"接收人：{BLANK}　　接收日期：{DATE_BLANK}")
+
+
 def notice_template(doc) -> None:  # noqa: ANN001
     _loop(doc, "n in notices")
-    _title(doc, "隐患整改通知书")
-    _para(doc, "编号：{{ n.number }}", align="right")
-    _para(doc, "{{ n.unit }}：")
+    _letter_head(doc, "隐患整改通知书", "n")
     _para(doc, "经{{ enterprise.name }}隐患排查，你单位存在下列事故隐患。请按整改措施在整改期限内完成整改，"
                "整改完成后报请验收；整改期间应落实安全防范措施，确保安全。", indent=True)
     _loop_table(doc, ["序号", "隐患编号", "隐患名称", "位置", "隐患描述", "整改措施", "整改期限", "责任人"],
@@ -172,8 +182,7 @@ def notice_template(doc) -> None:  # noqa: ANN001
                 [10, 18, 24, 20, 30, 30, 20, 16], "h in n.hazards")
     _para(doc)
     _para(doc, "整改要求：1. 按期完成整改，不得拖延；2. 重大事故隐患须停止相关作业并按治理方案整改；3. 整改完成后填写完成日期，报安全管理人员验收销号。")
-    _para(doc, f"签发人：{BLANK}　　签发日期：{{{{ today }}}}")
-    _para(doc, f"接收人：{BLANK}　　接收日期：{DATE_BLANK}")
+    _issue_lines(doc)
     _para(doc, "复查意见：", bold=True)
     _para(doc, BLANK * 6)
     _para(doc, f"复查人：{BLANK}　　复查日期：{DATE_BLANK}")
@@ -183,17 +192,14 @@ def notice_template(doc) -> None:  # noqa: ANN001
 
 def reminder_template(doc) -> None:  # noqa: ANN001
     _loop(doc, "r in reminders")
-    _title(doc, "隐患逾期整改催办通知")
-    _para(doc, "编号：{{ r.number }}", align="right")
-    _para(doc, "{{ r.unit }}：")
+    _letter_head(doc, "隐患逾期整改催办通知", "r")
     _para(doc, "你单位“{{ r.name }}”隐患（隐患编号 {{ r.hazard_number }}，位置：{{ r.location }}）治理期限为 {{ r.deadline }}，"
                "截至 {{ today }} 已逾期 {{ r.days }} 天，仍未完成整改销号。请立即落实治理措施，于 3 日内书面说明逾期原因和完成时间。",
           indent=True)
     _kv_table(doc, [("隐患描述", "{{ r.description }}"), ("治理措施", "{{ r.measures }}"), ("责任人", "{{ r.owner }}"),
                     ("逾期天数", "{{ r.days }} 天")])
     _para(doc)
-    _para(doc, f"签发人：{BLANK}　　签发日期：{{{{ today }}}}")
-    _para(doc, f"接收人：{BLANK}　　接收日期：{DATE_BLANK}")
+    _issue_lines(doc)
     _para(doc, "{{ enterprise_qr }}", align="right")
     _end(doc)
 
