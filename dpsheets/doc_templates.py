@@ -9,7 +9,10 @@ Each template renders all items of its kind in one pass (a loop), one item per p
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from docx import Document
@@ -18,6 +21,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
+
+from .fsutil import atomic_path
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "document_templates"
 BODY_FONT, TITLE_FONT, TABLE_FONT = "仿宋", "黑体", "宋体"
@@ -305,24 +310,36 @@ def county_report_template(doc) -> None:  # noqa: ANN001
 REPORT_TEMPLATES: dict[str, tuple[str, Callable]] = {"county_report": ("汇总报告.docx", county_report_template)}
 
 
+FIXED_TIME = datetime(2020, 9, 23)  # the guidance's date: rebuilt templates are byte-for-byte the same
+
+
+def _save(doc, title: str, target: Path) -> Path:  # noqa: ANN001
+    """Save reproducibly: fixed document properties and fixed zip entry times."""
+    props = doc.core_properties
+    props.title, props.author, props.last_modified_by = title, "dpsheets", "dpsheets"
+    props.created = props.modified = FIXED_TIME
+    props.revision = 1
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(buffer) as src, atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            out.writestr(zipfile.ZipInfo(info.filename, FIXED_TIME.timetuple()[:6]), src.read(info.filename),
+                         compress_type=zipfile.ZIP_DEFLATED)
+    return target
+
+
 def build_report(target: Path) -> Path:
     doc = _new_document()
-    doc.core_properties.title = "双重预防体系汇总报告"
     county_report_template(doc)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(target)
-    return target
+    return _save(doc, "双重预防体系汇总报告", target)
 
 
 def build(kind: str, target: Path) -> Path:
     filename, fill = TEMPLATES[kind]
     doc = _new_document()
-    doc.core_properties.title = filename.removesuffix(".docx")
-    doc.core_properties.author = "dpsheets"
     fill(doc)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(target)
-    return target
+    return _save(doc, filename.removesuffix(".docx"), target)
 
 
 def build_all(directory: Path = TEMPLATES_DIR) -> list[Path]:
