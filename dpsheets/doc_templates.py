@@ -303,6 +303,7 @@ def county_report_template(doc) -> None:  # noqa: ANN001
     _loop_table(doc, ["序号", "企业", "乡镇（街道）", "行业", "存在问题"],
                 ["{{ e.no }}", "{{ e.name }}", "{{ e.township }}", "{{ e.industry }}", "{{ e.problems }}"],
                 [12, 40, 26, 18, 74], "e in enforcement")
+    _para(doc, "{% if enforcement_more %}另有 {{ enforcement_more }} 家，见汇总表“重点检查企业”。{% endif %}", size=10.5)
     _para(doc, "判定规则：", bold=True)
     _loop_table(doc, ["规则", "说明"], ["{{ r.name }}", "{{ r.text }}"], [30, 140], "r in rules")
 

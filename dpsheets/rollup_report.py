@@ -89,7 +89,9 @@ def context(rollup: Rollup, title: str) -> dict:
         "overdue_more": max(len(rollup.overdue) - TABLE_LIMIT, 0),
         "majors": rollup.majors[:TABLE_LIMIT],
         "enforcement": [{"no": i, "name": r.name, "township": r.township, "industry": r.industry,
-                         "problems": "；".join(r.broken_rules)} for i, r in enumerate(rollup.enforcement(), start=1)],
+                         "problems": "；".join(r.broken_rules)}
+                        for i, r in enumerate(rollup.enforcement()[:TABLE_LIMIT], start=1)],
+        "enforcement_more": max(len(rollup.enforcement()) - TABLE_LIMIT, 0),
         "rules": [{"name": n, "text": d} for n, d in rule_texts(rollup.rules)],
         "missing": len(rollup.missing),
     }

@@ -261,3 +261,16 @@ def test_rollup_and_roster_commands(tmp_path):
                              "-o", str(tmp_path / "市"), "--no-report"])
     assert up.exit_code == 0, up.output
     assert (tmp_path / "市" / "汇总_市级_2026-11-28.xlsx").exists()
+
+
+def test_report_tables_are_capped_and_point_to_the_workbook(county, tmp_path, monkeypatch):
+    import docx
+
+    from dpsheets import rollup_report
+
+    _, result, _ = county
+    monkeypatch.setattr(rollup_report, "TABLE_LIMIT", 5)
+    path = rollup_report.write_report(result, tmp_path / "r.docx", "县汇总")
+    text = "\n".join(p.text for p in docx.Document(path).paragraphs)
+    more = len(result.enforcement()) - 5
+    assert f"另有 {more} 家，见汇总表“重点检查企业”" in text
