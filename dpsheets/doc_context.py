@@ -22,7 +22,6 @@ from .stats import HazardStats, Period, hazard_stats
 
 BLANK = "＿＿＿＿＿＿"
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")  # \t \a \f would become Word layout
-_CHINESE_DIGITS = "〇一二三四五六七八九"
 
 
 def text(value: Any, blank: str = BLANK) -> str:

@@ -21,7 +21,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -334,9 +334,7 @@ def write_report(result: FileResult, target: Path, original_name: str) -> None:
 
     buffer = StringIO()
     console = Console(file=buffer, width=120, no_color=True, highlight=False, soft_wrap=True)
-    result_for_print = FileResult(Path(original_name), result.data, result.report, result.error, result.highlighted,
-                                  result.documents, result.notes, result.info)
-    print_result(result_for_print, console, limit=10_000)
+    print_result(replace(result, path=Path(original_name)), console, limit=10_000)
     write_text_atomic(target, buffer.getvalue())
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -319,5 +319,3 @@ def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:
         g.not_effective += 1
     return sorted(groups.values(), key=lambda g: g.key)
 
-
-ENTERPRISE_FIELDS = {f.name for f in fields(EnterpriseRow)}

@@ -77,6 +77,7 @@ def _pct(value: float | None) -> str:
 def context(rollup: Rollup, title: str) -> dict:
     t = rollup.totals()
     s = t.sums
+    enforcement = rollup.enforcement()
     return {
         "title": title, "as_of": text(rollup.as_of), "level": rollup.level,
         "totals": {"expected": t.expected, "submitted": t.submitted, "submission_rate": _pct(t.submission_rate),
@@ -90,8 +91,8 @@ def context(rollup: Rollup, title: str) -> dict:
         "majors": rollup.majors[:TABLE_LIMIT],
         "enforcement": [{"no": i, "name": r.name, "township": r.township, "industry": r.industry,
                          "problems": "；".join(r.broken_rules)}
-                        for i, r in enumerate(rollup.enforcement()[:TABLE_LIMIT], start=1)],
-        "enforcement_more": max(len(rollup.enforcement()) - TABLE_LIMIT, 0),
+                        for i, r in enumerate(enforcement[:TABLE_LIMIT], start=1)],
+        "enforcement_more": max(len(enforcement) - TABLE_LIMIT, 0),
         "rules": [{"name": n, "text": d} for n, d in rule_texts(rollup.rules)],
         "missing": len(rollup.missing),
     }
