@@ -20,8 +20,8 @@ import python_calamine as pc  # noqa: E402
 from _common import compare, row  # noqa: E402
 
 from dpsheets.pipeline import check, pipeline  # noqa: E402
-from dpsheets.samples import plant  # noqa: E402
-from dpsheets.template import write_workbook  # noqa: E402
+from dpsheets.workbook.samples import plant  # noqa: E402
+from dpsheets.workbook.template import write_workbook  # noqa: E402
 
 AS_OF = date(2026, 11, 28)
 SIZES = {

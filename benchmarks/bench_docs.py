@@ -17,10 +17,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import compare, row  # noqa: E402
 
-from dpsheets.documents import render_all  # noqa: E402
-from dpsheets.reader import read_workbook  # noqa: E402
-from dpsheets.samples import plant  # noqa: E402
-from dpsheets.template import write_workbook  # noqa: E402
+from dpsheets.documents.render import render_all  # noqa: E402
+from dpsheets.workbook.reader import read_workbook  # noqa: E402
+from dpsheets.workbook.samples import plant  # noqa: E402
+from dpsheets.workbook.template import write_workbook  # noqa: E402
 
 AS_OF = date(2026, 11, 28)
 

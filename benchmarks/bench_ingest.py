@@ -20,10 +20,10 @@ import time
 from datetime import date
 from pathlib import Path
 
-from dpsheets.inbox import Processor
-from dpsheets.samples import plant, valid_uscc
-from dpsheets.template import write_workbook
-from dpsheets.watch import ingest, watch
+from dpsheets.county.inbox import Processor
+from dpsheets.county.watch import ingest, watch
+from dpsheets.workbook.samples import plant, valid_uscc
+from dpsheets.workbook.template import write_workbook
 
 AS_OF = date(2026, 11, 28)
 

@@ -18,11 +18,11 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from dpsheets.archive import Archive
-from dpsheets.rollup import rollup_archives
-from dpsheets.rollup_book import write_summary
-from dpsheets.rollup_report import write_report
-from dpsheets.samples import valid_uscc
+from dpsheets.county.archive import Archive
+from dpsheets.county.rollup import rollup_archives
+from dpsheets.county.summary_book import write_summary
+from dpsheets.county.summary_report import write_report
+from dpsheets.workbook.samples import valid_uscc
 
 AS_OF = date(2026, 11, 28)
 STATUSES = ("待整改", "整改中", "待验收", "已销号", "已销号", "已销号")

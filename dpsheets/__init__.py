@@ -4,8 +4,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import DpsheetsError  # noqa: E402
-from .pipeline import FileResult, check, pipeline  # noqa: E402
-from .problems import CATALOGUE, Problem, Report  # noqa: E402
+from dpsheets.errors import DpsheetsError  # noqa: E402
+from dpsheets.pipeline import FileResult, check, pipeline  # noqa: E402
+from dpsheets.rules.problems import CATALOGUE, Problem, Report  # noqa: E402
 
 __all__ = ["CATALOGUE", "DpsheetsError", "FileResult", "Problem", "Report", "check", "pipeline", "__version__"]

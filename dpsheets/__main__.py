@@ -1,3 +1,3 @@
-from .cli import main
+from dpsheets.cli import main
 
 main()

@@ -12,13 +12,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from . import __version__
-from .config import Config, load_config
-from .errors import DpsheetsError
-from .normalize import parse_date
-from .pipeline import EXIT_UNREADABLE, DocOptions, FileResult, pipeline
-from .report import print_result, to_json
-from .sniff import is_temp_or_lock
+from dpsheets import __version__
+from dpsheets.config import Config, load_config
+from dpsheets.errors import DpsheetsError
+from dpsheets.feedback.console import print_result, to_json
+from dpsheets.pipeline import EXIT_UNREADABLE, DocOptions, FileResult, pipeline
+from dpsheets.workbook.normalize import parse_date
+from dpsheets.workbook.sniff import is_temp_or_lock
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
@@ -76,7 +76,7 @@ def main() -> None:
 @click.option("--county", help="预先填好的所属县（市、区）。")
 def template(output: str, name: str | None, uscc: str | None, county: str | None) -> None:
     """生成空白的标准台账（带下拉选项、填表说明和打印设置）。"""
-    from .template import write_workbook
+    from dpsheets.workbook.template import write_workbook
 
     enterprise = {k: v for k, v in (("name", name), ("uscc", uscc), ("county", county)) if v}
     path = write_workbook(output, enterprise)
@@ -203,8 +203,8 @@ def docs(files: tuple[str, ...], output_dir: str, as_of: date, split: bool, pdf:
 @as_of_option
 def demo(output_dir: str, as_of: date) -> None:
     """生成一个小型机械厂的示例台账（含几处典型错误和逾期隐患），检查它并展示结果。"""
-    from .samples import plant
-    from .template import write_workbook
+    from dpsheets.workbook.samples import plant
+    from dpsheets.workbook.template import write_workbook
 
     out = Path(output_dir)
     sample = plant(as_of, mistakes=True)
@@ -226,7 +226,7 @@ archive_option = click.option("--archive", "archive_path", type=click.Path(dir_o
 
 
 def _processor(folder: str, as_of: date | None, config_path: str | None, no_docs: bool, archive_path: str | None):  # noqa: ANN202
-    from .inbox import Processor
+    from dpsheets.county.inbox import Processor
 
     return Processor(Path(folder), as_of=as_of, config=_config(config_path), documents=not no_docs,
                      archive_path=Path(archive_path) if archive_path else None)
@@ -258,7 +258,7 @@ def _optional_as_of(ctx: click.Context, param: click.Parameter, value: str | Non
 def watch(folder: str, poll: float | None, as_of: date | None, settle: float, no_docs: bool, archive_path: str | None,
           config_path: str | None) -> None:
     """持续监控文件夹 FOLDER：放进“收件箱”的台账逐个检查、反馈、归档（Ctrl-C 停止）。"""
-    from .watch import watch as run_watch
+    from dpsheets.county.watch import watch as run_watch
 
     processor = _processor(folder, as_of, config_path, no_docs, archive_path)
     console = _console()
@@ -279,7 +279,7 @@ def watch(folder: str, poll: float | None, as_of: date | None, settle: float, no
 @config_option
 def ingest(folder: str, as_of: date, no_docs: bool, archive_path: str | None, config_path: str | None) -> None:
     """一次性处理文件夹 FOLDER 的“收件箱”里现有的全部台账。"""
-    from .watch import ingest as run_ingest
+    from dpsheets.county.watch import ingest as run_ingest
 
     processor = _processor(folder, as_of, config_path, no_docs, archive_path)
     console = _console()
@@ -309,7 +309,7 @@ def archive(ctx: click.Context, archive_path: str) -> None:
         path = path / "档案.sqlite"
     if not path.is_file():
         raise DpsheetsError("archive.missing", f"找不到档案库 {path}。请用 --archive 指定档案库文件或 watch 文件夹。")
-    from .archive import Archive
+    from dpsheets.county.archive import Archive
 
     ctx.obj = Archive(path)
     ctx.call_on_close(ctx.obj.close)
@@ -377,7 +377,7 @@ def archive_show(db, uscc: str, as_of: date | None, register: str, as_json: bool
 @click.pass_obj
 def archive_export(db, output: str) -> None:  # noqa: ANN001
     """把企业清单和全部报送记录导出为 Excel。"""
-    from .archive_export import export
+    from dpsheets.county.archive_export import export
 
     path = export(db, Path(output))
     _console().print(f"已导出 [cyan]{escape(str(path))}[/]")
@@ -389,7 +389,7 @@ def archive_export(db, output: str) -> None:  # noqa: ANN001
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default="企业名单.xlsx", show_default=True)
 def roster(output: str) -> None:
     """生成县级“应报企业名单”模板（企业名称、统一社会信用代码、乡镇、行业）。"""
-    from .roster import write_template
+    from dpsheets.county.roster import write_template
 
     _console().print(f"已生成企业名单模板：[cyan]{escape(str(write_template(Path(output))))}[/]")
 
@@ -409,8 +409,8 @@ def roster(output: str) -> None:
 def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], roster_path: str | None, as_of: date, level: str | None,
            title: str | None, output_dir: str, no_report: bool, config_path: str | None) -> None:
     """由档案库生成汇总表（总览、企业明细、乡镇/行业汇总、逾期和重大隐患、重点检查企业、未报送企业）和 Word 报告。"""
-    from .rollup import rollup_archives
-    from .rollup_book import combine, read_summary, write_summary
+    from dpsheets.county.rollup import rollup_archives
+    from dpsheets.county.summary_book import combine, read_summary, write_summary
 
     config = _config(config_path)
     console = _console()
@@ -424,7 +424,7 @@ def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], roster_path: s
                 raise DpsheetsError("archive.missing", f"找不到档案库 {p}。请用 --archive 指定档案库文件或 watch 文件夹。")
         members = None
         if roster_path:
-            from .roster import read_roster
+            from dpsheets.county.roster import read_roster
 
             members, warnings = read_roster(Path(roster_path))
             for w in warnings:
@@ -439,7 +439,7 @@ def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], roster_path: s
                   f"未有效运行 {t.not_effective} 家。")
     console.print(f"汇总表：[cyan]{escape(str(book))}[/]")
     if not no_report:
-        from .rollup_report import write_report
+        from dpsheets.county.summary_report import write_report
 
         report = write_report(result, out / f"汇总报告_{result.level}级_{result.as_of.isoformat()}.docx", title)
         console.print(f"报告：[cyan]{escape(str(report))}[/]")

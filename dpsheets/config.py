@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import DpsheetsError
+from dpsheets.errors import DpsheetsError
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -1,6 +1,6 @@
 """The one project exception: a condition that stops a file (or a command) entirely.
 
-Everything that is merely wrong *inside* a workbook is a :class:`~dpsheets.problems.Problem`.
+Everything that is merely wrong *inside* a workbook is a :class:`~dpsheets.rules.problems.Problem`.
 A ``DpsheetsError`` carries a stable code and a Chinese message for the user; the CLI
 prints the message and exits with :attr:`exit_code`.
 """

@@ -13,14 +13,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .checks import check_workbook
-from .config import Config
-from .errors import DpsheetsError
-from .findings import find
-from .highlight import highlighted_path, write_highlighted
-from .model import WorkbookData
-from .problems import Report
-from .reader import read_workbook
+from dpsheets.config import Config
+from dpsheets.errors import DpsheetsError
+from dpsheets.feedback.highlight import highlighted_path, write_highlighted
+from dpsheets.rules.checks import check_workbook
+from dpsheets.rules.findings import find
+from dpsheets.rules.problems import Report
+from dpsheets.workbook.model import WorkbookData
+from dpsheets.workbook.reader import read_workbook
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def check(path: str | Path, as_of: date, config: Config | None = None) -> tuple[
 
 @dataclass(frozen=True)
 class DocOptions:
-    """Which documents to print and how (see :func:`dpsheets.documents.render_all`)."""
+    """Which documents to print and how (see :func:`dpsheets.documents.render.render_all`)."""
 
     kinds: tuple[str, ...] | None = None  # None: every kind
     split: bool = False
@@ -138,8 +138,11 @@ def _write_highlight(result: FileResult, out_dir: Path) -> None:
 
 
 def _write_documents(result: FileResult, folder: Path, as_of: date, config: Config, options: DocOptions) -> None:
-    from .documents import KINDS, render_all  # documents are optional work; import only when asked
-    from .stats import Period
+    from dpsheets.documents.render import (  # documents are optional work; import only when asked
+        KINDS,
+        render_all,
+    )
+    from dpsheets.rules.stats import Period
 
     assert result.data is not None
     period = Period.quarter(*options.quarter) if options.quarter else None

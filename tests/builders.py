@@ -14,9 +14,9 @@ from typing import Any
 
 import openpyxl
 
-from dpsheets.registers import BY_KEY, META_SHEET
-from dpsheets.samples import DEMO_USCC, plant, valid_uscc
-from dpsheets.template import cell_of, write_workbook
+from dpsheets.workbook.registers import BY_KEY, META_SHEET
+from dpsheets.workbook.samples import DEMO_USCC, plant, valid_uscc
+from dpsheets.workbook.template import cell_of, write_workbook
 
 AS_OF = date(2026, 11, 28)
 D = timedelta
@@ -236,7 +236,7 @@ def huge_workbook(path: Path, rows: int = 100_000) -> Path:
     """The standard sheets with a 100,000-row hazard register (written in constant memory)."""
     import xlsxwriter
 
-    from dpsheets.registers import HAZARD
+    from dpsheets.workbook.registers import HAZARD
 
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     ws = wb.add_worksheet(HAZARD.sheet)

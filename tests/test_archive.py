@@ -11,12 +11,12 @@ import pytest
 from builders import AS_OF, small_workbook
 from click.testing import CliRunner
 
-from dpsheets.archive import SCHEMA_VERSION, Archive, migrate
 from dpsheets.cli import cli
+from dpsheets.county.archive import SCHEMA_VERSION, Archive, migrate
+from dpsheets.county.inbox import Processor
 from dpsheets.errors import DpsheetsError
-from dpsheets.inbox import Processor
 from dpsheets.pipeline import check
-from dpsheets.samples import valid_uscc
+from dpsheets.workbook.samples import valid_uscc
 
 
 def uscc_of(i: int) -> str:

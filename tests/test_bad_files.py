@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from dpsheets.cli import cli
 from dpsheets.errors import DpsheetsError
-from dpsheets.reader import read_workbook
+from dpsheets.workbook.reader import read_workbook
 
 
 @pytest.fixture(scope="module")

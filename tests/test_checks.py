@@ -9,10 +9,10 @@ from builders import AS_OF, broken_structure_workbook, invalid_workbook, valid_w
 
 from dpsheets.config import Config, config_from_dict
 from dpsheets.errors import DpsheetsError
-from dpsheets.findings import hazard_state
-from dpsheets.model import Record
 from dpsheets.pipeline import check
-from dpsheets.problems import CATALOGUE
+from dpsheets.rules.findings import hazard_state
+from dpsheets.rules.problems import CATALOGUE
+from dpsheets.workbook.model import Record
 
 
 def pairs(report):
@@ -102,7 +102,7 @@ def test_hazard_state_follows_domain_rules(values, overdue, soon, late):
     ("LS", (1, 3), "低风险"),  # 3
 ])
 def test_grading_thresholds(method, factors, level):
-    from dpsheets.grading import grade
+    from dpsheets.rules.grading import grade
 
     keys = ("l", "e", "c") if method == "LEC" else ("l", "s")
     values = dict.fromkeys(("l", "e", "c", "s"))
@@ -113,7 +113,7 @@ def test_grading_thresholds(method, factors, level):
 
 
 def test_thresholds_come_from_configuration():
-    from dpsheets.grading import level_for
+    from dpsheets.rules.grading import level_for
 
     cfg = config_from_dict({"ls": {"重大风险": 16}})
     assert level_for("LS", 16, cfg) == "重大风险"

@@ -11,7 +11,7 @@ from builders import invalid_workbook, valid_workbook
 from click.testing import CliRunner
 
 from dpsheets.cli import cli
-from dpsheets.highlight import RESULT_SHEET
+from dpsheets.feedback.highlight import RESULT_SHEET
 
 
 def _sha(path):

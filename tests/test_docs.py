@@ -8,13 +8,13 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from dpsheets.cli import cli
-from dpsheets.fieldsdoc import DOC_FILE, render
+from dpsheets.workbook.fieldsdoc import DOC_FILE, render
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_field_reference_is_current():
-    assert DOC_FILE.read_text(encoding="utf-8") == render(), "run: python3 -m dpsheets.fieldsdoc"
+    assert DOC_FILE.read_text(encoding="utf-8") == render(), "run: python3 -m dpsheets.workbook.fieldsdoc"
 
 
 def test_every_command_in_the_readme_exists():

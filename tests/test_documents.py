@@ -17,15 +17,21 @@ from click.testing import CliRunner
 from docxtpl import DocxTemplate
 from PIL import Image
 
-from dpsheets import qr
 from dpsheets.cli import cli
 from dpsheets.config import Config, config_from_dict
-from dpsheets.doc_templates import REPORT_TEMPLATES, TEMPLATES, TEMPLATES_DIR, build, build_report
-from dpsheets.documents import KINDS, _builders, _common, render_all, soffice, template_path
-from dpsheets.reader import read_workbook
-from dpsheets.samples import plant
-from dpsheets.stats import Period
-from dpsheets.template import write_workbook
+from dpsheets.documents import qr
+from dpsheets.documents.render import KINDS, _builders, _common, render_all, soffice, template_path
+from dpsheets.documents.template_build import (
+    REPORT_TEMPLATES,
+    TEMPLATES,
+    TEMPLATES_DIR,
+    build,
+    build_report,
+)
+from dpsheets.rules.stats import Period
+from dpsheets.workbook.reader import read_workbook
+from dpsheets.workbook.samples import plant
+from dpsheets.workbook.template import write_workbook
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +80,7 @@ def test_repository_templates_are_not_stale(kind, tmp_path):
     else:
         filename = TEMPLATES[kind][0]
         fresh = build(kind, tmp_path / filename)
-    assert fresh.read_bytes() == (TEMPLATES_DIR / filename).read_bytes(), "run: python3 -m dpsheets.doc_templates"
+    assert fresh.read_bytes() == (TEMPLATES_DIR / filename).read_bytes(), "run: python3 -m dpsheets.documents.template_build"
 
 
 def test_cards_one_per_post_with_answers_and_qr(data, rendered):
@@ -246,7 +252,7 @@ def test_pdf_has_chinese_text_and_right_page_count(data, tmp_path):
 
 
 def test_missing_libreoffice_is_explained(monkeypatch, data, tmp_path):
-    monkeypatch.setattr("dpsheets.documents.soffice", lambda: None)
+    monkeypatch.setattr("dpsheets.documents.render.soffice", lambda: None)
     out = render_all(data, tmp_path / "o", as_of=AS_OF, kinds=("board",), pdf=True)
     assert any("未安装 LibreOffice" in e for e in out.errors)
     assert [p.suffix for p in out.files] == [".docx"]

@@ -8,12 +8,12 @@ from builders import AS_OF, messy_workbook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dpsheets import normalize as nz
 from dpsheets.pipeline import check
-from dpsheets.reader import read_workbook
-from dpsheets.registers import HAZARD, POST, RISK, FieldType
-from dpsheets.samples import DEMO_USCC
-from dpsheets.template import write_workbook
+from dpsheets.workbook import normalize as nz
+from dpsheets.workbook.reader import read_workbook
+from dpsheets.workbook.registers import HAZARD, POST, RISK, FieldType
+from dpsheets.workbook.samples import DEMO_USCC
+from dpsheets.workbook.template import write_workbook
 
 
 def test_messy_workbook_is_read_as_meant(tmp_path):

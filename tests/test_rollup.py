@@ -13,14 +13,14 @@ import pytest
 from builders import AS_OF
 from click.testing import CliRunner
 
-from dpsheets.archive import Archive
 from dpsheets.cli import cli
 from dpsheets.config import RollupRules
+from dpsheets.county.archive import Archive
+from dpsheets.county.rollup import EnterpriseRow, MissingRow, evaluate, rollup_archives
+from dpsheets.county.summary_book import combine, read_summary, write_summary
 from dpsheets.pipeline import check
-from dpsheets.rollup import EnterpriseRow, MissingRow, evaluate, rollup_archives
-from dpsheets.rollup_book import combine, read_summary, write_summary
-from dpsheets.samples import plant, valid_uscc
-from dpsheets.template import write_workbook
+from dpsheets.workbook.samples import plant, valid_uscc
+from dpsheets.workbook.template import write_workbook
 
 read_excel = functools.partial(pd.read_excel, engine="openpyxl")
 TOWNSHIPS = ("舞泉镇", "北舞渡镇", "孟寨镇")
@@ -266,7 +266,7 @@ def test_rollup_and_roster_commands(tmp_path):
 def test_report_tables_are_capped_and_point_to_the_workbook(county, tmp_path, monkeypatch):
     import docx
 
-    from dpsheets import rollup_report
+    from dpsheets.county import summary_report as rollup_report
 
     _, result, _ = county
     monkeypatch.setattr(rollup_report, "TABLE_LIMIT", 5)

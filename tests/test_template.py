@@ -9,8 +9,8 @@ import openpyxl
 from click.testing import CliRunner
 
 from dpsheets.cli import cli
-from dpsheets.reader import read_workbook
-from dpsheets.registers import (
+from dpsheets.workbook.reader import read_workbook
+from dpsheets.workbook.registers import (
     BY_SHEET,
     HAZARD,
     META_SHEET,
@@ -20,8 +20,8 @@ from dpsheets.registers import (
     TEMPLATE_VERSION,
     FieldType,
 )
-from dpsheets.template import write_workbook
-from dpsheets.template_export import TEMPLATE_FILE
+from dpsheets.workbook.template import write_workbook
+from dpsheets.workbook.template_export import TEMPLATE_FILE
 
 
 def _template(tmp_path):
@@ -82,4 +82,4 @@ def _parts(path: Path) -> dict[str, bytes]:
 
 def test_repository_template_is_not_stale(tmp_path):
     fresh = write_workbook(tmp_path / "fresh.xlsx")
-    assert _parts(fresh) == _parts(TEMPLATE_FILE), "run: python3 -m dpsheets.template_export"
+    assert _parts(fresh) == _parts(TEMPLATE_FILE), "run: python3 -m dpsheets.workbook.template_export"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from builders import AS_OF, small_workbook
 
-from dpsheets.archive import Archive
+from dpsheets.county.archive import Archive
+from dpsheets.county.inbox import Processor, safe_name
+from dpsheets.county.watch import acquire_lock, watch
 from dpsheets.errors import DpsheetsError
-from dpsheets.inbox import Processor, safe_name
-from dpsheets.watch import acquire_lock, watch
 
 
 def wait_until(predicate, timeout=30.0, step=0.05):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from .model import Record
+from dpsheets.workbook.model import Record
 
 
 @dataclass(frozen=True)

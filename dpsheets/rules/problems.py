@@ -154,7 +154,7 @@ class Report:
 
 def _sort_key(p: Problem) -> tuple[int, str, int, int, str]:
     """Workbook-level problems first, then sheets in the standard order, rows top to bottom."""
-    from .registers import BY_SHEET, REGISTERS
+    from dpsheets.workbook.registers import BY_SHEET, REGISTERS
 
     order = REGISTERS.index(BY_SHEET[p.sheet]) if p.sheet in BY_SHEET else (-1 if p.sheet is None else len(REGISTERS))
     return (order, p.sheet or "", p.row or 0, SEVERITY_ORDER[p.severity], p.cell or "")

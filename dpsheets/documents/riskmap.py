@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .registers import RISK_COLOURS, RISK_LEVELS
+from dpsheets.workbook.registers import RISK_COLOURS, RISK_LEVELS
 
 LEVEL_RANK = {level: i for i, level in enumerate(RISK_LEVELS)}  # 0 = 重大
 UNRATED = "未评定"

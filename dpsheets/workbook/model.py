@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .problems import Problem
-from .registers import Register
+from dpsheets.rules.problems import Problem
+from dpsheets.workbook.registers import Register
 
 
 class Record:

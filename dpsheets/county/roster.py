@@ -7,10 +7,10 @@ from pathlib import Path
 import python_calamine as pc
 import xlsxwriter
 
-from . import normalize as nz
-from .errors import DpsheetsError
-from .registers import INDUSTRIES
-from .rollup import MissingRow
+from dpsheets.county.rollup import MissingRow
+from dpsheets.errors import DpsheetsError
+from dpsheets.workbook import normalize as nz
+from dpsheets.workbook.registers import INDUSTRIES
 
 COLUMNS = (("name", "企业名称", ("单位名称",)), ("uscc", "统一社会信用代码", ("社会信用代码", "信用代码")),
            ("county", "所属县（市、区）", ("县区", "所属县区")), ("township", "乡镇（街道）/产业园区", ("乡镇（街道）", "乡镇")),

@@ -15,12 +15,12 @@ from typing import Any
 
 import python_calamine as pc
 
-from . import normalize as nz
-from .config import Config
-from .errors import DpsheetsError
-from .model import Record, SheetData, WorkbookData
-from .problems import Problem, make
-from .registers import (
+from dpsheets.config import Config
+from dpsheets.errors import DpsheetsError
+from dpsheets.rules.problems import Problem, make
+from dpsheets.workbook import normalize as nz
+from dpsheets.workbook.model import Record, SheetData, WorkbookData
+from dpsheets.workbook.registers import (
     META_SHEET,
     REGISTERS,
     TEMPLATE_ID,
@@ -30,7 +30,7 @@ from .registers import (
     Register,
     column_letter,
 )
-from .sniff import sniff
+from dpsheets.workbook.sniff import sniff
 
 HEADER_SCAN_ROWS = 15
 

@@ -8,8 +8,8 @@ from itertools import groupby
 from rich.console import Console
 from rich.markup import escape
 
-from .pipeline import FileResult
-from .problems import SEVERITY_LABEL, Problem
+from dpsheets.pipeline import FileResult
+from dpsheets.rules.problems import SEVERITY_LABEL, Problem
 
 STYLE = {"error": "bold red", "warning": "yellow", "finding": "magenta"}
 

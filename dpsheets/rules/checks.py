@@ -2,7 +2,7 @@
 
 Every rule takes the as-of date as an argument; nothing here reads the clock. A check
 returns problems (data errors and warnings); situations that need action are found by
-:mod:`dpsheets.findings`.
+:mod:`dpsheets.rules.findings`.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from . import normalize as nz
-from .config import Config
-from .grading import ALLOWED, format_score, grade, method_of
-from .model import Record, WorkbookData
-from .problems import Problem, make
-from .registers import (
+from dpsheets.config import Config
+from dpsheets.rules.grading import ALLOWED, format_score, grade, method_of
+from dpsheets.rules.problems import Problem, make
+from dpsheets.workbook import normalize as nz
+from dpsheets.workbook.model import Record, WorkbookData
+from dpsheets.workbook.registers import (
     CLOSED_HAZARD_FIELDS,
     ENTERPRISE,
     HAZARD,

@@ -22,14 +22,14 @@ import jinja2
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage, RichText
 
-from . import doc_context as ctx
-from . import qr, riskmap
-from .config import Config
-from .doc_templates import TEMPLATES, TEMPLATES_DIR, build
-from .fsutil import atomic_path
-from .model import WorkbookData
-from .registers import TEMPLATE_VERSION
-from .stats import Period
+from dpsheets.config import Config
+from dpsheets.documents import context as ctx
+from dpsheets.documents import qr, riskmap
+from dpsheets.documents.template_build import TEMPLATES, TEMPLATES_DIR, build
+from dpsheets.fsutil import atomic_path
+from dpsheets.rules.stats import Period
+from dpsheets.workbook.model import WorkbookData
+from dpsheets.workbook.registers import TEMPLATE_VERSION
 
 KINDS = tuple(TEMPLATES)
 KIND_NAMES = {"cards": "岗位告知卡", "duty_lists": "岗位安全责任清单", "notices": "隐患整改通知书",

@@ -10,12 +10,12 @@ import jinja2
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
-from .doc_context import text
-from .doc_templates import REPORT_TEMPLATES, TEMPLATES_DIR, build_report
-from .fsutil import atomic_path
-from .riskmap import cjk_font
-from .rollup import Rollup, rule_texts
-from .rollup_book import LEVEL_COLOURS
+from dpsheets.county.rollup import Rollup, rule_texts
+from dpsheets.county.summary_book import LEVEL_COLOURS
+from dpsheets.documents.context import text
+from dpsheets.documents.riskmap import cjk_font
+from dpsheets.documents.template_build import REPORT_TEMPLATES, TEMPLATES_DIR, build_report
+from dpsheets.fsutil import atomic_path
 
 TABLE_LIMIT = 200  # rows per table in the report; the workbook has them all
 

@@ -15,11 +15,8 @@ from typing import Any
 import python_calamine as pc
 import xlsxwriter
 
-from .config import RollupRules
-from .errors import DpsheetsError
-from .fsutil import atomic_path
-from .normalize import header_key
-from .rollup import (
+from dpsheets.config import RollupRules
+from dpsheets.county.rollup import (
     IDENTITY,
     INDICATORS,
     OVERDUE_COLUMNS,
@@ -29,6 +26,9 @@ from .rollup import (
     Rollup,
     rule_texts,
 )
+from dpsheets.errors import DpsheetsError
+from dpsheets.fsutil import atomic_path
+from dpsheets.workbook.normalize import header_key
 
 META = "_dpsheets_rollup"
 ROLLUP_ID = "dpsheets-rollup"

@@ -4,7 +4,7 @@
 Everything is computed from the archive, not by re-reading workbooks: for each enterprise
 its latest submission on or before the as-of date, with hazard states evaluated on that
 date. Group figures are sums of the enterprise rows, so a city roll-up of county summaries
-(:mod:`dpsheets.rollup_book`) equals the roll-up of the union of their archives.
+(:mod:`dpsheets.county.summary_book`) equals the roll-up of the union of their archives.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from .archive import Archive
-from .config import Config, RollupRules
+from dpsheets.config import Config, RollupRules
+from dpsheets.county.archive import Archive
 
 # The indicators of one enterprise: (key, Chinese header). Numeric ones are summed in groups.
 INDICATORS: tuple[tuple[str, str], ...] = (

@@ -12,13 +12,13 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from .config import Config
-from .findings import hazard_state
-from .grading import risk_level
-from .model import Record, WorkbookData
-from .registers import RISK_COLOUR_NAMES, RISK_COLOURS
-from .riskmap import UNRATED, UNRATED_COLOUR, Zone, zones
-from .stats import HazardStats, Period, hazard_stats
+from dpsheets.config import Config
+from dpsheets.documents.riskmap import UNRATED, UNRATED_COLOUR, Zone, zones
+from dpsheets.rules.findings import hazard_state
+from dpsheets.rules.grading import risk_level
+from dpsheets.rules.stats import HazardStats, Period, hazard_stats
+from dpsheets.workbook.model import Record, WorkbookData
+from dpsheets.workbook.registers import RISK_COLOUR_NAMES, RISK_COLOURS
 
 BLANK = "＿＿＿＿＿＿"
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")  # \t \a \f would become Word layout

@@ -24,9 +24,9 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from .errors import DpsheetsError
-from .inbox import Layout, Outcome, Processor
-from .sniff import ZIP_MAGIC, is_temp_or_lock
+from dpsheets.county.inbox import Layout, Outcome, Processor
+from dpsheets.errors import DpsheetsError
+from dpsheets.workbook.sniff import ZIP_MAGIC, is_temp_or_lock
 
 log = logging.getLogger(__name__)
 

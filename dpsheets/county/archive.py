@@ -20,10 +20,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .config import Config
-from .grading import risk_level
-from .model import WorkbookData
-from .problems import Report
+from dpsheets.config import Config
+from dpsheets.rules.grading import risk_level
+from dpsheets.rules.problems import Report
+from dpsheets.workbook.model import WorkbookData
 
 MIGRATIONS: list[str] = [
     # 1: enterprises, submissions, records, problems, hazards, ledgers, jobs
@@ -111,7 +111,7 @@ def migrate(db: sqlite3.Connection) -> int:
     """Bring the schema up to :data:`SCHEMA_VERSION`; returns the version found before."""
     found = db.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
-        from .errors import DpsheetsError
+        from dpsheets.errors import DpsheetsError
 
         raise DpsheetsError("archive.newer", f"档案库是新版 dpsheets 创建的（结构版本 {found}），请升级 dpsheets 后再使用。")
     for version in range(found, SCHEMA_VERSION):

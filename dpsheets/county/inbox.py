@@ -25,14 +25,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from .archive import Archive
-from .config import Config
-from .fsutil import write_text_atomic
-from .model import WorkbookData
-from .normalize import uscc_problem
-from .pipeline import FileResult, pipeline
-from .report import print_result
-from .sniff import is_temp_or_lock
+from dpsheets.config import Config
+from dpsheets.county.archive import Archive
+from dpsheets.feedback.console import print_result
+from dpsheets.fsutil import write_text_atomic
+from dpsheets.pipeline import FileResult, pipeline
+from dpsheets.workbook.model import WorkbookData
+from dpsheets.workbook.normalize import uscc_problem
+from dpsheets.workbook.sniff import is_temp_or_lock
 
 log = logging.getLogger(__name__)
 

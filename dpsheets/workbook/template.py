@@ -18,8 +18,8 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from .fsutil import atomic_path
-from .registers import (
+from dpsheets.fsutil import atomic_path
+from dpsheets.workbook.registers import (
     ENTERPRISE,
     HAZARD,
     META_SHEET,

@@ -1,6 +1,6 @@
 """Builds the Word templates in ``document_templates/`` (python-docx, with docxtpl tags).
 
-Run ``python3 -m dpsheets.doc_templates`` to rebuild them. A county may then edit the
+Run ``python3 -m dpsheets.documents.template_build`` to rebuild them. A county may then edit the
 .docx files in Word (letterhead, wording); the tags in ``{{ }}`` and ``{% %}`` must stay.
 Every tag is written as one run so that docxtpl sees it whole. A4 page set-up; the
 East Asian fonts are set (w:eastAsia) so that Chinese prints in 仿宋/黑体/宋体.
@@ -22,9 +22,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from .fsutil import atomic_path
+from dpsheets.fsutil import atomic_path
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "document_templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "document_templates"
 BODY_FONT, TITLE_FONT, TABLE_FONT = "仿宋", "黑体", "宋体"
 BLANK = "＿＿＿＿＿＿"
 DATE_BLANK = "＿＿＿＿年＿＿月＿＿日"

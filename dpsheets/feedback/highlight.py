@@ -17,8 +17,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from .fsutil import atomic_path
-from .problems import SEVERITY_LABEL, Problem, Report
+from dpsheets.fsutil import atomic_path
+from dpsheets.rules.problems import SEVERITY_LABEL, Problem, Report
 
 RESULT_SHEET = "检查结果"
 FILLS = {

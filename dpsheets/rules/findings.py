@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .config import Config
-from .model import Record, WorkbookData
-from .problems import Problem, make
-from .registers import HAZARD
+from dpsheets.config import Config
+from dpsheets.rules.problems import Problem, make
+from dpsheets.workbook.model import Record, WorkbookData
+from dpsheets.workbook.registers import HAZARD
 
 CLOSED = "已销号"
 

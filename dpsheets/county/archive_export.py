@@ -6,7 +6,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .archive import Archive
+from dpsheets.county.archive import Archive
 
 SUBMISSION_COLUMNS = [("id", "编号"), ("uscc", "统一社会信用代码"), ("name", "企业名称"), ("county", "县区"),
                       ("township", "乡镇"), ("industry", "行业"), ("received_at", "报送时间"), ("file_name", "文件"),

@@ -15,8 +15,8 @@ from typing import Any
 
 from stdnum.cn import uscc as _uscc
 
-from .config import LEC_C, LEC_E, LEC_L, Config
-from .grading import level_for
+from dpsheets.config import LEC_C, LEC_E, LEC_L, Config
+from dpsheets.rules.grading import level_for
 
 Row = dict[str, Any]
 _DEFAULTS = Config()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import LEC_C, LEC_E, LEC_L, LS_VALUES, Config
-from .model import Record
+from dpsheets.config import LEC_C, LEC_E, LEC_L, LS_VALUES, Config
+from dpsheets.workbook.model import Record
 
 ALLOWED = {
     "LEC": {"l": LEC_L, "e": LEC_E, "c": LEC_C},

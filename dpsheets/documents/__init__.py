@@ -1,0 +1,1 @@
+"""Printable Word documents with QR codes: templates, their content, rendering and PDF."""

@@ -1,0 +1,1 @@
+"""Feedback to the enterprise on one checked file: the highlighted copy and the printed report."""

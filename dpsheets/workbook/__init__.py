@@ -1,0 +1,1 @@
+"""Reading and writing the standard workbook: the register declarations, the template, the reader."""
