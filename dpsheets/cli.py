@@ -74,12 +74,14 @@ def main() -> None:
 @click.option("--name", help="预先填好的企业名称。")
 @click.option("--uscc", help="预先填好的统一社会信用代码。")
 @click.option("--county", help="预先填好的所属县（市、区）。")
-def template(output: str, name: str | None, uscc: str | None, county: str | None) -> None:
+@config_option
+def template(output: str, name: str | None, uscc: str | None, county: str | None, config_path: str | None) -> None:
     """生成空白的标准台账（带下拉选项、填表说明和打印设置）。"""
     from dpsheets.workbook.template import write_workbook
 
+    config = _config(config_path)
     enterprise = {k: v for k, v in (("name", name), ("uscc", uscc), ("county", county)) if v}
-    path = write_workbook(output, enterprise)
+    path = write_workbook(output, enterprise, due_soon_days=config.due_soon_days)
     _console().print(f"已生成标准台账：[cyan]{escape(str(path))}[/]")
 
 

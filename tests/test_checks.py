@@ -10,7 +10,7 @@ from builders import AS_OF, broken_structure_workbook, invalid_workbook, valid_w
 from dpsheets.config import Config, config_from_dict
 from dpsheets.errors import DpsheetsError
 from dpsheets.pipeline import check
-from dpsheets.rules.findings import hazard_state
+from dpsheets.rules.hazard_state import hazard_state
 from dpsheets.rules.problems import CATALOGUE
 from dpsheets.workbook.model import Record
 

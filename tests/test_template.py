@@ -12,7 +12,6 @@ from dpsheets.cli import cli
 from dpsheets.workbook.reader import read_workbook
 from dpsheets.workbook.registers import (
     BY_SHEET,
-    HAZARD,
     META_SHEET,
     REGISTERS,
     RISK,
@@ -59,12 +58,9 @@ def test_every_choice_field_has_a_dropdown(tmp_path):
             assert dv.promptTitle and dv.prompt  # an input message says what to choose
 
 
-def test_conditional_formats_mark_overdue_and_levels(tmp_path):
+def test_conditional_formats_colour_levels(tmp_path):
+    """(The overdue / due-soon formulas: tests/test_hazard_state.py.)"""
     wb = openpyxl.load_workbook(_template(tmp_path))
-    rules = [r for cf in wb[HAZARD.sheet].conditional_formatting for r in cf.rules]
-    formulas = [r.formula[0] for r in rules if r.type == "expression"]
-    assert any("TODAY()" in f and "已销号" in f and "<=3" in f for f in formulas)
-    assert any(f.endswith("<TODAY())") for f in formulas)
     risk_rules = [r for cf in wb[RISK.sheet].conditional_formatting for r in cf.rules]
     assert {r.formula[0].strip('"') for r in risk_rules} == {"重大风险", "较大风险", "一般风险", "低风险"}
 

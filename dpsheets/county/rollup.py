@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dpsheets.config import Config, RollupRules
 from dpsheets.county.archive import Archive
+from dpsheets.rules import hazard_state
 
 # The indicators of one enterprise: (key, Chinese header). Numeric ones are summed in groups.
 INDICATORS: tuple[tuple[str, str], ...] = (
@@ -173,15 +174,17 @@ CREATE TEMP TABLE latest AS
 SELECT * FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY uscc ORDER BY received_at DESC, id DESC) AS rn
                FROM submissions s WHERE substr(received_at, 1, 10) <= :as_of) WHERE rn = 1
 """
-_OPEN = "status IS NOT '已销号'"
-_OVERDUE = (f"{_OPEN} AND deadline IS NOT NULL AND deadline < :as_of "
-            "AND NOT (completed_on IS NOT NULL AND completed_on <= deadline)")
+# The hazard state (open, overdue, closed on time / late) is generated from its one declaration.
+_H = {key: f"h.{key}" for key in hazard_state.FIELDS}
+_OPEN = hazard_state.sql("open", _H)
+_OVERDUE = hazard_state.sql("overdue", _H)
+_MAJOR = f"h.level = '{hazard_state.MAJOR_LEVEL}'"
 _HAZARDS = f"""
-SELECT h.submission_id AS sid, COUNT(*) AS total, SUM({_OPEN}) AS open, SUM({_OVERDUE}) AS overdue,
-       SUM(level = '重大隐患' AND {_OPEN}) AS major_open,
-       SUM(level = '重大隐患' AND {_OPEN} AND has_plan = 0) AS major_without_plan,
-       SUM(status = '已销号' AND NOT (completed_on IS NOT NULL AND deadline IS NOT NULL AND completed_on > deadline)) AS on_time,
-       SUM(status = '已销号' AND completed_on IS NOT NULL AND deadline IS NOT NULL AND completed_on > deadline) AS late
+SELECT h.submission_id AS sid, COUNT(*) AS total, {hazard_state.sql_count("open", _H)} AS open,
+       {hazard_state.sql_count("overdue", _H)} AS overdue,
+       SUM(CASE WHEN {_MAJOR} AND {_OPEN} THEN 1 ELSE 0 END) AS major_open,
+       SUM(CASE WHEN {_MAJOR} AND {_OPEN} AND h.has_plan = 0 THEN 1 ELSE 0 END) AS major_without_plan,
+       {hazard_state.sql_count("closed_on_time", _H)} AS on_time, {hazard_state.sql_count("closed_late", _H)} AS late
 FROM hazards h JOIN latest l ON l.id = h.submission_id GROUP BY h.submission_id
 """
 _LEDGERS = """
@@ -202,7 +205,7 @@ def months_between(earlier: date, later: date) -> int:
 
 def _from_archive(archive: Archive, as_of: date) -> tuple[list[EnterpriseRow], list[dict], list[dict]]:
     db = archive.db
-    params = {"as_of": as_of.isoformat(), "since": (as_of - timedelta(days=365)).isoformat()}
+    params = {**hazard_state.sql_params(as_of), "since": (as_of - timedelta(days=365)).isoformat()}
     db.execute("DROP TABLE IF EXISTS temp.latest")
     db.execute(_LATEST, params)
     hazards = {r["sid"]: r for r in db.execute(_HAZARDS, params)}
@@ -227,7 +230,7 @@ def _from_archive(archive: Archive, as_of: date) -> tuple[list[EnterpriseRow], l
             months_since_drill=_months_since(led.get("drill"), as_of))
         rows.append(row)
     overdue = [_hazard_dict(r, as_of) for r in db.execute(_OVERDUE_LIST.format(where=_OVERDUE), params)]
-    majors = [_hazard_dict(r, as_of) for r in db.execute(_OVERDUE_LIST.format(where=f"level = '重大隐患' AND {_OPEN}"), params)]
+    majors = [_hazard_dict(r, as_of) for r in db.execute(_OVERDUE_LIST.format(where=f"{_MAJOR} AND {_OPEN}"), params)]
     db.execute("DROP TABLE IF EXISTS temp.latest")
     return rows, overdue, majors
 
@@ -249,7 +252,7 @@ def _hazard_dict(r, as_of: date) -> dict:  # noqa: ANN001
 def overdue_at(archive: Archive, day: date) -> int:
     """Overdue hazards on *day* across the enterprises' latest submissions on or before it."""
     db = archive.db
-    params = {"as_of": day.isoformat()}
+    params = hazard_state.sql_params(day)
     db.execute("DROP TABLE IF EXISTS temp.latest")
     db.execute(_LATEST, params)
     n = db.execute(f"SELECT COUNT(*) FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {_OVERDUE}",

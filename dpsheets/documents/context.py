@@ -14,8 +14,8 @@ from typing import Any
 
 from dpsheets.config import Config
 from dpsheets.documents.riskmap import UNRATED, UNRATED_COLOUR, Zone, zones
-from dpsheets.rules.findings import hazard_state
 from dpsheets.rules.grading import risk_level
+from dpsheets.rules.hazard_state import hazard_state
 from dpsheets.rules.stats import HazardStats, Period, hazard_stats
 from dpsheets.workbook.model import Record, WorkbookData
 from dpsheets.workbook.registers import RISK_COLOUR_NAMES, RISK_COLOURS

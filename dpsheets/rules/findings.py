@@ -7,41 +7,13 @@ no training or drill in the last 12 months, empty registers. All relative to *as
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dpsheets.config import Config
+from dpsheets.rules.hazard_state import MAJOR_LEVEL, hazard_state
 from dpsheets.rules.problems import Problem, make
 from dpsheets.workbook.model import Record, WorkbookData
 from dpsheets.workbook.registers import HAZARD
-
-CLOSED = "已销号"
-
-
-@dataclass(frozen=True)
-class HazardState:
-    """Where a hazard stands on the as-of date (DOMAIN §5)."""
-
-    closed: bool
-    overdue: bool
-    due_soon: bool
-    closed_late: bool
-    days: int  # days overdue (overdue) or days left (due soon)
-
-
-def hazard_state(record: Record, as_of: date, due_soon_days: int = 3) -> HazardState:
-    deadline: date | None = record["deadline"]
-    completed: date | None = record["completed_on"]
-    closed = record["status"] == CLOSED
-    if deadline is None:
-        return HazardState(closed, False, False, False, 0)
-    done_in_time = completed is not None and completed <= deadline
-    overdue = not closed and as_of > deadline and not done_in_time
-    left = (deadline - as_of).days
-    due_soon = not closed and not overdue and 0 <= left <= due_soon_days and not done_in_time
-    closed_late = closed and completed is not None and completed > deadline
-    days = (as_of - deadline).days if overdue else left
-    return HazardState(closed, overdue, due_soon, closed_late, days)
 
 
 def find(data: WorkbookData, as_of: date, config: Config) -> list[Problem]:
@@ -66,7 +38,7 @@ def hazard_findings(record: Record, as_of: date, config: Config) -> Iterator[Pro
         yield make("hazard.due-soon", **where, deadline=deadline, days=s.days, **params)
     if s.closed_late:
         yield make("hazard.closed-late", **where, deadline=deadline, completed=record["completed_on"].isoformat(), **params)
-    if record["level"] == "重大隐患" and not s.closed:
+    if record["level"] == MAJOR_LEVEL and not s.closed:
         yield make("hazard.major-open", sheet=record.sheet, row=record.row, column=HAZARD["level"].header,
                    cell=record.cell("level"), **params)
 

@@ -2,6 +2,9 @@
 
 Counted per hazard register: found in the period; rectified (completed) in the period,
 on time and late; open and overdue at the period's end; major hazards found and rectified.
+"Late" and "overdue" are the hazard state of :mod:`dpsheets.rules.hazard_state`, evaluated at
+the period's end: a hazard not rectified by then counts as overdue exactly when the checks
+would have called it overdue on that day.
 """
 
 from __future__ import annotations
@@ -9,7 +12,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
+from dpsheets.rules.hazard_state import CLOSED_STATUS, MAJOR_LEVEL, holds
 from dpsheets.workbook.model import Record
+
+RECTIFIED_STATUSES = ("待验收", CLOSED_STATUS)  # the work is done (accepted or waiting for acceptance)
 
 
 @dataclass(frozen=True)
@@ -68,9 +74,9 @@ def hazard_stats(hazards: list[Record], period: Period) -> HazardStats:
     counts = dict.fromkeys(HazardStats.__dataclass_fields__, 0)
     counts["funds"] = 0.0
     for h in hazards:
-        found, done, deadline = h["found_on"], h["completed_on"], h["deadline"]
-        major = h["level"] == "重大隐患"
-        rectified = done is not None and h["status"] in ("待验收", "已销号")
+        found, done = h["found_on"], h["completed_on"]
+        major = h["level"] == MAJOR_LEVEL
+        rectified = done is not None and h["status"] in RECTIFIED_STATUSES
         if found and period.start <= found <= period.end:
             counts["found"] += 1
             counts["major_found"] += major
@@ -79,10 +85,18 @@ def hazard_stats(hazards: list[Record], period: Period) -> HazardStats:
         if rectified and period.start <= done <= period.end:
             counts["rectified"] += 1
             counts["major_rectified"] += major
-            late = deadline is not None and done > deadline
+            late = holds("completed_late", h, period.end)
             counts["rectified_late" if late else "rectified_on_time"] += 1
         if found and found <= period.end and not (rectified and done <= period.end):
             counts["open_at_end"] += 1
             counts["major_open_at_end"] += major
-            counts["overdue_at_end"] += deadline is not None and deadline < period.end
+            counts["overdue_at_end"] += holds("overdue", _at_end(h, period.end), period.end)
     return HazardStats(**counts)
+
+
+def _at_end(h: Record, end: date) -> dict[str, object]:
+    """The hazard as it stood at *end*: one closed only after it was still open then."""
+    values = {"status": h["status"], "deadline": h["deadline"], "completed_on": h["completed_on"]}
+    if values["status"] == CLOSED_STATUS and values["completed_on"] is not None and values["completed_on"] > end:
+        values["status"] = "整改中"
+    return values

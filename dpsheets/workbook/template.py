@@ -4,7 +4,8 @@ The same function writes the blank template (``dpsheets template``) and filled
 workbooks (the demo, test fixtures, benchmarks): a 填表说明 sheet, the enterprise sheet,
 one sheet per register with a title row, frozen header, dropdowns with input messages,
 date and number formats, column widths, A4 landscape print set-up, conditional
-formatting (overdue hazards red, due within 3 days orange, risk level cells coloured)
+formatting (overdue hazards red, due within ``due_soon_days`` orange — the formulas generated
+from :mod:`dpsheets.rules.hazard_state` — risk level cells coloured)
 and a hidden sheet with the template id and version.
 """
 
@@ -19,6 +20,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from dpsheets.fsutil import atomic_path
+from dpsheets.rules import hazard_state
 from dpsheets.workbook.registers import (
     ENTERPRISE,
     HAZARD,
@@ -44,26 +46,28 @@ Rows = Mapping[str, Sequence[Mapping[str, Any]]]
 
 
 def write_workbook(path: str | Path, enterprise: Mapping[str, Any] | None = None, rows: Rows | None = None,
-                   *, title: str = "") -> Path:
-    """Write the standard workbook to *path* (atomically), filled with *enterprise* and *rows*."""
+                   *, title: str = "", due_soon_days: int = hazard_state.DEFAULT_DUE_SOON_DAYS) -> Path:
+    """Write the standard workbook to *path* (atomically), filled with *enterprise* and *rows*.
+
+    Hazards due within *due_soon_days* (the configured ``due_soon_days``) turn orange in Excel/WPS."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        _write(tmp, enterprise or {}, rows or {}, title)
+        _write(tmp, enterprise or {}, rows or {}, title, due_soon_days)
     return path
 
 
-def _write(path: Path, enterprise: Mapping[str, Any], rows: Rows, title: str) -> None:
+def _write(path: Path, enterprise: Mapping[str, Any], rows: Rows, title: str, due_soon_days: int) -> None:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                           "default_date_format": "yyyy-mm-dd"})
     wb.set_properties({"title": "双重预防体系台账", "author": "dpsheets", "created": FIXED_DATE,
                        "comments": f"{TEMPLATE_ID} {TEMPLATE_VERSION}"})
     fmt = _formats(wb)
-    _write_instructions(wb, fmt)
+    _write_instructions(wb, fmt, due_soon_days)
     options = _OptionLists(wb)
     _write_enterprise(wb, fmt, enterprise, options)
     name = enterprise.get("name") or title
     for register in TABLES:
-        _write_table(wb, fmt, register, rows.get(register.key, ()), name, options)
+        _write_table(wb, fmt, register, rows.get(register.key, ()), name, options, due_soon_days)
     _write_meta(wb)
     options.finish()
     wb.close()
@@ -89,7 +93,7 @@ def _formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
     }
 
 
-def _write_instructions(wb: xlsxwriter.Workbook, fmt: dict[str, Any]) -> None:
+def _write_instructions(wb: xlsxwriter.Workbook, fmt: dict[str, Any], due_soon_days: int) -> None:
     ws = wb.add_worksheet("填表说明")
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 26)
@@ -99,7 +103,8 @@ def _write_instructions(wb: xlsxwriter.Workbook, fmt: dict[str, Any]) -> None:
         "1. 本工作簿是小微企业双重预防体系“一图三单、一题一卡、一企一档一码”的标准台账，请勿修改工作表名称和表头。",
         "2. 红色表头为必填项；带下拉箭头的格请从列表中选择；日期请按 2020-09-23 的格式填写。",
         "3. 填好后运行 `dpsheets check 本文件.xlsx` 或交县（市、区）应急管理局，系统会逐格检查并生成标注了问题的副本。",
-        "4. 隐患按“登记→整改→验收→销号”闭环管理，逾期未销号的隐患在本表中自动显示为红色，3 天内到期的显示为橙色。",
+        "4. 隐患按“登记→整改→验收→销号”闭环管理，逾期未整改的隐患在本表中自动显示为红色，"
+        f"{f'{due_soon_days} 天内' if due_soon_days else '当天'}到期的显示为橙色。",
     ]
     r = 2
     for line in lines:
@@ -194,7 +199,8 @@ def _write_enterprise(wb: xlsxwriter.Workbook, fmt: dict[str, Any], values: Mapp
 
 
 def _write_table(wb: xlsxwriter.Workbook, fmt: dict[str, Any], register: Register,
-                 rows: Sequence[Mapping[str, Any]], enterprise_name: str, options: _OptionLists) -> None:
+                 rows: Sequence[Mapping[str, Any]], enterprise_name: str, options: _OptionLists,
+                 due_soon_days: int) -> None:
     ws = wb.add_worksheet(register.sheet)
     last_col = len(register.fields) - 1
     title = f"{enterprise_name} {register.sheet}" if enterprise_name else register.sheet
@@ -211,7 +217,7 @@ def _write_table(wb: xlsxwriter.Workbook, fmt: dict[str, Any], register: Registe
     first, last = HEADER_ROW + 1, HEADER_ROW + max(VALIDATION_ROWS, len(rows) + 200)
     for c, f in enumerate(register.fields):
         _validate(ws, first, last, c, f, options)
-    _conditional_formats(ws, register, first, last, fmt)
+    _conditional_formats(ws, register, first, last, fmt, due_soon_days)
     ws.freeze_panes(HEADER_ROW + 1, 0)
     ws.autofilter(HEADER_ROW, 0, HEADER_ROW + max(len(rows), 1), last_col)
     ws.set_landscape()
@@ -221,20 +227,16 @@ def _write_table(wb: xlsxwriter.Workbook, fmt: dict[str, Any], register: Registe
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
 
 
-def _conditional_formats(ws: Any, register: Register, first: int, last: int, fmt: dict[str, Any]) -> None:
+def _conditional_formats(ws: Any, register: Register, first: int, last: int, fmt: dict[str, Any],
+                         due_soon_days: int) -> None:
     index = {f.key: i for i, f in enumerate(register.fields)}
     if register is HAZARD:
-        status = column_letter(index["status"])
-        deadline = column_letter(index["deadline"])
-        done = column_letter(index["completed_on"])
-        row = first + 1
-        is_open = f'${status}{row}<>"已销号",${deadline}{row}<>"",ISNUMBER(${deadline}{row})'
-        not_done = f'OR(${done}{row}="",${done}{row}>${deadline}{row})'
-        ws.conditional_format(first, 0, last, len(register.fields) - 1, {
-            "type": "formula", "criteria": f"=AND({is_open},{not_done},${deadline}{row}<TODAY())", "format": fmt["red"]})
-        ws.conditional_format(first, 0, last, len(register.fields) - 1, {
-            "type": "formula", "criteria": f"=AND({is_open},{not_done},${deadline}{row}>=TODAY(),${deadline}{row}-TODAY()<=3)",
-            "format": fmt["orange"]})
+        row = first + 1  # formulas are written for the first data row and apply relatively below it
+        cells = {key: f"${column_letter(index[key])}{row}" for key in hazard_state.FIELDS}
+        for name, colour in (("overdue", "red"), ("due_soon", "orange")):
+            formula = hazard_state.excel(name, cells, due_soon_days=due_soon_days)
+            ws.conditional_format(first, 0, last, len(register.fields) - 1,
+                                  {"type": "formula", "criteria": f"={formula}", "format": fmt[colour]})
     for key in ("level",):
         f = register.by_key.get(key)
         if f is None or f.choices != tuple(RISK_COLOURS):
