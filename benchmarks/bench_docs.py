@@ -31,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp(prefix="bench_docs_"))
     typical = plant(AS_OF, risks=50, hazards=20, posts=30, employees=60)
-    data = read_workbook(write_workbook(out / "typical.xlsx", typical.enterprise, typical.rows))
+    data = read_workbook(write_workbook(out / "typical.xlsx", typical.enterprise, typical.rows, layout=typical.layout))
     many = plant(AS_OF, posts=100, employees=10, hazards=5)
     cards = read_workbook(write_workbook(out / "cards.xlsx", many.enterprise, many.rows))
 

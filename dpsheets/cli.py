@@ -210,7 +210,7 @@ def demo(output_dir: str, as_of: date) -> None:
 
     out = Path(output_dir)
     sample = plant(as_of, mistakes=True)
-    workbook = write_workbook(out / "示例台账_宏达机械.xlsx", sample.enterprise, sample.rows)
+    workbook = write_workbook(out / "示例台账_宏达机械.xlsx", sample.enterprise, sample.rows, layout=sample.layout)
     write_workbook(out / "空白台账模板.xlsx")
     console = _console()
     console.print(f"已生成示例台账 [cyan]{escape(str(workbook))}[/]（检查日 {as_of.isoformat()}）\n")

@@ -14,6 +14,7 @@ from typing import Any
 
 import openpyxl
 
+from dpsheets.workbook.layout import GRID_TOP, Block
 from dpsheets.workbook.registers import BY_KEY, META_SHEET
 from dpsheets.workbook.samples import DEMO_USCC, plant, valid_uscc
 from dpsheets.workbook.template import cell_of, write_workbook
@@ -31,7 +32,7 @@ def edit(path: Path, change: Callable[[openpyxl.Workbook], None]) -> Path:
 
 def valid_workbook(path: Path, as_of: date = AS_OF, **kwargs: Any) -> Path:
     p = plant(as_of, **kwargs)
-    return write_workbook(path, p.enterprise, p.rows)
+    return write_workbook(path, p.enterprise, p.rows, layout=p.layout)
 
 
 def _risk(name: str, **kw: Any) -> dict[str, Any]:
@@ -76,6 +77,7 @@ def invalid_workbook(path: Path) -> tuple[Path, list[tuple[str, str | None]]]:
         _risk("喷漆房", state="失控"),
         _risk("砂轮机", identified_on="2026.9.31"),
         _risk("配电室", controls=None),
+        _risk("锅炉", location="锅炉房"),
     ]
     hazards = [
         _hazard("H1", deadline=AS_OF - D(5)),
@@ -96,7 +98,7 @@ def invalid_workbook(path: Path) -> tuple[Path, list[tuple[str, str | None]]]:
             "training": [{"date": AS_OF - D(400), "topic": "安全教育", "attendees": 10}],
             "drill": [{"date": AS_OF - D(500), "subject": "消防演练", "attendees": 10}],
             "quiz": [{"date": AS_OF - D(1), "name": "王二", "post": posts[0]["post"], "result": "全部正确"}]}
-    write_workbook(path, enterprise, rows)
+    write_workbook(path, enterprise, rows, layout=(Block("机加工车间", 0, 0, 4, 6), Block("办公楼", 0, 7, 3, 4)))
     edit(path, lambda wb: wb[META_SHEET].cell(row=2, column=2, value="1.0"))
     E, R, H, EM = (BY_KEY[k] for k in ("enterprise", "risk", "hazard", "employee"))
     expected = [
@@ -113,6 +115,8 @@ def invalid_workbook(path: Path) -> tuple[Path, list[tuple[str, str | None]]]:
         ("risk.uncontrolled-no-hazard", cell_of(R, "state", 6)),
         ("field.date", cell_of(R, "identified_on", 7)),
         ("field.required", cell_of(R, "controls", 8)),
+        ("map.unknown-location", cell_of(R, "location", 9)),
+        ("map.area-without-risk", f"H{GRID_TOP + 1}"),
         ("hazard.overdue", cell_of(H, "deadline", 0)),
         ("hazard.duplicate-number", cell_of(H, "number", 1)),
         ("hazard.due-soon", cell_of(H, "deadline", 1)),

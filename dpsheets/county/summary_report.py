@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import tempfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from docxtpl import DocxTemplate, InlineImage
 from dpsheets.county.rollup import Rollup, rule_texts
 from dpsheets.county.summary_book import LEVEL_COLOURS
 from dpsheets.documents.context import text
-from dpsheets.documents.riskmap import cjk_font
+from dpsheets.documents.fonts import font_properties
 from dpsheets.documents.template_build import REPORT_TEMPLATES, TEMPLATES_DIR, build_report
 from dpsheets.fsutil import atomic_path
 
@@ -29,16 +30,18 @@ def _template() -> Path:
 
 
 def _chart(draw) -> bytes:  # noqa: ANN001
+    """A chart as PNG; every text in Chinese through the font file found by :mod:`dpsheets.documents.fonts`."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    font = cjk_font()
-    if font:
-        plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
     fig, ax = plt.subplots(figsize=(6.4, 3.0), dpi=130)
-    draw(ax, bool(font))
+    draw(ax)
+    font = font_properties(9)
+    for label in (*ax.get_xticklabels(), *ax.get_yticklabels()):
+        label.set_fontproperties(font)
+    ax.title.set_fontproperties(font_properties(12))
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
@@ -49,22 +52,21 @@ def _chart(draw) -> bytes:  # noqa: ANN001
 def _charts(rollup: Rollup) -> dict[str, bytes]:
     s = rollup.totals().sums
 
-    def risks(ax, zh):  # noqa: ANN001, ANN202
-        labels = [lbl if zh else lbl_en for (lbl, _, _), lbl_en in zip(LEVEL_COLOURS, ("major", "significant", "general", "low"),
-                                                                          strict=True)]
-        ax.bar(labels, [s[k] for _, k, _ in LEVEL_COLOURS], color=[c for _, _, c in LEVEL_COLOURS], edgecolor="#404040")
-        ax.set_title("风险点按等级" if zh else "risks by level")
+    def risks(ax):  # noqa: ANN001, ANN202
+        ax.bar([lbl for lbl, _, _ in LEVEL_COLOURS], [s[k] for _, k, _ in LEVEL_COLOURS],
+               color=[c for _, _, c in LEVEL_COLOURS], edgecolor="#404040")
+        ax.set_title("风险点按等级")
 
-    def hazards(ax, zh):  # noqa: ANN001, ANN202
+    def hazards(ax):  # noqa: ANN001, ANN202
         values = [s["hazards_overdue"], s["hazards_open"] - s["hazards_overdue"], s["closed_on_time"], s["closed_late"]]
-        labels = ["逾期未销号", "未逾期未销号", "按期销号", "逾期销号"] if zh else ["overdue", "open", "closed on time", "closed late"]
-        ax.barh(labels, values, color=["#FF0000", "#FFC000", "#70AD47", "#A5A5A5"])
-        ax.set_title("隐患治理状态" if zh else "hazards by status")
+        ax.barh(["逾期未销号", "未逾期未销号", "按期销号", "逾期销号"], values, color=["#FF0000", "#FFC000", "#70AD47", "#A5A5A5"])
+        ax.set_title("隐患治理状态")
 
-    def trend(ax, zh):  # noqa: ANN001, ANN202
+    def trend(ax):  # noqa: ANN001, ANN202
         months = list(rollup.trend)
-        ax.plot(months, [rollup.trend[m] for m in months], marker="o", color="#C00000")
-        ax.set_title("月末逾期隐患" if zh else "overdue hazards at month end")
+        values = [math.nan if rollup.trend[m] is None else rollup.trend[m] for m in months]  # no data: a gap
+        ax.plot(months, values, marker="o", color="#C00000")
+        ax.set_title("月末逾期隐患（空缺为当月无报送数据）")
         ax.tick_params(axis="x", rotation=45, labelsize=7)
 
     return {"risk_chart": _chart(risks), "hazard_chart": _chart(hazards), "trend_chart": _chart(trend)}

@@ -13,7 +13,8 @@ from datetime import date
 from typing import Any
 
 from dpsheets.config import Config
-from dpsheets.documents.riskmap import UNRATED, UNRATED_COLOUR, Zone, zones
+from dpsheets.documents import riskmap
+from dpsheets.documents.riskmap import UNRATED, UNRATED_COLOUR, RiskMap
 from dpsheets.rules.grading import risk_level
 from dpsheets.rules.hazard_state import hazard_state
 from dpsheets.rules.stats import HazardStats, Period, hazard_stats
@@ -145,18 +146,23 @@ def majors(data: WorkbookData) -> list[dict[str, Any]]:
     return [_hazard_item(h) for h in data.records("hazard") if h["level"] == "重大隐患"]
 
 
-def board(data: WorkbookData, config: Config) -> tuple[list[Zone], list[dict[str, str]]]:
+def board(data: WorkbookData, config: Config) -> tuple[RiskMap, list[dict[str, str]]]:
     risks = data.records("risk")
-    zone_list = zones([(r["location"], risk_level(r, config)) for r in risks])
+    risk_map = riskmap.build([(r["location"], risk_level(r, config)) for r in risks], data.layout)
     key = [dict(record_text(r, ("name", "location", "controls", "unit", "owner", "phone")), level=level_display(lvl))
            for r in risks if (lvl := risk_level(r, config)) in ("重大风险", "较大风险")]
     key.sort(key=lambda k: (not k["level"].startswith("重大"), k["location"]))
-    return zone_list, key
+    return risk_map, key
 
 
-def zone_rows(zone_list: list[Zone]) -> list[dict[str, str]]:
-    return [{"number": str(z.number), "location": text(z.location), "level": level_display(z.level), "total": str(z.total)}
-            for z in zone_list]
+def map_notes(risk_map: RiskMap) -> list[str]:
+    """Lines under the map: plant-wide risks (not drawn as zones) and risks whose place is not on the sketch."""
+    notes = [f"{loc}（全厂范围，未画入图中）：{riskmap.counts_text(counts)}" for loc, counts in sorted(risk_map.plant_wide.items())]
+    if risk_map.off_map:
+        notes.append(f"另有 {risk_map.off_map} 处风险点的所在位置不在“风险分布图”上，请在台账中补画。")
+    if not risk_map.sketched:
+        notes.append("台账“风险分布图”表中尚未画出厂区平面，本图按所在位置示意排列。")
+    return notes
 
 
 def quarterly(data: WorkbookData, period: Period) -> dict[str, Any]:

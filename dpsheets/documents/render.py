@@ -92,9 +92,10 @@ def _builders(data: WorkbookData, as_of: date, config: Config, period: Period) -
 
 
 def _board_context(data: WorkbookData, config: Config) -> dict[str, Any]:
-    zone_list, key = ctx.board(data, config)
+    risk_map, key = ctx.board(data, config)
     name = ctx.text(data.enterprise_value("name"), "")
-    return {"zones": ctx.zone_rows(zone_list), "key_risks": key, "_map": riskmap.draw(zone_list, f"{name} 风险四色分布图")}
+    return {"map_notes": ctx.map_notes(risk_map), "key_risks": key,
+            "_map": riskmap.draw(risk_map, f"{name} 风险四色分布图")}
 
 
 def _output_name(kind: str, period: Period) -> str:

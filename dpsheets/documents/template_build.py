@@ -232,8 +232,9 @@ def board_template(doc) -> None:  # noqa: ANN001
     _para(doc, "{{ enterprise.name }}", size=14, align="center", font=TITLE_FONT)
     _para(doc, "一、风险四色分布图", bold=True, font=TITLE_FONT)
     _para(doc, "{{ risk_map }}", align="center")
-    _loop_table(doc, ["序号", "区域", "最高风险等级", "风险点数"],
-                ["{{ z.number }}", "{{ z.location }}", "{{ z.level }}", "{{ z.total }}"], [15, 70, 45, 40], "z in zones")
+    _para(doc, "{%p for note in map_notes %}")
+    _para(doc, "{{ note }}", size=10.5)
+    _para(doc, "{%p endfor %}")
     _para(doc)
     _para(doc, "二、重大风险和较大风险", bold=True, font=TITLE_FONT)
     _loop_table(doc, ["风险点", "位置", "等级", "主要管控措施", "责任单位", "责任人", "电话"],

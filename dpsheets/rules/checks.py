@@ -14,6 +14,7 @@ from dpsheets.config import Config
 from dpsheets.rules.grading import ALLOWED, format_score, grade, method_of
 from dpsheets.rules.problems import Problem, make
 from dpsheets.workbook import normalize as nz
+from dpsheets.workbook.layout import area_key
 from dpsheets.workbook.model import Record, WorkbookData
 from dpsheets.workbook.registers import (
     CLOSED_HAZARD_FIELDS,
@@ -57,6 +58,7 @@ def check_workbook(data: WorkbookData, as_of: date, config: Config) -> list[Prob
         problems.extend(check_hazard(record))
     problems.extend(check_hazard_numbers(hazards))
     problems.extend(check_references(data))
+    problems.extend(check_risk_map(data))
     return problems
 
 
@@ -189,6 +191,23 @@ def check_references(data: WorkbookData) -> Iterator[Problem]:
         for q in data.records("quiz"):
             if q["name"] and _fold(q["name"]) not in names:
                 yield _p("quiz.unknown-employee", q, "name", quiz, value=q["name"])
+
+
+def check_risk_map(data: WorkbookData) -> Iterator[Problem]:
+    """With a plant sketched on the 风险分布图 sheet: every risk's 所在位置 is an area on it, every area has risks."""
+    layout = data.layout
+    if layout is None or not layout.areas:
+        return
+    risks = data.records("risk")
+    names = "、".join(a.name for a in layout.areas)
+    for r in risks:
+        if r["location"] and layout.area(r["location"]) is None:
+            yield _p("map.unknown-location", r, "location", RISK, value=r["location"], areas=names)
+    used = {area_key(r["location"]) for r in risks if r["location"]}
+    for area in layout.areas:
+        if area_key(area.name) not in used:
+            yield make("map.area-without-risk", sheet=layout.sheet, row=area.row, column="区域", cell=area.cell,
+                       value=area.name)
 
 
 def _fold(text: str) -> str:

@@ -75,6 +75,10 @@ CATALOGUE: dict[str, ProblemType] = _types(
     ("hazard.completion-missing", "warning", "缺少完成日期", "治理状态为“{status}”，但“完成日期”未填写。"),
     # cross references
     ("employee.unknown-post", "error", "岗位不存在", "岗位安全责任清单中没有“{value}”岗位。请填写清单中已有的岗位，或先在清单中增加该岗位。"),
+    ("map.unknown-location", "error", "位置不在风险分布图上",
+     "所在位置“{value}”不是“风险分布图”上画出的区域。请在分布图上画出这个区域，或改为图上已有的区域：{areas}。"),
+    ("map.area-without-risk", "warning", "区域没有风险点",
+     "“风险分布图”上的区域“{value}”在风险管控清单中没有风险点。请核对区域名称与“所在位置”是否一致。"),
     ("quiz.unknown-employee", "warning", "人员不在名单中", "“{value}”不在岗位人员名单中，请核对姓名。"),
     # findings: the entry is right, the situation needs action
     ("hazard.overdue", "finding", "隐患逾期", "隐患“{name}”治理期限为 {deadline}，截至 {as_of} 已逾期 {days} 天未销号。"),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from dpsheets.rules.problems import Problem
+from dpsheets.workbook.layout import Layout
 from dpsheets.workbook.registers import Register
 
 
@@ -73,6 +74,7 @@ class WorkbookData:
     template_version: str | None
     sheets: dict[str, SheetData]  # register key → data
     problems: list[Problem] = field(default_factory=list)  # structure and cell-type problems
+    layout: Layout | None = None  # the plant sketch of the 风险分布图 sheet, when the workbook has one
 
     def records(self, register_key: str) -> list[Record]:
         data = self.sheets.get(register_key)

@@ -19,6 +19,7 @@ from dpsheets.config import Config
 from dpsheets.errors import DpsheetsError
 from dpsheets.rules.problems import Problem, make
 from dpsheets.workbook import normalize as nz
+from dpsheets.workbook.layout import Layout, read_layout, sheet_names
 from dpsheets.workbook.model import Record, SheetData, WorkbookData
 from dpsheets.workbook.registers import (
     META_SHEET,
@@ -100,7 +101,19 @@ def _read(wb: pc.CalamineWorkbook, path: Path, config: Config) -> WorkbookData:
         _fill_merged(rows, sheet.merged_cell_ranges or [])
         reader = _read_key_value if register.key_value else _read_table
         sheets[register.key] = reader(register, name, rows, problems)
-    return WorkbookData(path, version, sheets, problems)
+    return WorkbookData(path, version, sheets, problems, _layout(wb, names))
+
+
+LAYOUT_NAMES = {nz.header_key(n) for n in sheet_names()}
+
+
+def _layout(wb: pc.CalamineWorkbook, names: list[str]) -> Layout | None:
+    """The plant sketch on the 风险分布图 sheet, or None when the workbook has no such sheet."""
+    name = next((n for n in names if nz.header_key(n) in LAYOUT_NAMES), None)
+    if name is None:
+        return None
+    sheet = wb.get_sheet_by_name(name)
+    return read_layout(name, sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or [])
 
 
 def _match_sheets(names: list[str]) -> dict[Register, str]:

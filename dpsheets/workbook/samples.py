@@ -17,6 +17,7 @@ from stdnum.cn import uscc as _uscc
 
 from dpsheets.config import LEC_C, LEC_E, LEC_L, Config
 from dpsheets.rules.grading import level_for
+from dpsheets.workbook.layout import Block
 
 Row = dict[str, Any]
 _DEFAULTS = Config()
@@ -86,8 +87,8 @@ RISKS: list[tuple[str, str, str, str, str, str, tuple[float, ...], str, str, str
      "停电挂牌制度，绝缘用具定期检测，防小动物措施", "断电，心肺复苏，拨打120", "车间", "动力部"),
     ("空压机及储气罐", "设备设施", "压力容器", "容器爆炸", "空压机房", "LEC", (0.5, 6, 40),
      "安全阀和压力表定期校验，每班排污", "停机泄压，撤离", "车间", "动力部"),
-    ("临时用电", "作业活动", "临时线路和移动电器", "触电", "各车间", "LS", (3, 4), "三级配电两级保护，专人接线", "断电施救", "车间", "动力部"),
-    ("厂内道路", "作业场所", "运输车辆", "车辆伤害", "厂区", "LS", (2, 3), "限速标志，人车分流", "停车施救", "公司", "综合办"),
+    ("临时用电", "作业活动", "临时线路和移动电器", "触电", "装配车间", "LS", (3, 4), "三级配电两级保护，专人接线", "断电施救", "车间", "动力部"),
+    ("厂内道路", "作业场所", "运输车辆", "车辆伤害", "厂区道路", "LS", (2, 3), "限速标志，人车分流", "停车施救", "公司", "综合办"),
 ]
 
 HAZARDS: list[tuple[str, str, str, str, str, str, str]] = [
@@ -120,10 +121,19 @@ def valid_uscc(body17: str) -> str:
 DEMO_USCC = valid_uscc("91411121MA9KXD3R0")
 
 
+# the plant's floor plan on the 风险分布图 sheet: every 所在位置 of RISKS is one block
+LAYOUT: tuple[Block, ...] = (
+    Block("机加工车间", 1, 1, 8, 12), Block("冲压车间", 1, 14, 8, 10), Block("焊接车间", 1, 25, 8, 8),
+    Block("喷涂车间", 1, 34, 8, 5), Block("厂区道路", 10, 1, 2, 38), Block("装配车间", 13, 1, 9, 14),
+    Block("仓库", 13, 16, 9, 10), Block("配电室", 13, 27, 4, 6), Block("空压机房", 18, 27, 4, 6),
+)
+
+
 @dataclass(frozen=True)
 class Plant:
     enterprise: Row
     rows: dict[str, list[Row]]
+    layout: tuple[Block, ...] = LAYOUT
 
 
 def plant(as_of: date, *, seed: int = 7, mistakes: bool = False, risks: int = 30, hazards: int = 20,

@@ -11,6 +11,7 @@ and a hidden sheet with the template id and version.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -21,11 +22,13 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules import hazard_state
+from dpsheets.workbook.layout import Block, write_layout_sheet
 from dpsheets.workbook.registers import (
     ENTERPRISE,
     HAZARD,
     META_SHEET,
     REGISTERS,
+    RISK,
     RISK_COLOURS,
     TABLES,
     TEMPLATE_ID,
@@ -46,17 +49,20 @@ Rows = Mapping[str, Sequence[Mapping[str, Any]]]
 
 
 def write_workbook(path: str | Path, enterprise: Mapping[str, Any] | None = None, rows: Rows | None = None,
-                   *, title: str = "", due_soon_days: int = hazard_state.DEFAULT_DUE_SOON_DAYS) -> Path:
+                   *, title: str = "", due_soon_days: int = hazard_state.DEFAULT_DUE_SOON_DAYS,
+                   layout: Sequence[Block] = ()) -> Path:
     """Write the standard workbook to *path* (atomically), filled with *enterprise* and *rows*.
 
-    Hazards due within *due_soon_days* (the configured ``due_soon_days``) turn orange in Excel/WPS."""
+    Hazards due within *due_soon_days* (the configured ``due_soon_days``) turn orange in Excel/WPS.
+    *layout* sketches the plant on the 风险分布图 sheet (blank in a template)."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        _write(tmp, enterprise or {}, rows or {}, title, due_soon_days)
+        _write(tmp, enterprise or {}, rows or {}, title, due_soon_days, layout)
     return path
 
 
-def _write(path: Path, enterprise: Mapping[str, Any], rows: Rows, title: str, due_soon_days: int) -> None:
+def _write(path: Path, enterprise: Mapping[str, Any], rows: Rows, title: str, due_soon_days: int,
+           layout: Sequence[Block] = ()) -> None:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                           "default_date_format": "yyyy-mm-dd"})
     wb.set_properties({"title": "双重预防体系台账", "author": "dpsheets", "created": FIXED_DATE,
@@ -68,6 +74,9 @@ def _write(path: Path, enterprise: Mapping[str, Any], rows: Rows, title: str, du
     name = enterprise.get("name") or title
     for register in TABLES:
         _write_table(wb, fmt, register, rows.get(register.key, ()), name, options, due_soon_days)
+        if register is RISK:
+            counts = Counter(r.get("level") for r in rows.get(RISK.key, ()))
+            write_layout_sheet(wb, layout, {k: v for k, v in counts.items() if isinstance(k, str)})
     _write_meta(wb)
     options.finish()
     wb.close()

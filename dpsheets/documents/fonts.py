@@ -1,0 +1,153 @@
+"""Finding a Simplified Chinese font file for the charts and the risk map, never trusting a stale cache.
+
+matplotlib builds its font list once and caches it: a CJK font installed after the first run
+stays invisible to it, and the charts then print English or empty boxes forever. So the font
+*file* is located directly — fontconfig first (``fc-list :lang=zh-cn``), then the places where
+Windows, macOS and Debian put their Chinese fonts — and handed to matplotlib with
+``FontProperties(fname=...)``. Simplified Chinese faces come first; the Japanese face of a
+Noto CJK collection is never taken (it draws some characters in Japanese shapes). When the
+machine has no Chinese font at all, the Noto Sans SC shipped by the ``pylopdf-fonts-zh-cn``
+package is used and :func:`notice` says so once, in Chinese.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Family names in order of preference: Simplified Chinese sans faces, then serif faces.
+PREFERRED = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Noto Sans SC", "Microsoft YaHei",
+             "微软雅黑", "SimHei", "黑体", "PingFang SC", "Hiragino Sans GB", "Heiti SC", "STHeiti",
+             "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback", "Noto Serif CJK SC",
+             "Source Han Serif SC", "Noto Serif SC", "SimSun", "宋体", "FangSong", "仿宋")
+# Where the installers put them when fontconfig cannot be asked (Windows, macOS, Debian/Ubuntu, Fedora).
+KNOWN_FILES = (
+    r"C:\Windows\Fonts\msyh.ttc", r"C:\Windows\Fonts\msyh.ttf", r"C:\Windows\Fonts\simhei.ttf",
+    r"C:\Windows\Fonts\simsun.ttc", r"C:\Windows\Fonts\simfang.ttf",
+    "/System/Library/Fonts/PingFang.ttc", "/System/Library/Fonts/STHeiti Light.ttc",
+    "/System/Library/Fonts/Hiragino Sans GB.ttc", "/Library/Fonts/Arial Unicode.ttf",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+)
+NOT_SIMPLIFIED = (" JP", " KR", " TC", " HK", "Japanese", "Korean")
+NO_SYSTEM_FONT = "本机未安装中文字体，图中文字改用随程序安装的思源黑体（Noto Sans SC）。如需系统字体，请安装“微软雅黑”或 fonts-noto-cjk。"
+
+
+@dataclass(frozen=True)
+class CjkFont:
+    path: str
+    index: int  # face in a .ttc collection
+    family: str
+    bundled: bool = False
+
+    def properties(self, size: float | None = None) -> Any:
+        """matplotlib ``FontProperties`` for this face (a collection's face chosen by index)."""
+        from matplotlib import font_manager
+
+        fname: Any = self.path
+        if self.index:
+            fname = font_manager.FontPath(self.path, self.index)
+        return font_manager.FontProperties(fname=fname, size=size)
+
+
+def _face_family(path: str, index: int) -> str | None:
+    """The family name of face *index* of the font file, or None if it cannot be opened."""
+    try:
+        from matplotlib import ft2font
+
+        return str(ft2font.FT2Font(path, face_index=index).family_name)
+    except Exception:  # noqa: BLE001 - a broken or unreadable font file is simply not a candidate
+        return None
+
+
+def _rank(family: str) -> int:
+    for i, name in enumerate(PREFERRED):
+        if family.lower() == name.lower():
+            return i
+    return len(PREFERRED)
+
+
+def _simplified(family: str) -> bool:
+    return not any(tag.lower() in family.lower() for tag in NOT_SIMPLIFIED)
+
+
+def _fontconfig() -> list[tuple[str, int, str]]:
+    exe = shutil.which("fc-list")
+    if exe is None:
+        return []
+    try:
+        out = subprocess.run([exe, ":lang=zh-cn", "-f", "%{file}|%{index}|%{family[0]}|%{style[0]}\n"],
+                             capture_output=True, text=True, timeout=20, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    found = []
+    for line in out.splitlines():
+        parts = line.split("|")
+        if len(parts) == 4 and parts[1].isdigit() and parts[3] in ("Regular", "Book", "Normal", "常规", "Medium", ""):
+            found.append((parts[0], int(parts[1]), parts[2]))
+    return found
+
+
+def _known_files() -> list[tuple[str, int, str]]:
+    found = []
+    for path in KNOWN_FILES:
+        if not Path(path).is_file():
+            continue
+        for index in range(12):
+            family = _face_family(path, index)
+            if family is None:
+                break
+            found.append((path, index, family))
+    return found
+
+
+def _face_index_supported() -> bool:
+    from matplotlib import font_manager
+
+    return hasattr(font_manager, "FontPath")
+
+
+def _bundled() -> CjkFont | None:
+    try:
+        import pylopdf_fonts_zh_cn as bundled
+    except ImportError:
+        return None
+    path = bundled.sans_path()
+    return CjkFont(str(path), 0, "Noto Sans SC", bundled=True) if path.is_file() else None
+
+
+@lru_cache(maxsize=1)
+def find_cjk_font() -> CjkFont | None:
+    """The best Simplified Chinese face on this machine, else the bundled Noto Sans SC, else None."""
+    candidates = [c for c in (_fontconfig() or _known_files()) if _simplified(c[2]) and _rank(c[2]) < len(PREFERRED)]
+    if not _face_index_supported():  # old matplotlib: only the first face of a collection can be used
+        candidates = [c for c in candidates if c[1] == 0]
+    for path, index, family in sorted(candidates, key=lambda c: (_rank(c[2]), c[0], c[1])):
+        if _face_family(path, index) is not None:
+            return CjkFont(path, index, family)
+    font = _bundled()
+    if font is not None:
+        log.warning(NO_SYSTEM_FONT)
+    return font
+
+
+def notice() -> str | None:
+    """The Chinese note to show once when no system font was found (None when one was)."""
+    font = find_cjk_font()
+    if font is None:
+        return "本机没有可用的中文字体，也未找到随程序安装的字体包（pylopdf-fonts-zh-cn），图中文字可能无法显示。请重新安装 dpsheets。"
+    return NO_SYSTEM_FONT if font.bundled else None
+
+
+def font_properties(size: float | None = None) -> Any:
+    """``FontProperties`` of the Chinese face for matplotlib text, or None when there is no such face."""
+    font = find_cjk_font()
+    return font.properties(size) if font else None
