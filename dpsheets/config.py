@@ -9,12 +9,21 @@ Defaults follow DOMAIN.md §4–§8. A ``dpsheets.toml`` overrides any of them::
     "重大风险" = 320.0001
     [ls]
     "重大风险" = 20
+
+The file is validated when it is loaded, against the dataclasses below: their field types,
+and the limits in each field's ``metadata`` (``min``, ``max``, ``keys``, ``descending``,
+``directory``). A wrong type, a value out of range or an unknown key anywhere (also inside a
+table) refuses the whole file with one Chinese message naming the file and the key, before any
+work is done. A new setting is a new dataclass field; it needs no validation code of its own.
 """
 
 from __future__ import annotations
 
+import difflib
 import sys
-from dataclasses import dataclass, field, fields, replace
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,28 +46,40 @@ LEC_C = (1, 3, 7, 15, 40, 100)
 LS_VALUES = (1, 2, 3, 4, 5)
 
 
+
+
+def setting(default: Any = MISSING, *, factory: Any = MISSING, doc: str = "", **limits: Any) -> Any:
+    """A configuration field: its default and its limits (min, max, keys, descending, directory)."""
+    meta = {"doc": doc, **limits}
+    if factory is not MISSING:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
 @dataclass(frozen=True)
 class RollupRules:
     """When an enterprise's system is *not running effectively* (差异化执法)."""
 
-    stale_days: int = 120  # last submission older than this
-    max_overdue: int = 0  # more overdue hazards than this
-    major_without_plan: bool = True  # an open 重大隐患 without 治理方案
-    months_without_training: int = 12
-    months_without_drill: int = 12
-    empty_registers: bool = True
+    stale_days: int = setting(120, min=1, max=3660, doc="最近一次报送超过多少天算未按时报送")
+    max_overdue: int = setting(0, min=0, doc="逾期隐患超过多少项")
+    major_without_plan: bool = setting(True, doc="未销号的重大隐患没有治理方案")
+    months_without_training: int = setting(12, min=1, max=120, doc="多少个月没有培训")
+    months_without_drill: int = setting(12, min=1, max=120, doc="多少个月没有演练")
+    empty_registers: bool = setting(True, doc="清单为空")
 
 
 @dataclass(frozen=True)
 class Config:
-    lec: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_LEC))
-    ls: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_LS))
-    due_soon_days: int = 3
-    max_rows: int = 20000  # rows per sheet before a workbook is refused as too large
-    max_file_mb: int = 50
-    qr_base_url: str = ""
-    templates_dir: str = ""  # a county's edited Word templates; default: document_templates/
-    rules: RollupRules = field(default_factory=RollupRules)
+    lec: dict[str, float] = setting(factory=lambda: dict(DEFAULT_LEC), keys=tuple(DEFAULT_LEC), min=0,
+                                    descending=True, doc="LEC 法各等级的下限")
+    ls: dict[str, float] = setting(factory=lambda: dict(DEFAULT_LS), keys=tuple(DEFAULT_LS), min=0,
+                                   descending=True, doc="LS 法各等级的下限")
+    due_soon_days: int = setting(3, min=0, max=365, doc="临期提醒天数")
+    max_rows: int = setting(20000, min=1, doc="每张表最多行数")  # more rows: the workbook is refused as too large
+    max_file_mb: int = setting(50, min=1, doc="文件最大 MB")
+    qr_base_url: str = setting("", doc="二维码网址前缀")
+    templates_dir: str = setting("", directory=True, doc="县里自己的 Word 模板文件夹")  # default: the shipped ones
+    rules: RollupRules = setting(factory=RollupRules, doc="未有效运行的判定")
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -79,27 +100,123 @@ def load_config(path: str | Path | None = None) -> Config:
 
 
 def config_from_dict(data: dict[str, Any], source: str = "配置") -> Config:
-    base = Config()
-    known = {f.name for f in fields(Config)}
-    unknown = sorted(set(data) - known)
+    """A Config from parsed TOML, validated against the dataclass declarations (see the module doc)."""
+    return _build(Config, data, (), source)
+
+
+# --- validation, driven by the dataclass declarations ----------------------------------------------
+
+_TYPE_NAMES = {bool: "“true”或“false”", int: "整数", float: "数字", str: "文字（加英文双引号）"}
+
+
+def _where(path: tuple[str, ...]) -> str:
+    if len(path) == 1:
+        return f"配置项 {path[0]}"
+    return f"[{'.'.join(path[:-1])}] 中的 {path[-1]}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"文字 \"{value}\""
+    if isinstance(value, dict):
+        return "一个表"
+    if isinstance(value, list):
+        return "一个列表"
+    return str(value)
+
+
+def _fail(path: tuple[str, ...], message: str, source: str, code: str = "config.invalid") -> DpsheetsError:
+    return DpsheetsError(code, f"{_where(path)}{message}", path=source)
+
+
+def _build(cls: type, data: Any, path: tuple[str, ...], source: str) -> Any:
+    if not isinstance(data, dict):
+        raise _fail(path, f" 应为一个表（写成 [{'.'.join(path)}] 一节），而不是 {_shown(data)}。", source)
+    declared = {f.name: f for f in fields(cls)}
+    unknown = [k for k in data if k not in declared]
     if unknown:
-        raise DpsheetsError("config.unknown-key", f"配置项 {'、'.join(unknown)} 无法识别。可用的配置项：{'、'.join(sorted(known))}。",
-                            path=source)
-    changes: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in ("lec", "ls"):
-            merged = dict(getattr(base, key))
-            wrong = sorted(set(value) - set(merged))
-            if wrong:
-                raise DpsheetsError("config.unknown-level", f"[{key}] 中的 {'、'.join(wrong)} 不是风险等级。"
-                                    f"可设置下限的等级：{'、'.join(merged)}（低于“一般风险”下限即为低风险）。", path=source)
-            merged.update({str(k): float(v) for k, v in value.items()})
-            changes[key] = merged
-        elif key == "rules":
-            changes[key] = replace(base.rules, **value)
-        else:
-            changes[key] = value
-    try:
-        return replace(base, **changes)
-    except TypeError as exc:
-        raise DpsheetsError("config.invalid", f"配置项有误：{exc}", path=source) from exc
+        where = f"[{'.'.join(path)}] 中的" if path else ""
+        close = difflib.get_close_matches(unknown[0], declared, n=1)
+        guess = f"是不是 {close[0]}？" if close else ""
+        raise DpsheetsError("config.unknown-key", f"{where}配置项 {'、'.join(unknown)} 无法识别。{guess}"
+                            f"可用的配置项：{'、'.join(declared)}。", path=source)
+    hints = typing.get_type_hints(cls)
+    defaults = cls()
+    values = {name: _value(hints[name], data[name], declared[name].metadata, (*path, name), source,
+                           getattr(defaults, name)) for name in declared if name in data}
+    for name, value in values.items():
+        if isinstance(value, dict) and isinstance(getattr(defaults, name), dict):
+            values[name] = {**getattr(defaults, name), **value}  # a table of levels overrides some of them
+    for name, value in values.items():
+        _check_whole(value, declared[name].metadata, (*path, name), source)
+    return cls(**{**{f.name: getattr(defaults, f.name) for f in fields(cls)}, **values})
+
+
+def _value(hint: Any, value: Any, meta: Any, path: tuple[str, ...], source: str, default: Any = None) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        hint = next(a for a in args if a is not type(None))
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if is_dataclass(hint):
+        return _build(hint, value, path, source)  # type: ignore[arg-type]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _fail(path, f" 应为一个表（写成 [{'.'.join(path)}] 一节），而不是 {_shown(value)}。", source)
+        allowed = meta.get("keys")
+        wrong = [k for k in value if allowed is not None and k not in allowed]
+        if wrong:
+            raise DpsheetsError("config.unknown-key", f"[{'.'.join(path)}] 中的 {'、'.join(wrong)} 无法识别，"
+                                f"可以设置的只有：{'、'.join(allowed)}。", path=source)
+        known = default if isinstance(default, dict) else {}
+        return {str(k): _value(args[1], v, meta, (*path, str(k)), source, known.get(k)) for k, v in value.items()}
+    if origin in (list, tuple):
+        if not isinstance(value, list):
+            raise _fail(path, f" 应为一个列表，如 [\"甲\", \"乙\"]，而不是 {_shown(value)}。", source)
+        item = args[0] if args else Any
+        items = [_value(item, v, meta, (*path[:-1], f"{path[-1]}[{i + 1}]"), source) for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    return _scalar(hint, value, meta, path, source, default)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f'"{value}"' if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _scalar(hint: Any, value: Any, meta: Any, path: tuple[str, ...], source: str, default: Any) -> Any:
+    if hint is Any:
+        return value
+    ok = (isinstance(value, bool) if hint is bool else
+          isinstance(value, int) and not isinstance(value, bool) if hint is int else
+          isinstance(value, (int, float)) and not isinstance(value, bool) if hint is float else
+          isinstance(value, hint))
+    if not ok:
+        example = _toml(default) if isinstance(default, hint) and default != "" else {str: '"文字"'}.get(hint, "")
+        hint_text = _TYPE_NAMES.get(hint, getattr(hint, "__name__", str(hint)))
+        key = path[-1] if path[-1].isascii() else f'"{path[-1]}"'
+        fix = f"，如 {key} = {example}" if example else ""
+        unquote = "（数字和 true/false 不加引号）" if isinstance(value, str) and hint is not str else ""
+        raise _fail(path, f" 应为{hint_text}{fix}{unquote}，而不是 {_shown(value)}。", source)
+    if hint is float:
+        value = float(value)
+    if hint in (int, float):
+        low, high = meta.get("min"), meta.get("max")
+        if low is not None and value < low or high is not None and value > high:
+            bounds = (f"不小于 {low}" if high is None else f"不大于 {high}" if low is None else f"在 {low}～{high} 之间")
+            raise _fail(path, f" 应{bounds}，而不是 {value}。", source)
+    if hint is str and meta.get("directory") and value and not Path(value).is_dir():
+        raise _fail(path, f" 指向的文件夹 {value} 不存在。请写已有文件夹的完整路径，或删去这一行以用自带的模板。", source)
+    return value
+
+
+def _check_whole(value: Any, meta: Any, path: tuple[str, ...], source: str) -> None:
+    if meta.get("descending") and isinstance(value, dict):
+        bounds = list(value.items())
+        for (hi_key, hi), (lo_key, lo) in zip(bounds, bounds[1:]):  # noqa: B905 - pairs
+            if not hi > lo:
+                raise _fail(path, f" 的下限应逐级降低：“{hi_key}”（{hi}）应大于“{lo_key}”（{lo}）。", source)

@@ -129,7 +129,7 @@ def test_unknown_configuration_key_is_refused():
 def test_unknown_risk_level_in_configuration_is_refused():
     with pytest.raises(DpsheetsError) as err:
         config_from_dict({"lec": {"重大": 300}})
-    assert "重大" in err.value.message and "不是风险等级" in err.value.message
+    assert "重大" in err.value.message and "重大风险、较大风险、一般风险" in err.value.message
 
 
 def test_configuration_file_is_read(tmp_path):
