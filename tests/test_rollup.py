@@ -19,6 +19,7 @@ from dpsheets.county.archive import Archive
 from dpsheets.county.rollup import EnterpriseRow, MissingRow, evaluate, rollup_archives
 from dpsheets.county.summary_book import combine, read_summary, write_summary
 from dpsheets.pipeline import check
+from dpsheets.rules.breaches import BREACHES
 from dpsheets.workbook.samples import plant, valid_uscc
 from dpsheets.workbook.template import write_workbook
 
@@ -128,14 +129,14 @@ def test_every_enterprise_figure_matches_pandas(county):
 def test_group_sheets_are_sums_of_the_enterprises(county):
     tmp, result, book = county
     detail = read_excel(book, sheet_name="企业明细")
-    for sheet, column in (("乡镇汇总", "乡镇（街道）"), ("行业汇总", "行业领域"), ("县区汇总", "所属县（市、区）")):
+    for sheet, column in (("乡镇汇总", "乡镇（街道）/产业园区"), ("行业汇总", "行业领域"), ("县区汇总", "所属县（市、区）")):
         groups = read_excel(book, sheet_name=sheet).set_index(column)
         sums = detail.groupby(column)[list(COLUMNS)].sum()
         for name, row in sums.iterrows():
             for header in COLUMNS:
                 assert groups.loc[name, header] == row[header], (sheet, name, header)
         assert groups.loc["合计", "逾期隐患"] == detail["逾期隐患"].sum()
-    townships = read_excel(book, sheet_name="乡镇汇总").set_index("乡镇（街道）")
+    townships = read_excel(book, sheet_name="乡镇汇总").set_index("乡镇（街道）/产业园区")
     assert townships.loc["合计", "应报企业"] == 55 and townships.loc["合计", "已报送"] == 50
     assert townships["应报企业"].drop("合计").sum() == 55
 
@@ -162,10 +163,11 @@ def test_enforcement_list_names_the_rules_broken(county):
     assert len(sheet) == (detail["未有效运行"] == "是").sum() + 5
     assert sheet["问题数"].is_monotonic_decreasing
     by_name = dict(zip(sheet["企业名称"], sheet["存在问题"], strict=True))
-    assert "未报送台账" in by_name["企业050"]
+    assert by_name["企业050"] == "未报送台账"
     assert "应急演练" in by_name["企业007"]  # i % 7 == 0 has no drills
     rules = read_excel(book, sheet_name="规则说明")
-    assert len(rules) == 6 and rules["说明"].str.contains("天").any()
+    assert len(rules) == 7 and rules["说明"].str.contains("120 天").any()
+    assert set(rules["规则代码"]) == set(BREACHES) and set(rules["适用范围"]) == {"全部"}
 
 
 BASE = dict(uscc="X", name="甲", last_submission=(AS_OF - timedelta(days=10)).isoformat(), risks_general=3, posts=2,
@@ -174,20 +176,25 @@ BASE = dict(uscc="X", name="甲", last_submission=(AS_OF - timedelta(days=10)).i
 
 @pytest.mark.parametrize(("changes", "expected"), [
     ({}, []),
-    ({"last_submission": (AS_OF - timedelta(days=121)).isoformat()}, ["最近一次报送在 121 天前"]),
+    ({"last_submission": (AS_OF - timedelta(days=121)).isoformat()},
+     [("rule.stale", {"age": 121, "stale_days": 120, "last_submission": (AS_OF - timedelta(days=121)).isoformat()},
+       "最近一次报送在 121 天前")]),
     ({"last_submission": (AS_OF - timedelta(days=120)).isoformat()}, []),
-    ({"hazards_overdue": 1}, ["有 1 项逾期未整改隐患"]),
-    ({"major_without_plan": 2}, ["有 2 项重大隐患未制定治理方案"]),
-    ({"months_since_training": 12}, ["近 12 个月无教育培训记录"]),
+    ({"hazards_overdue": 1}, [("rule.overdue", {"count": 1, "max_overdue": 0}, "有 1 项逾期未整改隐患")]),
+    ({"major_without_plan": 2}, [("rule.major-without-plan", {"count": 2}, "有 2 项重大隐患未制定治理方案")]),
+    ({"months_since_training": 12},
+     [("rule.no-training", {"months_since": 12, "months_without_training": 12}, "近 12 个月无教育培训记录")]),
     ({"months_since_training": 11}, []),
-    ({"months_since_drill": None}, ["近 12 个月无应急演练记录"]),
-    ({"risks_general": 0, "posts": 0}, ["风险管控清单、岗位安全责任清单为空"]),
+    ({"months_since_drill": None},
+     [("rule.no-drill", {"months_since": None, "months_without_drill": 12}, "近 12 个月无应急演练记录")]),
+    ({"risks_general": 0, "posts": 0},
+     [("rule.empty-registers", {"registers": ["risk", "post"]}, "风险管控清单、岗位安全责任清单为空")]),
 ])
 def test_rules_on_hand_built_cases(changes, expected):
     broken = evaluate(EnterpriseRow(**{**BASE, **changes}), AS_OF, RollupRules())
-    assert len(broken) == len(expected)
-    for text, prefix in zip(broken, expected, strict=True):
-        assert text.startswith(prefix)
+    assert [(b.code, dict(b.params)) for b in broken] == [(code, params) for code, params, _ in expected]
+    for b, (_, _, prefix) in zip(broken, expected, strict=True):
+        assert b.message.startswith(prefix)
 
 
 def test_rules_come_from_configuration():
@@ -209,7 +216,7 @@ def test_city_summary_equals_union_of_county_archives(tmp_path):
     build_archive(tmp_path / "b.sqlite", tmp_path, range(12, 20))
     county_books = [write_summary(rollup_archives([tmp_path / f"{n}.sqlite"], as_of=AS_OF), tmp_path / f"{n}.xlsx")
                     for n in "ab"]
-    city = combine([read_summary(p) for p in county_books], "市", RollupRules())
+    city = combine([read_summary(p) for p in county_books], "市")
     union = rollup_archives([tmp_path / "a.sqlite", tmp_path / "b.sqlite"], as_of=AS_OF, level="市")
     city_book = write_summary(city, tmp_path / "city.xlsx")
     union_book = write_summary(union, tmp_path / "union.xlsx")
@@ -223,7 +230,7 @@ def test_city_summary_equals_union_of_county_archives(tmp_path):
     county_totals = [read_summary(p).totals() for p in county_books]
     assert city.totals().sums == {k: sum(t.sums[k] for t in county_totals) for k in city.totals().sums}
     # and the province level from the city summary has the same shape and totals
-    province = combine([read_summary(city_book)], "省", RollupRules())
+    province = combine([read_summary(city_book)], "省")
     assert province.totals().sums == city.totals().sums
 
 

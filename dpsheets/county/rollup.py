@@ -10,7 +10,8 @@ date. Group figures are sums of the enterprise rows, so a city roll-up of county
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,6 +19,8 @@ from pathlib import Path
 from dpsheets.config import Config, RollupRules
 from dpsheets.county.archive import Archive
 from dpsheets.rules import hazard_state
+from dpsheets.rules.breaches import Breach, applies, breach
+from dpsheets.workbook.registers import identity_columns
 
 # The indicators of one enterprise: (key, Chinese header). Numeric ones are summed in groups.
 INDICATORS: tuple[tuple[str, str], ...] = (
@@ -28,12 +31,10 @@ INDICATORS: tuple[tuple[str, str], ...] = (
     ("trainings_12m", "近12个月培训次数"), ("drills_12m", "近12个月演练次数"), ("quiz_12m", "近12个月答题确认"),
 )
 IDENTITY: tuple[tuple[str, str], ...] = (
-    ("uscc", "统一社会信用代码"), ("name", "企业名称"), ("county", "所属县（市、区）"), ("township", "乡镇（街道）"),
-    ("industry", "行业领域"), ("last_submission", "最近报送日期"), ("template_version", "模板版本"),
+    *identity_columns(), ("last_submission", "最近报送日期"), ("template_version", "模板版本"),
 )
 OVERDUE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("uscc", "统一社会信用代码"), ("enterprise", "企业名称"), ("county", "所属县（市、区）"), ("township", "乡镇（街道）"),
-    ("industry", "行业领域"), ("number", "隐患编号"), ("name", "隐患名称"), ("location", "隐患位置"), ("level", "隐患等级"),
+    *identity_columns("enterprise"), ("number", "隐患编号"), ("name", "隐患名称"), ("location", "隐患位置"), ("level", "隐患等级"),
     ("status", "治理状态"), ("deadline", "治理期限"), ("days_overdue", "逾期天数"), ("unit", "责任单位"), ("owner", "责任人"),
     ("has_plan", "有治理方案"),
 )
@@ -67,7 +68,8 @@ class EnterpriseRow:
     quiz_12m: int = 0
     months_since_training: int | None = None  # None: never
     months_since_drill: int | None = None
-    broken_rules: list[str] = field(default_factory=list)
+    breaches: list[Breach] = field(default_factory=list)
+    received_at: str = ""  # the full time of the latest submission (which archive's copy wins)
 
     @property
     def closure_rate(self) -> float | None:
@@ -75,7 +77,7 @@ class EnterpriseRow:
 
     @property
     def not_effective(self) -> bool:
-        return bool(self.broken_rules)
+        return bool(self.breaches)
 
 
 @dataclass
@@ -87,7 +89,7 @@ class MissingRow:
     county: str = ""
     township: str = ""
     industry: str = ""
-    broken_rules: list[str] = field(default_factory=list)
+    breaches: list[Breach] = field(default_factory=list)
 
 
 @dataclass
@@ -109,6 +111,14 @@ class GroupRow:
         return self.submitted / self.expected if self.expected else None
 
 
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules applied to part of a roll-up: *scope* names where (county names; "" for all of it)."""
+
+    scope: str
+    rules: RollupRules
+
+
 @dataclass
 class Rollup:
     as_of: date
@@ -120,6 +130,12 @@ class Rollup:
     trend: dict[str, int]  # YYYY-MM → overdue hazards at that month's end
     rules: RollupRules
     sources: list[str] = field(default_factory=list)
+    rule_sets: list[RuleSet] = field(default_factory=list)  # as applied below (city: each county's); default: rules
+    notes: list[str] = field(default_factory=list)  # Chinese warnings for the user (e.g. skipped roster rows)
+
+    def applied_rules(self) -> list[RuleSet]:
+        """The rules the enterprises' breaches were decided by (one set, or one per county that differed)."""
+        return self.rule_sets or [RuleSet("", self.rules)]
 
     def groups(self, key: str) -> list[GroupRow]:
         return group_rows(self, key)
@@ -128,43 +144,36 @@ class Rollup:
         return group_rows(self, None)[0]
 
     def enforcement(self) -> list[EnterpriseRow | MissingRow]:
-        rows: list[EnterpriseRow | MissingRow] = [e for e in self.enterprises if e.broken_rules] + self.missing
-        return sorted(rows, key=lambda r: (-len(r.broken_rules), -getattr(r, "hazards_overdue", 0), r.county, r.name))
+        rows: list[EnterpriseRow | MissingRow] = [e for e in self.enterprises if e.breaches] + self.missing
+        return sorted(rows, key=lambda r: (-len(r.breaches), -getattr(r, "hazards_overdue", 0), r.county, r.name))
 
 
-def rule_texts(rules: RollupRules) -> list[tuple[str, str]]:
-    """Each rule of 差异化执法 with its explanation in Chinese, for the report."""
-    out = [("报送", f"没有报送台账，或最近一次报送距今超过 {rules.stale_days} 天。"),
-           ("逾期隐患", f"逾期未整改的隐患超过 {rules.max_overdue} 项。")]
-    if rules.major_without_plan:
-        out.append(("重大隐患", "有未销号的重大事故隐患，却没有填写治理方案。"))
-    out += [("教育培训", f"近 {rules.months_without_training} 个月没有教育培训记录。"),
-            ("应急演练", f"近 {rules.months_without_drill} 个月没有应急演练记录。")]
-    if rules.empty_registers:
-        out.append(("清单", "风险管控清单、岗位安全责任清单或岗位人员名单为空，体系未建立。"))
-    return out
-
-
-def evaluate(row: EnterpriseRow, as_of: date, rules: RollupRules) -> list[str]:
+def evaluate(row: EnterpriseRow, as_of: date, rules: RollupRules) -> list[Breach]:
+    """The rules of 差异化执法 that *row* breaks on *as_of*, as catalogued breaches (:mod:`dpsheets.rules.breaches`)."""
     broken = []
     if row.last_submission:
         age = (as_of - date.fromisoformat(row.last_submission)).days
         if age > rules.stale_days:
-            broken.append(f"最近一次报送在 {age} 天前（{row.last_submission}），超过 {rules.stale_days} 天")
+            broken.append(breach("rule.stale", rules, age=age, last_submission=row.last_submission))
     if row.hazards_overdue > rules.max_overdue:
-        broken.append(f"有 {row.hazards_overdue} 项逾期未整改隐患")
-    if rules.major_without_plan and row.major_without_plan:
-        broken.append(f"有 {row.major_without_plan} 项重大隐患未制定治理方案")
+        broken.append(breach("rule.overdue", rules, count=row.hazards_overdue))
+    if applies("rule.major-without-plan", rules) and row.major_without_plan:
+        broken.append(breach("rule.major-without-plan", rules, count=row.major_without_plan))
     if row.months_since_training is None or row.months_since_training >= rules.months_without_training:
-        broken.append(f"近 {rules.months_without_training} 个月无教育培训记录")
+        broken.append(breach("rule.no-training", rules, months_since=row.months_since_training))
     if row.months_since_drill is None or row.months_since_drill >= rules.months_without_drill:
-        broken.append(f"近 {rules.months_without_drill} 个月无应急演练记录")
-    if rules.empty_registers:
-        empty = [name for name, n in (("风险管控清单", row.risks_major + row.risks_significant + row.risks_general + row.risks_low),
-                                      ("岗位安全责任清单", row.posts), ("岗位人员", row.employees)) if n == 0]
+        broken.append(breach("rule.no-drill", rules, months_since=row.months_since_drill))
+    if applies("rule.empty-registers", rules):
+        empty = [key for key, n in (("risk", row.risks_major + row.risks_significant + row.risks_general + row.risks_low),
+                                    ("post", row.posts), ("employee", row.employees)) if n == 0]
         if empty:
-            broken.append("、".join(empty) + "为空")
+            broken.append(breach("rule.empty-registers", rules, registers=empty))
     return broken
+
+
+def not_submitted(row: MissingRow, rules: RollupRules) -> MissingRow:
+    """A roster enterprise without a submission, with its breach."""
+    return replace(row, breaches=[breach("rule.not-submitted", rules)])
 
 
 # --- computing from archives --------------------------------------------------------------
@@ -204,10 +213,9 @@ def months_between(earlier: date, later: date) -> int:
 
 
 def _from_archive(archive: Archive, as_of: date) -> tuple[list[EnterpriseRow], list[dict], list[dict]]:
+    """Rows and hazard lists of the submissions in ``temp.latest`` (see :func:`_latest`)."""
     db = archive.db
     params = {**hazard_state.sql_params(as_of), "since": (as_of - timedelta(days=365)).isoformat()}
-    db.execute("DROP TABLE IF EXISTS temp.latest")
-    db.execute(_LATEST, params)
     hazards = {r["sid"]: r for r in db.execute(_HAZARDS, params)}
     ledgers: dict[int, dict[str, tuple[int, str | None]]] = defaultdict(dict)
     for r in db.execute(_LEDGERS, params):
@@ -227,12 +235,40 @@ def _from_archive(archive: Archive, as_of: date) -> tuple[list[EnterpriseRow], l
             trainings_12m=led.get("training", (0, None))[0], drills_12m=led.get("drill", (0, None))[0],
             quiz_12m=led.get("quiz", (0, None))[0],
             months_since_training=_months_since(led.get("training"), as_of),
-            months_since_drill=_months_since(led.get("drill"), as_of))
+            months_since_drill=_months_since(led.get("drill"), as_of), received_at=s["received_at"])
         rows.append(row)
     overdue = [_hazard_dict(r, as_of) for r in db.execute(_OVERDUE_LIST.format(where=_OVERDUE), params)]
     majors = [_hazard_dict(r, as_of) for r in db.execute(_OVERDUE_LIST.format(where=f"{_MAJOR} AND {_OPEN}"), params)]
-    db.execute("DROP TABLE IF EXISTS temp.latest")
     return rows, overdue, majors
+
+
+def _latest(archives: Sequence[Archive], day: date) -> None:
+    """In every archive, ``temp.latest`` := the submissions that count on *day*: per credit code the
+    latest received on or before *day* across *all* archives (on a tie, the later archive's)."""
+    params = {"as_of": day.isoformat()}
+    candidates = []
+    for i, archive in enumerate(archives):
+        archive.db.execute("DROP TABLE IF EXISTS temp.latest")
+        archive.db.execute(_LATEST, params)
+        candidates += [(r["uscc"], r["received_at"], i, r["id"])
+                       for r in archive.db.execute("SELECT uscc, received_at, id FROM latest")]
+    winner: dict[str, tuple[int, int]] = {}
+    for uscc, _received, i, sid in sorted(candidates):
+        winner[uscc] = (i, sid)
+    if len(archives) < 2:
+        return
+    for i, archive in enumerate(archives):
+        keep = [(sid,) for j, sid in winner.values() if j == i]
+        archive.db.execute("DROP TABLE IF EXISTS temp.keep")
+        archive.db.execute("CREATE TEMP TABLE keep (id INTEGER PRIMARY KEY)")
+        archive.db.executemany("INSERT INTO keep VALUES (?)", keep)
+        archive.db.execute("DELETE FROM latest WHERE id NOT IN (SELECT id FROM keep)")
+        archive.db.execute("DROP TABLE temp.keep")
+
+
+def _drop_latest(archives: Sequence[Archive]) -> None:
+    for archive in archives:
+        archive.db.execute("DROP TABLE IF EXISTS temp.latest")
 
 
 def _months_since(ledger: tuple[int, str | None] | None, as_of: date) -> int | None:
@@ -249,15 +285,13 @@ def _hazard_dict(r, as_of: date) -> dict:  # noqa: ANN001
     return d
 
 
-def overdue_at(archive: Archive, day: date) -> int:
-    """Overdue hazards on *day* across the enterprises' latest submissions on or before it."""
-    db = archive.db
+def overdue_at(archives: Sequence[Archive], day: date) -> int:
+    """Overdue hazards on *day* across the enterprises' latest submissions on or before it (each counted once)."""
+    _latest(archives, day)
     params = hazard_state.sql_params(day)
-    db.execute("DROP TABLE IF EXISTS temp.latest")
-    db.execute(_LATEST, params)
-    n = db.execute(f"SELECT COUNT(*) FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {_OVERDUE}",
-                   params).fetchone()[0]
-    db.execute("DROP TABLE IF EXISTS temp.latest")
+    n = sum(a.db.execute(f"SELECT COUNT(*) FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {_OVERDUE}",
+                         params).fetchone()[0] for a in archives)
+    _drop_latest(archives)
     return n
 
 
@@ -274,30 +308,32 @@ def month_ends(as_of: date, months: int = 12) -> list[date]:
 
 def rollup_archives(paths: Iterable[Path], *, as_of: date, config: Config | None = None,
                     roster: list[MissingRow] | None = None, level: str = "县") -> Rollup:
-    """The roll-up of one or more archives (an enterprise in several: its latest submission wins)."""
+    """The roll-up of one or more archives. Every figure, list and month of the trend comes from one set of
+    submissions: per credit code the latest on or before the day, whichever archive holds it."""
     config = config or Config()
-    by_uscc: dict[str, EnterpriseRow] = {}
-    overdue: list[dict] = []
-    majors: list[dict] = []
-    trend: dict[str, int] = defaultdict(int)
-    sources = []
-    for path in paths:
-        sources.append(str(path))
-        with Archive(path) as archive:
-            rows, od, mj = _from_archive(archive, as_of)
-            for day in month_ends(as_of):
-                trend[day.strftime("%Y-%m")] += overdue_at(archive, day)
-        for row in rows:
-            kept = by_uscc.get(row.uscc)
-            if kept is None or row.last_submission > kept.last_submission:
-                by_uscc[row.uscc] = row
-        overdue += od
-        majors += mj
-    enterprises = sorted(by_uscc.values(), key=lambda r: (r.county, r.township, r.name, r.uscc))
+    paths = list(paths)
+    with ExitStack() as stack:
+        archives = [stack.enter_context(Archive(p)) for p in paths]
+        _latest(archives, as_of)
+        rows: list[EnterpriseRow] = []
+        overdue: list[dict] = []
+        majors: list[dict] = []
+        for archive in archives:
+            r, od, mj = _from_archive(archive, as_of)
+            rows += r
+            overdue += od
+            majors += mj
+        _drop_latest(archives)
+        trend = {day.strftime("%Y-%m"): overdue_at(archives, day) for day in month_ends(as_of)}
+    overdue.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))
+    majors.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))
+    enterprises = sorted(rows, key=lambda r: (r.county, r.township, r.name, r.uscc))
     for row in enterprises:
-        row.broken_rules = evaluate(row, as_of, config.rules)
-    missing = [replace(m, broken_rules=["未报送台账"]) for m in (roster or []) if m.uscc not in by_uscc]
-    return Rollup(as_of, level, enterprises, missing, overdue, majors, dict(sorted(trend.items())), config.rules, sources)
+        row.breaches = evaluate(row, as_of, config.rules)
+    submitted = {r.uscc for r in enterprises}
+    missing = [not_submitted(m, config.rules) for m in (roster or []) if m.uscc not in submitted]
+    return Rollup(as_of, level, enterprises, missing, overdue, majors, dict(sorted(trend.items())), config.rules,
+                  [str(p) for p in paths])
 
 
 def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:
@@ -312,7 +348,7 @@ def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:
         g = group(row)
         g.expected += 1
         g.submitted += 1
-        g.on_time += not any(r.startswith("最近一次报送") for r in row.broken_rules)
+        g.on_time += not any(b.code == "rule.stale" for b in row.breaches)
         g.not_effective += row.not_effective
         for k, _ in INDICATORS:
             g.sums[k] += getattr(row, k)
@@ -320,5 +356,7 @@ def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:
         g = group(row)
         g.expected += 1
         g.not_effective += 1
+    if key is None and not groups:  # nothing to sum: a total of zeros
+        groups["合计"] = GroupRow("合计", sums=dict.fromkeys((k for k, _ in INDICATORS), 0))
     return sorted(groups.values(), key=lambda g: g.key)
 

@@ -1,13 +1,17 @@
 """The summary workbook of a roll-up (xlsxwriter, native Excel charts), and reading it back.
 
 Sheets: 总览 (headline figures and charts), 企业明细, 县区汇总, 乡镇汇总, 行业汇总, 逾期隐患, 重大隐患,
-重点检查企业, 未报送企业, 规则说明, and a hidden sheet with the level and as-of date. Text that
-begins with = + - @ is written as text, never as a formula. County summaries read back
-by :func:`read_summary` combine into a city (and city into province) summary of the same shape.
+重点检查企业, 未报送企业, 规则说明, and two hidden sheets: the level, as-of date and the rules applied
+(settings as JSON), and every rule breach as its code and parameters. Text that begins with
+= + - @ is written as text, never as a formula. County summaries read back by :func:`read_summary`
+combine into a city (and city into province) summary of the same shape, whose 规则说明 states the
+rules each county applied.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,18 +28,22 @@ from dpsheets.county.rollup import (
     GroupRow,
     MissingRow,
     Rollup,
-    rule_texts,
+    RuleSet,
 )
 from dpsheets.errors import DpsheetsError
 from dpsheets.fsutil import atomic_path
+from dpsheets.rules.breaches import Breach, rule_texts
 from dpsheets.workbook.normalize import header_key
+from dpsheets.workbook.registers import ENTERPRISE, identity_columns
 
 META = "_dpsheets_rollup"
+BREACH_SHEET = "_dpsheets_breaches"
 ROLLUP_ID = "dpsheets-rollup"
 DETAIL_COLUMNS = (*IDENTITY, *INDICATORS, ("closure_rate", "销号率"), ("not_effective", "未有效运行"),
-                  ("broken_rules", "存在问题"))
-MISSING_COLUMNS = (("uscc", "统一社会信用代码"), ("name", "企业名称"), ("county", "所属县（市、区）"),
-                   ("township", "乡镇（街道）"), ("industry", "行业领域"))
+                  ("breaches", "存在问题"))
+MISSING_COLUMNS = identity_columns()
+ENFORCEMENT_HEAD = ("序号", *(h for _, h in identity_columns()), "问题数", "存在问题")
+RULES_HEAD = ("规则代码", "规则", "说明", "适用范围")
 GROUP_HEAD = ("应报企业", "已报送", "报送率", "按时报送", "未有效运行企业")
 TREND_HEADER = "月份"
 LEVEL_COLOURS = (("重大风险", "risks_major", "#FF0000"), ("较大风险", "risks_significant", "#FFC000"),
@@ -74,19 +82,43 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
            widths={1: 28, 6: 24})
     _table(wb, f, "重大隐患", [h for _, h in OVERDUE_COLUMNS], [[d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.majors],
            widths={1: 28, 6: 24})
-    _table(wb, f, "重点检查企业", ["序号", "统一社会信用代码", "企业名称", "所属县（市、区）", "乡镇（街道）", "行业领域", "问题数", "存在问题"],
-           [[i, r.uscc, r.name, r.county, r.township, r.industry, len(r.broken_rules), "；".join(r.broken_rules)]
-            for i, r in enumerate(rollup.enforcement(), start=1)], widths={2: 28, 7: 70})
+    _table(wb, f, "重点检查企业", list(ENFORCEMENT_HEAD),
+           [[i, *(getattr(r, k) for k, _ in identity_columns()), len(r.breaches), messages(r.breaches)]
+            for i, r in enumerate(rollup.enforcement(), start=1)], widths={2: 28, len(ENFORCEMENT_HEAD) - 1: 70})
     _table(wb, f, "未报送企业", [h for _, h in MISSING_COLUMNS], [[getattr(m, k) for k, _ in MISSING_COLUMNS] for m in rollup.missing],
            widths={1: 28})
-    _table(wb, f, "规则说明", ["规则", "说明"], [list(t) for t in rule_texts(rollup.rules)], widths={1: 80})
+    _table(wb, f, "规则说明", list(RULES_HEAD), rule_rows(rollup), widths={0: 24, 2: 60, 3: 24})
     meta = wb.add_worksheet(META)
+    rule_sets = [{"scope": rs.scope, "rules": asdict(rs.rules)} for rs in rollup.applied_rules()]
     for r, (k, v) in enumerate((("id", ROLLUP_ID), ("level", rollup.level), ("as_of", rollup.as_of.isoformat()),
-                                ("sources", " | ".join(rollup.sources)))):
+                                ("sources", " | ".join(rollup.sources)),
+                                ("rule_sets", json.dumps(rule_sets, ensure_ascii=False)))):
         meta.write_string(r, 0, k)
         meta.write_string(r, 1, v)
     meta.hide()
+    breaches = wb.add_worksheet(BREACH_SHEET)
+    for c, h in enumerate(("uscc", "code", "params")):
+        breaches.write_string(0, c, h)
+    r = 1
+    for row in [*rollup.enterprises, *rollup.missing]:
+        for b in row.breaches:
+            breaches.write_string(r, 0, row.uscc)
+            breaches.write_string(r, 1, b.code)
+            breaches.write_string(r, 2, json.dumps(dict(b.params), ensure_ascii=False))
+            r += 1
+    breaches.hide()
     wb.close()
+
+
+def messages(breaches: list[Breach]) -> str:
+    """The Chinese messages of *breaches*, for one cell."""
+    return "；".join(b.message for b in breaches)
+
+
+def rule_rows(rollup: Rollup) -> list[list[str]]:
+    """规则说明: every rule applied, with its settings filled in, and where it applied."""
+    sets = rollup.applied_rules()
+    return [[code, title, text, rs.scope or "全部"] for rs in sets for code, title, text in rule_texts(rs.rules)]
 
 
 def _value(e: EnterpriseRow, key: str) -> Any:
@@ -94,8 +126,8 @@ def _value(e: EnterpriseRow, key: str) -> Any:
         return e.closure_rate
     if key == "not_effective":
         return "是" if e.not_effective else "否"
-    if key == "broken_rules":
-        return "；".join(e.broken_rules)
+    if key == "breaches":
+        return messages(e.breaches)
     return getattr(e, key)
 
 
@@ -209,10 +241,13 @@ def _rows(wb: pc.CalamineWorkbook, sheet: str, columns: tuple[tuple[str, str], .
     if not data:
         return []
     index = {header_key(h): i for i, h in enumerate(data[0])}
-    try:
-        positions = [(k, index[header_key(h)]) for k, h in columns]
-    except KeyError as exc:
-        raise DpsheetsError("rollup.not-summary", f"“{sheet}”缺少列 {exc}，汇总表可能被改动过。", path=str(path)) from exc
+    positions = []
+    for k, h in columns:
+        names = (h, *(ENTERPRISE[k].aliases if k in ENTERPRISE.by_key and ENTERPRISE[k].header == h else ()))
+        found = [index[header_key(n)] for n in names if header_key(n) in index]
+        if not found:
+            raise DpsheetsError("rollup.not-summary", f"“{sheet}”缺少列“{h}”，汇总表可能被改动过。", path=str(path))
+        positions.append((k, found[0]))
     return [{k: row[i] for k, i in positions} for row in data[1:] if any(c != "" for c in row)]
 
 
@@ -226,13 +261,21 @@ def read_summary(path: Path) -> Rollup:
         raise DpsheetsError("rollup.not-summary", "这不是 dpsheets 生成的汇总表（缺少标识）。请使用 `dpsheets rollup` 生成的县级汇总表。",
                             path=str(path))
     meta = {str(r[0]): str(r[1]) for r in wb.get_sheet_by_name(META).to_python() if len(r) >= 2}
+    if BREACH_SHEET not in wb.sheet_names or "rule_sets" not in meta:
+        raise DpsheetsError("rollup.not-summary", "这份汇总表由旧版 dpsheets 生成，没有记录所用的规则。"
+                            "请用当前版本的 `dpsheets rollup` 重新生成县级汇总表。", path=str(path))
+    breaches: dict[str, list[Breach]] = {}
+    for row in wb.get_sheet_by_name(BREACH_SHEET).to_python()[1:]:
+        if len(row) >= 3 and row[0]:
+            breaches.setdefault(str(row[0]), []).append(Breach(str(row[1]), json.loads(str(row[2]) or "{}")))
+    rule_sets = [RuleSet(d["scope"], RollupRules(**d["rules"])) for d in json.loads(meta["rule_sets"])]
     numeric = {k for k, _ in INDICATORS}
     enterprises = []
-    for d in _rows(wb, "企业明细", tuple((k, h) for k, h in DETAIL_COLUMNS if k not in ("closure_rate", "not_effective")), path):
+    for d in _rows(wb, "企业明细", tuple((k, h) for k, h in DETAIL_COLUMNS if k not in ("closure_rate", "not_effective", "breaches")),
+                   path):
         values = {k: (int(v or 0) if k in numeric else ("" if v is None else str(v))) for k, v in d.items()}
-        values["broken_rules"] = [s for s in str(d["broken_rules"]).split("；") if s]
-        enterprises.append(EnterpriseRow(**values))
-    missing = [MissingRow(**{k: str(v) for k, v in d.items()}, broken_rules=["未报送台账"])
+        enterprises.append(EnterpriseRow(**values, breaches=breaches.get(values["uscc"], [])))
+    missing = [MissingRow(**{k: str(v) for k, v in d.items()}, breaches=breaches.get(str(d["uscc"]), []))
                for d in _rows(wb, "未报送企业", MISSING_COLUMNS, path)]
     overdue = [_hazard(d) for d in _rows(wb, "逾期隐患", OVERDUE_COLUMNS, path)]
     majors = [_hazard(d) for d in _rows(wb, "重大隐患", OVERDUE_COLUMNS, path)]
@@ -240,7 +283,7 @@ def read_summary(path: Path) -> Rollup:
              if len(r) > 4 and isinstance(r[3], str) and len(r[3]) == 7 and r[3][4] == "-"}
     wb.close()
     return Rollup(date.fromisoformat(meta["as_of"]), meta.get("level", "县"), enterprises, missing, overdue, majors, trend,
-                  RollupRules(), [str(path)])
+                  rule_sets[0].rules, [str(path)], rule_sets)
 
 
 def _hazard(d: dict[str, Any]) -> dict[str, Any]:
@@ -249,22 +292,48 @@ def _hazard(d: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def combine(parts: list[Rollup], level: str, rules: RollupRules) -> Rollup:
-    """Several summaries of the same as-of date combined into one of a higher level."""
+def combine(parts: list[Rollup], level: str) -> Rollup:
+    """Several summaries of the same as-of date combined into one of a higher level.
+
+    An enterprise in several parts counts once, from the part with its latest submission: its row,
+    its overdue and major hazards. The rules stay those each part applied (:meth:`Rollup.applied_rules`).
+    """
     dates = {p.as_of for p in parts}
     if len(dates) != 1:
         raise DpsheetsError("rollup.mixed-dates", "各汇总表的统计日期不一致（" + "、".join(sorted(map(str, dates))) +
                             "）。请用同一个 --as-of 重新生成县级汇总表。")
-    by_uscc: dict[str, EnterpriseRow] = {}
-    for p in parts:
+    by_uscc: dict[str, tuple[int, EnterpriseRow]] = {}
+    for i, p in enumerate(parts):
         for e in p.enterprises:
-            if e.uscc not in by_uscc or e.last_submission > by_uscc[e.uscc].last_submission:
-                by_uscc[e.uscc] = e
+            if e.uscc not in by_uscc or e.last_submission > by_uscc[e.uscc][1].last_submission:
+                by_uscc[e.uscc] = (i, e)
     trend: dict[str, int] = {}
     for p in parts:
         for month, n in p.trend.items():
             trend[month] = trend.get(month, 0) + n
     missing = {m.uscc: m for p in parts for m in p.missing if m.uscc not in by_uscc}
-    return Rollup(parts[0].as_of, level, sorted(by_uscc.values(), key=lambda r: (r.county, r.township, r.name, r.uscc)),
-                  list(missing.values()), [h for p in parts for h in p.overdue], [h for p in parts for h in p.majors],
-                  dict(sorted(trend.items())), rules, [s for p in parts for s in p.sources])
+
+    def winners(lists: list[list[dict]]) -> list[dict]:
+        return [h for i, hs in enumerate(lists) for h in hs if by_uscc.get(str(h["uscc"]), (-1,))[0] == i]
+
+    rule_sets = _merge_rule_sets(parts)
+    return Rollup(parts[0].as_of, level, sorted((e for _, e in by_uscc.values()), key=lambda r: (r.county, r.township, r.name, r.uscc)),
+                  list(missing.values()), winners([p.overdue for p in parts]), winners([p.majors for p in parts]),
+                  dict(sorted(trend.items())), rule_sets[0].rules, [s for p in parts for s in p.sources],
+                  [] if len(rule_sets) == 1 else rule_sets)
+
+
+def _scope(part: Rollup) -> str:
+    counties = sorted({r.county for r in [*part.enterprises, *part.missing] if r.county})
+    return "、".join(counties) or "、".join(Path(s).stem for s in part.sources)
+
+
+def _merge_rule_sets(parts: list[Rollup]) -> list[RuleSet]:
+    """The parts' rules, one set per distinct setting, each scoped to the counties that applied it."""
+    scopes: dict[RollupRules, list[str]] = {}
+    for p in parts:
+        for rs in p.applied_rules():
+            scopes.setdefault(rs.rules, []).append(rs.scope or _scope(p))
+    if len(scopes) == 1:
+        return [RuleSet("", next(iter(scopes)))]
+    return [RuleSet("、".join(s for s in names if s), rules) for rules, names in scopes.items()]

@@ -11,12 +11,13 @@ import jinja2
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
-from dpsheets.county.rollup import Rollup, rule_texts
-from dpsheets.county.summary_book import LEVEL_COLOURS
+from dpsheets.county.rollup import Rollup
+from dpsheets.county.summary_book import LEVEL_COLOURS, messages
 from dpsheets.documents.context import text
 from dpsheets.documents.fonts import font_properties
 from dpsheets.documents.template_build import REPORT_TEMPLATES, TEMPLATES_DIR, build_report
 from dpsheets.fsutil import atomic_path
+from dpsheets.rules.breaches import rule_texts
 
 TABLE_LIMIT = 200  # rows per table in the report; the workbook has them all
 
@@ -92,10 +93,11 @@ def context(rollup: Rollup, title: str) -> dict:
         "overdue_more": max(len(rollup.overdue) - TABLE_LIMIT, 0),
         "majors": rollup.majors[:TABLE_LIMIT],
         "enforcement": [{"no": i, "name": r.name, "township": r.township, "industry": r.industry,
-                         "problems": "；".join(r.broken_rules)}
+                         "problems": messages(r.breaches)}
                         for i, r in enumerate(enforcement[:TABLE_LIMIT], start=1)],
         "enforcement_more": max(len(enforcement) - TABLE_LIMIT, 0),
-        "rules": [{"name": n, "text": d} for n, d in rule_texts(rollup.rules)],
+        "rules": [{"name": title, "text": f"{text}（适用于{rs.scope}）" if rs.scope else text}
+                  for rs in rollup.applied_rules() for _code, title, text in rule_texts(rs.rules)],
         "missing": len(rollup.missing),
     }
 

@@ -226,6 +226,16 @@ QUIZ = Register(
     ),
 )
 
+# The columns that identify an enterprise wherever it is listed (roll-up sheets, roster, archive
+# listings): declared here once, as fields of 企业信息, in the order the summaries show them.
+IDENTITY: tuple[Field, ...] = tuple(ENTERPRISE[k] for k in ("uscc", "name", "county", "township", "industry"))
+
+
+def identity_columns(name_key: str = "name") -> tuple[tuple[str, str], ...]:
+    """(key, header) of the identity columns; *name_key* renames the 企业名称 key (hazard lists use "enterprise")."""
+    return tuple((name_key if f.key == "name" else f.key, f.header) for f in IDENTITY)
+
+
 REGISTERS: tuple[Register, ...] = (ENTERPRISE, RISK, HAZARD, POST, EMPLOYEE, TRAINING, DRILL, QUIZ)
 BY_KEY: dict[str, Register] = {r.key: r for r in REGISTERS}
 BY_SHEET: dict[str, Register] = {r.sheet: r for r in REGISTERS}
