@@ -1,11 +1,16 @@
-"""The ``dpsheets`` command: a thin layer over the library."""
+"""The ``dpsheets`` command: options in, library calls, output out — no logic of its own.
+
+The per-file work is :func:`dpsheets.pipeline.pipeline`; the county side (folders, archive,
+roll-ups, output names, rosters) is :mod:`dpsheets.county.county`.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -14,17 +19,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dpsheets import __version__
 from dpsheets.config import Config, load_config
-from dpsheets.errors import DpsheetsError
+from dpsheets.errors import EXIT_CANCELLED, EXIT_CODES, EXIT_FATAL, DpsheetsError
 from dpsheets.feedback.console import print_result, to_json
-from dpsheets.pipeline import EXIT_UNREADABLE, DocOptions, FileResult, pipeline
+from dpsheets.pipeline import DocOptions, FileResult, pipeline, workbook_files
 from dpsheets.workbook.normalize import parse_date
-from dpsheets.workbook.sniff import is_temp_or_lock
-
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
 def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not console.is_terminal:  # piped or redirected: tables whole, not cut to 80 columns
+        console.width = max(console.width, 200)
+    return console
 
 
 def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
@@ -46,7 +51,35 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
                              help="配置文件 dpsheets.toml（风险阈值、临期天数、二维码地址、汇总规则）。")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_HELP = "退出码：\n\n\b\n" + "\n".join(f"  {code:<4}{text}" for code, text in EXIT_CODES.items())
+
+
+class Command(click.Command):
+    """A command whose :class:`DpsheetsError` becomes its Chinese message on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DpsheetsError as exc:
+            _console(stderr=True).print(f"[bold red]错误：[/]{escape(str(exc))}")
+            ctx.exit(exc.exit_code)
+
+
+class Group(click.Group):
+    command_class = Command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DpsheetsError as exc:  # raised by a group callback (archive --archive ...)
+            _console(stderr=True).print(f"[bold red]错误：[/]{escape(str(exc))}")
+            ctx.exit(exc.exit_code)
+
+
+Group.group_class = Group
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
 @click.version_option(__version__, prog_name="dpsheets")
 def cli() -> None:
     """dpsheets：小微企业双重预防体系 Excel 台账的检查、打印、归档和汇总工具。"""
@@ -57,11 +90,11 @@ def main() -> None:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         _console(stderr=True).print("已取消。")
-        sys.exit(130)
+        sys.exit(EXIT_CANCELLED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except DpsheetsError as exc:
+    except DpsheetsError as exc:  # pragma: no cover - commands turn these into exits (Command.invoke)
         _console(stderr=True).print(f"[bold red]错误：[/]{escape(str(exc))}")
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
@@ -85,18 +118,6 @@ def template(output: str, name: str | None, uscc: str | None, county: str | None
     _console().print(f"已生成标准台账：[cyan]{escape(str(path))}[/]")
 
 
-def expand_inputs(paths: Iterable[str]) -> list[Path]:
-    """Files as given; folders expanded to the workbooks inside them (lock files skipped)."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in WORKBOOK_SUFFIXES
-                              and not is_temp_or_lock(f) and not f.stem.endswith("_检查结果")))
-        else:
-            out.append(p)
-    return out
-
-
 @cli.command()
 @click.argument("files", nargs=-1, required=True)
 @as_of_option
@@ -113,7 +134,7 @@ def check(files: tuple[str, ...], as_of: date, as_json: bool, output_dir: str | 
     退出码：0 没有错误；1 有数据错误；2 有文件无法读取。
     """
     config = _config(config_path)
-    paths = _require_files(expand_inputs(files), files)
+    paths = workbook_files(files)
     out_dir = Path(output_dir) if output_dir else None
     console = _console()
     results = run_many(paths, lambda p: pipeline(p, as_of=as_of, config=config, out_dir=out_dir,
@@ -126,16 +147,10 @@ def check(files: tuple[str, ...], as_of: date, as_json: bool, output_dir: str | 
             print_result(result, console, brief=brief)
     if not as_json and len(results) > 1:
         _print_totals(results, console)
-    sys.exit(max((r.exit_code for r in results), default=EXIT_UNREADABLE))
+    sys.exit(max((r.exit_code for r in results), default=EXIT_FATAL))
 
 
-def _require_files(paths: list[Path], given: tuple[str, ...]) -> list[Path]:
-    if not paths:
-        raise DpsheetsError("input.none", f"在 {'、'.join(given)} 中没有找到 .xlsx 台账文件。")
-    return paths
-
-
-def run_many(paths: list[Path], work, *, show_progress: bool) -> list[FileResult]:  # noqa: ANN001
+def run_many(paths: list[Path], work: Callable[[Path], FileResult], *, show_progress: bool) -> list[FileResult]:
     err = _console(stderr=True)
     progress = Progress(TextColumn("处理中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         TextColumn("{task.description}"), console=err, transient=True,
@@ -187,7 +202,7 @@ def docs(files: tuple[str, ...], output_dir: str, as_of: date, split: bool, pdf:
     每种文书合成一个文件，一项一页，便于成批打印；每份都带企业二维码（一企一码）。
     """
     config = _config(config_path)
-    paths = _require_files(expand_inputs(files), files)
+    paths = workbook_files(files)
     out = Path(output_dir)
     options = DocOptions(kinds=kinds or None, split=split, pdf=pdf, quarter=quarter)
     console = _console()
@@ -196,7 +211,7 @@ def docs(files: tuple[str, ...], output_dir: str, as_of: date, split: bool, pdf:
         documents_dir=out if len(paths) == 1 else out / p.stem), show_progress=len(paths) > 1)
     for result in results:
         print_result(result, console, limit=20)
-    sys.exit(max((r.exit_code for r in results), default=EXIT_UNREADABLE))
+    sys.exit(max((r.exit_code for r in results), default=EXIT_FATAL))
 
 
 @cli.command()
@@ -227,11 +242,10 @@ archive_option = click.option("--archive", "archive_path", type=click.Path(dir_o
                               help="档案库文件，默认是文件夹里的 档案.sqlite。")
 
 
-def _processor(folder: str, as_of: date | None, config_path: str | None, no_docs: bool, archive_path: str | None):  # noqa: ANN202
-    from dpsheets.county.inbox import Processor
+def _county(folder: str, config_path: str | None, archive_path: str | None):  # noqa: ANN202
+    from dpsheets.county.county import County
 
-    return Processor(Path(folder), as_of=as_of, config=_config(config_path), documents=not no_docs,
-                     archive_path=Path(archive_path) if archive_path else None)
+    return County(folder, config=_config(config_path), archive=archive_path)
 
 
 def _log_outcome(console: Console):  # noqa: ANN202
@@ -260,17 +274,14 @@ def _optional_as_of(ctx: click.Context, param: click.Parameter, value: str | Non
 def watch(folder: str, poll: float | None, as_of: date | None, settle: float, no_docs: bool, archive_path: str | None,
           config_path: str | None) -> None:
     """持续监控文件夹 FOLDER：放进“收件箱”的台账逐个检查、反馈、归档（Ctrl-C 停止）。"""
-    from dpsheets.county.watch import watch as run_watch
-
-    processor = _processor(folder, as_of, config_path, no_docs, archive_path)
+    county = _county(folder, config_path, archive_path)
     console = _console()
-    banner = f"正在监控 [cyan]{escape(str(processor.layout.inbox))}[/]（{f'轮询每 {poll:g} 秒' if poll else '文件系统事件'}），按 Ctrl-C 停止。"
+    banner = f"正在监控 [cyan]{escape(str(county.layout.inbox))}[/]（{f'轮询每 {poll:g} 秒' if poll else '文件系统事件'}），按 Ctrl-C 停止。"
     try:
-        run_watch(processor, poll=poll, settle=settle, report=_log_outcome(console), started=lambda: console.print(banner))
+        county.watch(as_of=as_of, documents=not no_docs, poll=poll, settle=settle, report=_log_outcome(console),
+                     started=lambda: console.print(banner))
     except KeyboardInterrupt:
         console.print("已停止。")
-    finally:
-        processor.close()
 
 
 @cli.command()
@@ -281,67 +292,55 @@ def watch(folder: str, poll: float | None, as_of: date | None, settle: float, no
 @config_option
 def ingest(folder: str, as_of: date, no_docs: bool, archive_path: str | None, config_path: str | None) -> None:
     """一次性处理文件夹 FOLDER 的“收件箱”里现有的全部台账。"""
-    from dpsheets.county.watch import ingest as run_ingest
-
-    processor = _processor(folder, as_of, config_path, no_docs, archive_path)
+    county = _county(folder, config_path, archive_path)
     console = _console()
     err = _console(stderr=True)
-    files = processor.layout.inbox_files()
     progress = Progress(TextColumn("归档中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=err, transient=True, disable=not err.is_terminal)
-    try:
-        with progress:
-            task = progress.add_task("", total=len(files))
-            outcomes = run_ingest(processor, progress=lambda i, n, p: progress.update(task, completed=i),
-                                  report=_log_outcome(console))
-    finally:
-        processor.close()
+    with progress:
+        task = progress.add_task("", total=None)
+        outcomes = county.ingest(as_of=as_of, documents=not no_docs, report=_log_outcome(console),
+                                 progress=lambda i, n, p: progress.update(task, completed=i, total=n))
     done = sum(o.destination == "已处理" for o in outcomes)
     console.print(f"共 {len(outcomes)} 个文件：已处理 {done}，退回 {len(outcomes) - done}。")
 
 
-@cli.group()
+@cli.group(cls=Group)
 @click.option("--archive", "archive_path", type=click.Path(), default="档案.sqlite", show_default=True,
               help="档案库文件，或 watch 的文件夹（使用其中的 档案.sqlite）。")
 @click.pass_context
 def archive(ctx: click.Context, archive_path: str) -> None:
     """查看一企一档数据库：list 企业清单，show 某企业最新报送，history 报送历史，export 导出 Excel。"""
-    path = Path(archive_path)
-    if path.is_dir():
-        path = path / "档案.sqlite"
-    if not path.is_file():
-        raise DpsheetsError("archive.missing", f"找不到档案库 {path}。请用 --archive 指定档案库文件或 watch 文件夹。")
-    from dpsheets.county.archive import Archive
+    from dpsheets.county.county import County
 
-    ctx.obj = Archive(path)
+    ctx.obj = County.open(archive_path)
     ctx.call_on_close(ctx.obj.close)
 
 
 @archive.command("list")
 @click.pass_obj
-def archive_list(db) -> None:  # noqa: ANN001
+def archive_list(county) -> None:  # noqa: ANN001
     """列出档案中的全部企业。"""
     from rich.table import Table
 
-    table = Table("统一社会信用代码", "企业名称", "县区", "乡镇", "行业", "报送次数", "最近报送")
-    for r in db.enterprises():
-        table.add_row(r["uscc"], r["name"], r["county"] or "", r["township"] or "", r["industry"] or "",
-                      str(r["submissions"]), r["last_seen"])
+    from dpsheets.workbook.registers import identity_columns
+
+    identity = identity_columns()
+    table = Table(*(h for _, h in identity), "报送次数", "最近报送")
+    for r in county.enterprises():
+        table.add_row(*(r[k] or "" for k, _ in identity), str(r["submissions"]), r["last_seen"])
     _console().print(table)
 
 
 @archive.command("history")
 @click.argument("uscc")
 @click.pass_obj
-def archive_history(db, uscc: str) -> None:  # noqa: ANN001
+def archive_history(county, uscc: str) -> None:  # noqa: ANN001
     """某企业的全部报送记录。"""
     from rich.table import Table
 
-    rows = db.history(uscc.upper())
-    if not rows:
-        raise DpsheetsError("archive.unknown", f"档案中没有统一社会信用代码为 {uscc} 的企业。用 `dpsheets archive list` 查看全部企业。")
     table = Table("编号", "报送时间", "文件", "模板版本", "有效", "错误", "提醒", "发现")
-    for s in rows:
+    for s in county.history(uscc):
         table.add_row(str(s.id), s.received_at, s.file_name, s.template_version or "", "是" if s.valid else "否",
                       str(s.errors), str(s.warnings), str(s.findings))
     _console().print(table)
@@ -354,14 +353,12 @@ def archive_history(db, uscc: str) -> None:  # noqa: ANN001
               default="hazard", show_default=True, help="显示哪张清单的记录。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def archive_show(db, uscc: str, as_of: date | None, register: str, as_json: bool) -> None:  # noqa: ANN001
+def archive_show(county, uscc: str, as_of: date | None, register: str, as_json: bool) -> None:  # noqa: ANN001
     """某企业最近一次（或某日之前最近一次）报送的清单记录。"""
     import json
 
-    sub = db.latest(uscc.upper(), as_of)
-    if sub is None:
-        raise DpsheetsError("archive.unknown", f"档案中没有 {uscc} 在该日期之前的报送。")
-    records = db.records(sub.id, register)
+    sub = county.latest(uscc, as_of)
+    records = county.records(sub, register)
     if as_json:
         click.echo(json.dumps({"submission": sub.__dict__, "records": records}, ensure_ascii=False, default=str))
         return
@@ -377,12 +374,9 @@ def archive_show(db, uscc: str, as_of: date | None, register: str, as_json: bool
 @archive.command("export")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="档案导出.xlsx", show_default=True)
 @click.pass_obj
-def archive_export(db, output: str) -> None:  # noqa: ANN001
+def archive_export(county, output: str) -> None:  # noqa: ANN001
     """把企业清单和全部报送记录导出为 Excel。"""
-    from dpsheets.county.archive_export import export
-
-    path = export(db, Path(output))
-    _console().print(f"已导出 [cyan]{escape(str(path))}[/]")
+    _console().print(f"已导出 [cyan]{escape(str(county.export(output)))}[/]")
 
 
 # --- county, city and province roll-up ---------------------------------------------------------
@@ -400,7 +394,7 @@ def roster(output: str) -> None:
 @click.option("--archive", "archives", multiple=True, type=click.Path(),
               help="档案库文件或 watch 文件夹（可重复），默认当前目录的 档案.sqlite。")
 @click.option("--from", "summaries", multiple=True, type=click.Path(dir_okay=False),
-              help="由下级汇总表合成上级汇总（可重复），如各县的汇总表合成市级。")
+              help="由下级汇总表合成上级汇总（可重复），如各县的汇总表合成市级；统计日期取自汇总表。")
 @click.option("--roster", "roster_path", type=click.Path(dir_okay=False), default=None, help="应报企业名单（用于统计未报送企业）。")
 @as_of_option
 @click.option("--level", type=click.Choice(["县", "市", "省"]), default=None, help="汇总级别，默认：有 --from 时为市，否则为县。")
@@ -411,37 +405,20 @@ def roster(output: str) -> None:
 def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], roster_path: str | None, as_of: date, level: str | None,
            title: str | None, output_dir: str, no_report: bool, config_path: str | None) -> None:
     """由档案库生成汇总表（总览、企业明细、乡镇/行业汇总、逾期和重大隐患、重点检查企业、未报送企业）和 Word 报告。"""
-    from dpsheets.county.rollup import rollup_archives
-    from dpsheets.county.summary_book import combine, read_summary, write_summary
+    from dpsheets.county.county import default_title, write_report, write_summary
+    from dpsheets.county.county import rollup as make_rollup
 
-    config = _config(config_path)
     console = _console()
-    if summaries:
-        level = level or "市"
-        result = combine([read_summary(Path(p)) for p in summaries], level, config.rules)
-    else:
-        paths = [Path(a) / "档案.sqlite" if Path(a).is_dir() else Path(a) for a in (archives or ("档案.sqlite",))]
-        for p in paths:
-            if not p.is_file():
-                raise DpsheetsError("archive.missing", f"找不到档案库 {p}。请用 --archive 指定档案库文件或 watch 文件夹。")
-        members = None
-        if roster_path:
-            from dpsheets.county.roster import read_roster
-
-            members, warnings = read_roster(Path(roster_path))
-            for w in warnings:
-                console.print(f"[yellow]{escape(w)}[/]")
-        result = rollup_archives(paths, as_of=as_of, config=config, roster=members, level=level or "县")
-    title = title or f"{result.level}级小微企业双重预防体系运行情况汇总"
-    out = Path(output_dir)
-    book = write_summary(result, out / f"汇总_{result.level}级_{result.as_of.isoformat()}.xlsx", title)
+    result = make_rollup(archives=archives, summaries=summaries, roster=roster_path, as_of=as_of, level=level,
+                         config=_config(config_path))
+    for note in result.notes:
+        console.print(f"[yellow]{escape(note)}[/]")
+    title = title or default_title(result)
+    book = write_summary(result, output_dir, title)
     t = result.totals()
     console.print(f"[bold]{escape(title)}[/]（{result.as_of.isoformat()}）：应报 {t.expected} 家，已报 {t.submitted} 家，"
                   f"逾期隐患 {t.sums['hazards_overdue']} 项，重大隐患未销号 {t.sums['major_open']} 项，"
                   f"未有效运行 {t.not_effective} 家。")
     console.print(f"汇总表：[cyan]{escape(str(book))}[/]")
     if not no_report:
-        from dpsheets.county.summary_report import write_report
-
-        report = write_report(result, out / f"汇总报告_{result.level}级_{result.as_of.isoformat()}.docx", title)
-        console.print(f"报告：[cyan]{escape(str(report))}[/]")
+        console.print(f"报告：[cyan]{escape(str(write_report(result, output_dir, title)))}[/]")

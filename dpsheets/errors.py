@@ -1,22 +1,96 @@
 """The one project exception: a condition that stops a file (or a command) entirely.
 
 Everything that is merely wrong *inside* a workbook is a :class:`~dpsheets.rules.problems.Problem`.
-A ``DpsheetsError`` carries a stable code and a Chinese message for the user; the CLI
-prints the message and exits with :attr:`exit_code`.
+A ``DpsheetsError`` carries a stable code, declared once in :data:`FATAL` with its title and exit
+code, and a Chinese message for the user that names the file and the fix; the CLI prints the message
+and exits with :attr:`exit_code`. :data:`EXIT_CODES` declares every exit code of the ``dpsheets``
+command (its ``--help``, the README and ``docs/字段说明.md`` show them).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+EXIT_OK, EXIT_DATA_ERRORS, EXIT_FATAL, EXIT_LOCKED, EXIT_CANCELLED = 0, 1, 2, 3, 130
+
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "完成；检查的台账没有数据错误",
+    EXIT_DATA_ERRORS: "检查的台账中有数据错误（check、docs）",
+    EXIT_FATAL: "有文件无法读取，或命令无法完成（参数、配置、档案库、汇总表有误；原因见提示）",
+    EXIT_LOCKED: "另一个 dpsheets 正在处理同一个文件夹（watch、ingest）",
+    EXIT_CANCELLED: "被用户中止（Ctrl-C）",
+}
+
+
+@dataclass(frozen=True)
+class FatalType:
+    code: str
+    title: str
+    exit_code: int = EXIT_FATAL
+
+
+def _types(*rows: tuple[str, str] | tuple[str, str, int]) -> dict[str, FatalType]:
+    return {row[0]: FatalType(*row) for row in rows}
+
+
+# Every code a DpsheetsError is raised with (tests/test_errors.py checks the source against this table).
+FATAL: dict[str, FatalType] = _types(
+    # the file itself
+    ("file.missing", "文件不存在"),
+    ("file.directory", "是文件夹不是文件"),
+    ("file.unreadable", "文件无法打开"),
+    ("file.lock", "Excel/WPS 临时锁文件"),
+    ("file.empty", "空文件"),
+    ("file.too-large", "文件过大"),
+    ("file.not-xlsx", "不是 Excel 工作簿"),
+    ("file.xls", "旧版 .xls 文件"),
+    ("file.encrypted", "设置了打开密码"),
+    ("file.truncated", "文件不完整"),
+    ("file.corrupt", "工作簿已损坏"),
+    ("file.bomb", "疑似恶意构造的文件"),
+    ("file.unexpected", "读取时发生意外错误"),
+    # the workbook as a whole
+    ("workbook.not-standard", "不是标准台账"),
+    ("workbook.wrong-template", "其他系统的模板"),
+    ("workbook.incompatible-template", "模板版本不兼容"),
+    ("workbook.too-many-rows", "行数超过上限"),
+    # command input
+    ("input.none", "没有找到台账文件"),
+    ("config.missing", "找不到配置文件"),
+    ("config.invalid", "配置文件有误"),
+    ("config.unknown-key", "未知的配置项"),
+    ("config.unknown-level", "未知的风险等级"),
+    # the archive
+    ("archive.missing", "找不到档案库"),
+    ("archive.newer", "档案库版本较新"),
+    ("archive.unknown", "档案中没有该企业"),
+    ("archive.no-enterprise", "企业信息为空，无法建档"),
+    ("archive.no-uscc", "没有统一社会信用代码，无法建档"),
+    ("archive.invalid-uscc", "统一社会信用代码有误，无法建档"),
+    ("watch.locked", "文件夹正被另一个 dpsheets 处理", EXIT_LOCKED),
+    # roll-ups
+    ("roster.unreadable", "企业名单无法读取"),
+    ("roster.no-uscc", "企业名单缺少代码列"),
+    ("rollup.unreadable", "汇总表无法读取"),
+    ("rollup.not-summary", "不是 dpsheets 汇总表"),
+    ("rollup.mixed-dates", "各汇总表统计日期不一致"),
+    ("rollup.mixed-inputs", "汇总表和档案库不能同时使用"),
+)
+
 
 class DpsheetsError(Exception):
-    """A fatal condition, with a Chinese message that names the file and the fix."""
+    """A fatal condition, with a Chinese message that names the file and the fix.
 
-    def __init__(self, code: str, message: str, *, path: str | None = None, exit_code: int = 2) -> None:
+    *code* is declared in :data:`FATAL`, which also gives the exit code unless *exit_code* says otherwise.
+    """
+
+    def __init__(self, code: str, message: str, *, path: str | None = None, exit_code: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.path = path
-        self.exit_code = exit_code
+        kind = FATAL.get(code)
+        self.exit_code = exit_code if exit_code is not None else (kind.exit_code if kind else EXIT_FATAL)
 
     def __str__(self) -> str:
         return f"{self.path}：{self.message}" if self.path else self.message

@@ -1,20 +1,21 @@
-"""The per-file work, in one place: read → check → report → highlighted copy (→ documents).
+"""The per-file work, in one place: read → check → report → highlighted copy (→ text report, documents).
 
-Both ``dpsheets check`` and the folder watcher call :func:`pipeline`. It never raises for
-a bad file: an unreadable file comes back as a result with its :class:`DpsheetsError`.
+``dpsheets check``, ``docs``, ``demo`` and the folder watcher all call :func:`pipeline`; it writes every
+output of one file and returns what it wrote. It never raises for a bad file: an unreadable file (or,
+for the archive, one without a valid enterprise) comes back as a result with its :class:`DpsheetsError`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from dpsheets.config import Config
-from dpsheets.errors import DpsheetsError
+from dpsheets.errors import EXIT_DATA_ERRORS, EXIT_FATAL, EXIT_OK, DpsheetsError
 from dpsheets.feedback.highlight import highlighted_path, write_highlighted
 from dpsheets.rules.checks import check_workbook
 from dpsheets.rules.findings import find
@@ -24,7 +25,7 @@ from dpsheets.workbook.reader import read_workbook
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_DATA_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+EXIT_UNREADABLE = EXIT_FATAL  # a file that cannot be read (see dpsheets.errors.EXIT_CODES)
 
 
 @dataclass
@@ -37,6 +38,13 @@ class FileResult:
     documents: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # outputs that could not be written, in Chinese
     info: list[str] = field(default_factory=list)  # e.g. document kinds with nothing to print
+    display_name: str | None = None  # the name the file is known by (the watcher's copy has another)
+    text_report: Path | None = None  # 检查报告.txt, when asked for
+
+    @property
+    def name(self) -> str:
+        """The file's name as the user knows it."""
+        return self.display_name or str(self.path)
 
     @property
     def valid(self) -> bool:
@@ -69,6 +77,29 @@ class FileResult:
         return out
 
 
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+
+def workbook_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders expanded to the workbooks inside them (lock files and our own copies skipped).
+
+    Raises ``input.none`` when that leaves nothing to check.
+    """
+    from dpsheets.workbook.sniff import is_temp_or_lock
+
+    given = [Path(p) for p in paths]
+    out: list[Path] = []
+    for p in given:
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in WORKBOOK_SUFFIXES
+                              and not is_temp_or_lock(f) and not f.stem.endswith("_检查结果")))
+        else:
+            out.append(p)
+    if not out:
+        raise DpsheetsError("input.none", f"在 {'、'.join(map(str, given))} 中没有找到 .xlsx 台账文件。")
+    return out
+
+
 def check(path: str | Path, as_of: date, config: Config | None = None) -> tuple[WorkbookData, Report]:
     """Read and check one workbook. Raises :class:`DpsheetsError` when it cannot be read."""
     config = config or Config()
@@ -98,17 +129,25 @@ def _folder(where: OutputDir, data: WorkbookData | None) -> Path | None:
 
 def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out_dir: OutputDir | None = None,
              highlight: bool = True, documents_dir: OutputDir | None = None,
-             doc_options: DocOptions | None = None) -> FileResult:
+             doc_options: DocOptions | None = None, display_name: str | None = None, text_report: bool = False,
+             require_enterprise: bool = False) -> FileResult:
     """Do all the per-file work for *path*; never raises for a bad input file.
 
     *out_dir* (the highlighted copy; default: beside the original) and *documents_dir* are
     folders, or functions of the workbook's data that name one — or return None to skip that
-    output (the watcher files feedback by enterprise and writes none for a rejected file).
+    output (the watcher files feedback by enterprise). *display_name* is the file's name as the
+    user knows it: the highlighted copy and the reports are named after it. *text_report* also
+    writes 检查报告.txt beside the highlighted copy. *require_enterprise*: a workbook the archive
+    cannot take (no valid credit code) is an error result, and nothing is written for it.
     """
     config = config or Config()
-    result = FileResult(Path(path))
+    result = FileResult(Path(path), display_name=display_name)
     try:
         result.data, result.report = check(path, as_of, config)
+        if require_enterprise:
+            from dpsheets.county.archive import require_enterprise as archivable
+
+            archivable(result.data)
     except DpsheetsError as exc:
         result.error = exc
         return result
@@ -117,24 +156,38 @@ def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out
         result.error = DpsheetsError("file.unexpected", f"读取时发生意外错误（{type(exc).__name__}）。请用 Excel 打开后另存为新的 .xlsx 文件再提交。",
                                      path=str(path))
         return result
-    if highlight:
-        folder = _folder(out_dir, result.data) if out_dir is not None else result.path.parent
-        if folder is not None:
-            _write_highlight(result, folder)
+    folder = _folder(out_dir, result.data) if out_dir is not None else result.path.parent
+    if highlight and folder is not None:
+        _write_highlight(result, folder)
+    if text_report and folder is not None:
+        _write_text_report(result, folder / TEXT_REPORT)
     docs_folder = _folder(documents_dir, result.data) if documents_dir is not None else None
     if docs_folder is not None:
         _write_documents(result, docs_folder, as_of, config, doc_options or DocOptions())
     return result
 
 
+TEXT_REPORT = "检查报告.txt"
+
+
 def _write_highlight(result: FileResult, out_dir: Path) -> None:
     assert result.report is not None
-    target = highlighted_path(result.path, out_dir)
+    target = highlighted_path(Path(result.name), out_dir)
     try:
         result.highlighted = write_highlighted(result.path, result.report, target)
     except Exception as exc:  # noqa: BLE001 - the report stands even when the copy cannot be made
         log.warning("highlighted copy of %s failed: %s", result.path, exc)
         result.notes.append(f"无法生成标注副本（{type(exc).__name__}）：检查结果仍然有效。")
+
+
+def _write_text_report(result: FileResult, target: Path) -> None:
+    from dpsheets.feedback.console import write_text_report
+
+    try:
+        result.text_report = write_text_report(result, target)
+    except OSError as exc:
+        log.warning("text report of %s failed: %s", result.path, exc)
+        result.notes.append(f"无法写入检查报告（{type(exc).__name__}）：检查结果仍然有效。")
 
 
 def _write_documents(result: FileResult, folder: Path, as_of: date, config: Config, options: DocOptions) -> None:

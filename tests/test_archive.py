@@ -127,10 +127,9 @@ def test_archive_commands(county, tmp_path):
     wb = openpyxl.load_workbook(out)
     assert wb["企业"].max_row == 3 and wb["报送记录"].max_row == 3
     unknown = runner.invoke(cli, ["archive", "--archive", str(county), "history", "914111210000000099"])
-    assert unknown.exit_code != 0
+    assert unknown.exit_code == 2 and "档案中没有统一社会信用代码为 914111210000000099 的企业" in unknown.stderr
 
 
 def test_missing_archive_is_explained(tmp_path):
     result = CliRunner().invoke(cli, ["archive", "--archive", str(tmp_path / "none.sqlite"), "list"])
-    assert result.exit_code != 0
-    assert isinstance(result.exception, DpsheetsError) and "找不到档案库" in result.exception.message
+    assert result.exit_code == 2 and "错误：" in result.stderr and "找不到档案库" in result.stderr

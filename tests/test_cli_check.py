@@ -101,7 +101,7 @@ def test_demo_runs_offline_and_explains(tmp_path):
 
 def test_empty_folder_is_explained(tmp_path):
     result = CliRunner().invoke(cli, ["check", str(tmp_path)])
-    assert result.exit_code != 0 and "没有找到 .xlsx" in result.exception.message
+    assert result.exit_code == 2 and "没有找到 .xlsx" in result.stderr
 
 
 def test_brief_prints_one_line_per_file(tmp_path):

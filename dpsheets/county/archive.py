@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from dpsheets.config import Config
+from dpsheets.errors import DpsheetsError
 from dpsheets.rules.grading import risk_level
 from dpsheets.rules.problems import Report
-from dpsheets.workbook.model import WorkbookData
+from dpsheets.workbook.model import Record, WorkbookData
 
 MIGRATIONS: list[str] = [
     # 1: enterprises, submissions, records, problems, hazards, ledgers, jobs
@@ -111,8 +112,6 @@ def migrate(db: sqlite3.Connection) -> int:
     """Bring the schema up to :data:`SCHEMA_VERSION`; returns the version found before."""
     found = db.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
-        from dpsheets.errors import DpsheetsError
-
         raise DpsheetsError("archive.newer", f"档案库是新版 dpsheets 创建的（结构版本 {found}），请升级 dpsheets 后再使用。")
     for version in range(found, SCHEMA_VERSION):
         db.execute("BEGIN IMMEDIATE")
@@ -126,6 +125,29 @@ def migrate(db: sqlite3.Connection) -> int:
             db.execute("ROLLBACK")
             raise
     return found
+
+
+def require_enterprise(data: WorkbookData) -> Record:
+    """The archive's invariant: a submission belongs to an enterprise, named by a valid credit code.
+
+    Returns the 企业信息 record; raises a :class:`DpsheetsError` (``archive.no-enterprise``, ``archive.no-uscc``,
+    ``archive.invalid-uscc``) whose Chinese message says what to fill in. The watcher returns such a file.
+    """
+    from dpsheets.workbook.normalize import uscc_problem
+
+    ent = data.enterprise
+    if ent is None or ent.is_blank():
+        raise DpsheetsError("archive.no-enterprise", "“企业信息”表是空的：无法确定是哪家企业的台账。"
+                            "请填写企业名称和统一社会信用代码后重新提交。", path=str(data.path))
+    code = ent["uscc"]
+    if not code:
+        raise DpsheetsError("archive.no-uscc", "“企业信息”表没有填写统一社会信用代码，无法建档。"
+                            "请按营业执照填写 18 位代码后重新提交。", path=str(data.path))
+    reason = uscc_problem(code)
+    if reason:
+        raise DpsheetsError("archive.invalid-uscc", f"统一社会信用代码“{code}”{reason}（{ent.sheet}!{ent.cell('uscc')}），"
+                            "无法建档。请改正后重新提交。", path=str(data.path))
+    return ent
 
 
 class Archive:
@@ -171,9 +193,9 @@ class Archive:
                 return self.add_submission(data, report, file_name=file_name, sha256=sha256, received_at=received_at,
                                            stored_name=stored_name, config=config, db=tx)
         config = config or Config()
-        ent = data.enterprise
-        assert ent is not None and ent["uscc"]
-        uscc, when = ent["uscc"], received_at.isoformat(timespec="seconds")
+        ent = require_enterprise(data)
+        uscc = ent["uscc"]
+        when = received_at.isoformat(timespec="seconds")
         db.execute(
             "INSERT INTO enterprises (uscc, name, county, township, industry, first_seen, last_seen) VALUES (?,?,?,?,?,?,?) "
             "ON CONFLICT(uscc) DO UPDATE SET name=excluded.name, county=excluded.county, township=excluded.township, "

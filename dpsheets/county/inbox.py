@@ -21,17 +21,15 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from dpsheets.config import Config
 from dpsheets.county.archive import Archive
-from dpsheets.feedback.console import print_result
 from dpsheets.fsutil import write_text_atomic
 from dpsheets.pipeline import FileResult, pipeline
 from dpsheets.workbook.model import WorkbookData
-from dpsheets.workbook.normalize import uscc_problem
 from dpsheets.workbook.sniff import is_temp_or_lock
 
 log = logging.getLogger(__name__)
@@ -227,24 +225,20 @@ class Processor:
             return outcome
         feedback = self._feedback_folder
         docs = (lambda data: (f / "打印") if (f := feedback(data)) else None) if self.documents else None
-        result = pipeline(processing, as_of=as_of, config=self.config, out_dir=feedback, documents_dir=docs)
-        reason = rejection_reason(result)
-        if reason:
-            return self._reject(job, processing, original_name, reason)
-        assert result.data is not None and result.report is not None
+        result = pipeline(processing, as_of=as_of, config=self.config, out_dir=feedback, documents_dir=docs,
+                          display_name=safe_name(original_name), text_report=True, require_enterprise=True)
+        if result.error is not None:
+            return self._reject(job, processing, original_name, result.error.message)
+        assert result.data is not None and result.report is not None  # pipeline: no error means both
         folder = self.layout.feedback / feedback_folder(result.data)
-        _rename_highlighted(result, original_name)
-        write_report(result, folder / "检查报告.txt", original_name)
         counts = result.report.counts()
         message = (f"错误 {counts['error']}，提醒 {counts['warning']}，发现 {counts['finding']}；"
                    f"反馈在 {FEEDBACK}/{folder.name}/")
         return self._accept(job, processing, original_name, result, message, sha, folder.name)
 
     def _feedback_folder(self, data: WorkbookData | None) -> Path | None:
-        """Where an enterprise collects its feedback; None (write nothing) for a file that will be returned."""
-        if data is None or archive_refusal(data) is not None:
-            return None
-        return self.layout.feedback / feedback_folder(data)
+        """Where an enterprise collects its feedback (the pipeline asks only for an archivable workbook)."""
+        return None if data is None else self.layout.feedback / feedback_folder(data)
 
     def _accept(self, job: int, processing: Path, original_name: str, result: FileResult | None, message: str,
                 sha: str | None, enterprise: str) -> Outcome:
@@ -288,53 +282,8 @@ class Processor:
         return True
 
 
-def rejection_reason(result: FileResult) -> str | None:
-    """Why a file cannot enter the archive at all, in Chinese; None when it can."""
-    if result.error is not None:
-        return result.error.message
-    assert result.data is not None
-    return archive_refusal(result.data)
-
-
-def archive_refusal(data: WorkbookData) -> str | None:
-    """An archive needs an enterprise: a filled 企业信息 sheet with a valid credit code."""
-    ent = data.enterprise
-    if ent is None or ent.is_blank():
-        return "“企业信息”表是空的：无法确定是哪家企业的台账。请填写企业名称和统一社会信用代码后重新提交。"
-    code = ent["uscc"]
-    if not code:
-        return "“企业信息”表没有填写统一社会信用代码，无法建档。请按营业执照填写 18 位代码后重新提交。"
-    reason = uscc_problem(code)
-    if reason:
-        return f"统一社会信用代码“{code}”{reason}（{ent.sheet}!{ent.cell('uscc')}），无法建档。请改正后重新提交。"
-    return None
-
-
 def feedback_folder(data: WorkbookData) -> str:
     ent = data.enterprise
     uscc = ent["uscc"] if ent else ""
     name = ent["name"] if ent and ent["name"] else ""
     return safe_name(f"{name}_{uscc}" if name else uscc, fallback=uscc or "未知企业")
-
-
-def _rename_highlighted(result: FileResult, original_name: str) -> None:
-    """The highlighted copy is named after the file the enterprise sent, not the processing name."""
-    if result.highlighted is None:
-        return
-    target = result.highlighted.with_name(f"{safe_name(Path(original_name).stem)}_检查结果.xlsx")
-    if target != result.highlighted:
-        os.replace(result.highlighted, target)
-        result.highlighted = target
-
-
-def write_report(result: FileResult, target: Path, original_name: str) -> None:
-    from io import StringIO
-
-    from rich.console import Console
-
-    buffer = StringIO()
-    console = Console(file=buffer, width=120, no_color=True, highlight=False, soft_wrap=True)
-    print_result(replace(result, path=Path(original_name)), console, limit=10_000)
-    write_text_atomic(target, buffer.getvalue())
-
-

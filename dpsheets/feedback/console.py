@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from io import StringIO
 from itertools import groupby
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
+from dpsheets.fsutil import write_text_atomic
 from dpsheets.pipeline import FileResult
 from dpsheets.rules.problems import SEVERITY_LABEL, Problem
 
@@ -17,14 +20,14 @@ STYLE = {"error": "bold red", "warning": "yellow", "finding": "magenta"}
 def print_result(result: FileResult, console: Console, *, limit: int = 200, brief: bool = False) -> None:
     """The report of one file; *brief*: only its headline (for county staff checking hundreds)."""
     if result.error is not None:
-        console.print(f"[bold red]✗ {escape(str(result.path))}[/]：无法读取。{escape(result.error.message)}")
+        console.print(f"[bold red]✗ {escape(result.name)}[/]：无法读取。{escape(result.error.message)}")
         return
     assert result.report is not None
     counts = result.report.counts()
     ent = result.data.enterprise if result.data else None
     name = f"（{escape(str(ent['name']))}）" if ent and ent["name"] else ""
     mark = "[bold green]✓[/]" if result.valid else "[bold red]✗[/]"
-    console.print(f"{mark} [bold]{escape(str(result.path))}[/]{name}："
+    console.print(f"{mark} [bold]{escape(result.name)}[/]{name}："
                   f"错误 [red]{counts['error']}[/] 处，提醒 [yellow]{counts['warning']}[/] 处，发现 [magenta]{counts['finding']}[/] 处")
     if brief:
         return
@@ -59,3 +62,12 @@ def format_problem(p: Problem) -> str:
 
 def to_json(result: FileResult) -> str:
     return json.dumps(result.to_dict(), ensure_ascii=False, default=str)
+
+
+def write_text_report(result: FileResult, target: Path) -> Path:
+    """The full report of *result* as plain text (the watcher's 检查报告.txt)."""
+    buffer = StringIO()
+    console = Console(file=buffer, width=120, no_color=True, highlight=False, soft_wrap=True)
+    print_result(result, console, limit=10_000)
+    write_text_atomic(target, buffer.getvalue())
+    return target

@@ -1,4 +1,5 @@
-"""The field reference and the problem catalogue, generated from the declarations.
+"""The field reference, the problem catalogue, the fatal error codes, the roll-up rules and the exit
+codes, generated from their declarations.
 
 ``python3 -m dpsheets.workbook.fieldsdoc`` rewrites ``docs/字段说明.md``; a test fails when it is stale.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dpsheets.errors import EXIT_CODES, FATAL
+from dpsheets.rules.breaches import BREACHES
 from dpsheets.rules.problems import CATALOGUE, SEVERITY_LABEL
 from dpsheets.workbook.registers import REGISTERS, TEMPLATE_ID, TEMPLATE_VERSION, FieldType
 from dpsheets.workbook.template import field_help
@@ -29,6 +32,17 @@ def render() -> str:
     lines += ["## 问题代码", "", "| 代码 | 类别 | 名称 | 说明模板 |", "|---|---|---|---|"]
     for code, kind in CATALOGUE.items():
         lines.append(f"| `{code}` | {SEVERITY_LABEL[kind.severity]} | {kind.title} | {kind.template.replace('|', '/')} |")
+    lines += ["", "## 无法处理的文件和命令错误", "",
+              "这些情况使一个文件无法检查（监控文件夹中该文件进入“退回”），或使命令无法完成；提示写明文件和改正方法。", "",
+              "| 代码 | 名称 | 退出码 |", "|---|---|---|"]
+    lines += [f"| `{code}` | {kind.title} | {kind.exit_code} |" for code, kind in FATAL.items()]
+    lines += ["", "## 未有效运行的判定规则（汇总）", "",
+              "花括号中的参数来自 `dpsheets.toml` 的 `[rules]`（规则）或该企业的情况（说明）。", "",
+              "| 代码 | 规则 | 规则说明 | 企业问题说明 | 开关 |", "|---|---|---|---|---|"]
+    lines += [f"| `{code}` | {kind.title} | {kind.rule} | {kind.message} | {f'`{kind.switch}`' if kind.switch else ''} |"
+              for code, kind in BREACHES.items()]
+    lines += ["", "## 退出码", "", "| 退出码 | 含义 |", "|---|---|"]
+    lines += [f"| {code} | {text} |" for code, text in EXIT_CODES.items()]
     return "\n".join(lines) + "\n"
 
 

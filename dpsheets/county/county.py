@@ -1,0 +1,236 @@
+"""The county side of dpsheets, one way in: a county's shared folder and its archive.
+
+Like sqlite-utils' ``Database``, a :class:`County` is opened on a folder and offers everything the
+county does with it::
+
+    county = County("watch_folders/舞阳县")
+    county.ingest(as_of=date(2026, 11, 28))          # the inbox, once (or county.watch() for ever)
+    summary = county.rollup(date(2026, 11, 28), roster="企业名单.xlsx")
+    county.write_summary(summary, "汇总")              # 汇总/汇总_县级_2026-11-28.xlsx
+    county.write_report(summary, "汇总")               # 汇总/汇总报告_县级_2026-11-28.docx
+
+It owns the folder layout (收件箱/处理中/已处理/退回/反馈 and 档案.sqlite, see
+:mod:`dpsheets.county.inbox`), finds the archive of a folder, reads rosters and names outputs. Roll-ups
+over several archives, or of county summaries into a city's, are :func:`rollup`; the ``dpsheets``
+command and the watcher are thin shells over this module.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from dpsheets.config import Config
+from dpsheets.county.archive import Archive, Submission
+from dpsheets.county.inbox import ARCHIVE_FILE, Layout, Outcome, Processor
+from dpsheets.county.rollup import MissingRow, Rollup
+from dpsheets.errors import DpsheetsError
+from dpsheets.workbook.normalize import normalize_uscc
+
+PathLike = str | Path
+Roster = PathLike | list[MissingRow] | None
+Report = Callable[[Outcome], None]
+Progress = Callable[[int, int, Path], None]
+
+
+def archive_path(path: PathLike) -> Path:
+    """The archive file *path* names: the file itself, or 档案.sqlite in a watch folder. It must exist."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / ARCHIVE_FILE
+    if not p.is_file():
+        raise DpsheetsError("archive.missing", f"找不到档案库 {p}。请用 --archive 指定档案库文件或 watch 文件夹。")
+    return p
+
+
+class County:
+    """A county's shared folder (*root*) and its archive (default: *root*/档案.sqlite).
+
+    Nothing is created until files are ingested or watched; :meth:`open` opens an existing archive.
+    """
+
+    def __init__(self, root: PathLike, *, config: Config | None = None, archive: PathLike | None = None) -> None:
+        self.root = Path(root)
+        self.layout = Layout(self.root)
+        self.config = config or Config()
+        self.archive_path = Path(archive) if archive else self.root / ARCHIVE_FILE
+        self._archive: Archive | None = None
+
+    @classmethod
+    def open(cls, path: PathLike, *, config: Config | None = None) -> County:
+        """The county whose archive *path* is (an archive file or a watch folder); it must exist."""
+        found = archive_path(path)
+        return cls(found.parent, config=config, archive=found)
+
+    # --- the archive -----------------------------------------------------------------------
+
+    @property
+    def archive(self) -> Archive:
+        if self._archive is None:
+            self._archive = Archive(self.archive_path)
+        return self._archive
+
+    def close(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
+
+    def __enter__(self) -> County:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def enterprises(self) -> list[dict[str, Any]]:
+        """Every enterprise in the archive with its number of submissions and the last one's time."""
+        return [dict(r) for r in self.archive.enterprises()]
+
+    def history(self, uscc: str) -> list[Submission]:
+        """Every submission of one enterprise, oldest first; ``archive.unknown`` if it has none."""
+        rows = self.archive.history(normalize_uscc(uscc))
+        if not rows:
+            raise DpsheetsError("archive.unknown", f"档案中没有统一社会信用代码为 {uscc} 的企业。"
+                                "用 `dpsheets archive list` 查看全部企业。")
+        return rows
+
+    def latest(self, uscc: str, as_of: date | None = None) -> Submission:
+        """The enterprise's latest submission (on or before *as_of*); ``archive.unknown`` if none."""
+        sub = self.archive.latest(normalize_uscc(uscc), as_of)
+        if sub is None:
+            when = f"在 {as_of.isoformat()} 或之前" if as_of else ""
+            raise DpsheetsError("archive.unknown", f"档案中没有 {uscc} {when}的报送。用 `dpsheets archive list` 查看全部企业。")
+        return sub
+
+    def records(self, submission: Submission, register: str | None = None) -> list[dict[str, Any]]:
+        return self.archive.records(submission.id, register)
+
+    def export(self, path: PathLike) -> Path:
+        """The enterprises and every submission as an Excel workbook."""
+        from dpsheets.county.archive_export import export
+
+        return export(self.archive, Path(path))
+
+    # --- the inbox ---------------------------------------------------------------------------
+
+    def processor(self, *, as_of: date | None = None, documents: bool = True,
+                  clock: Callable[[], datetime] = datetime.now) -> Processor:
+        """The per-file journal processor of this folder (creates the folder layout)."""
+        return Processor(self.root, as_of=as_of, config=self.config, documents=documents, archive_path=self.archive_path,
+                         clock=clock)
+
+    def ingest(self, *, as_of: date | None = None, documents: bool = True, progress: Progress | None = None,
+               report: Report | None = None) -> list[Outcome]:
+        """Process every file now in the inbox (after finishing what a crash interrupted) and return the outcomes.
+
+        *as_of* None: each file is checked on the day it is processed. *progress* is called with
+        (done, total, path) before each file, *report* with each outcome.
+        """
+        from dpsheets.county.watch import ingest
+
+        processor = self.processor(as_of=as_of, documents=documents)
+        try:
+            return ingest(processor, progress=progress or (lambda i, n, p: None), report=report or (lambda o: None))
+        finally:
+            processor.close()
+
+    def watch(self, *, as_of: date | None = None, documents: bool = True, poll: float | None = None,
+              settle: float = 0.5, stop: threading.Event | None = None, report: Report | None = None,
+              started: Callable[[], None] | None = None) -> None:
+        """Process files as they arrive in the inbox until *stop* is set (or Ctrl-C).
+
+        *poll*: seconds between scans, for network shares where file system events do not arrive.
+        """
+        from dpsheets.county.watch import watch
+
+        processor = self.processor(as_of=as_of, documents=documents)
+        try:
+            watch(processor, poll=poll, settle=settle, stop=stop, report=report or (lambda o: None),
+                  started=started or (lambda: None))
+        finally:
+            processor.close()
+
+    # --- roll-up -----------------------------------------------------------------------------
+
+    def rollup(self, as_of: date, roster: Roster = None, *, level: str = "县") -> Rollup:
+        """This county's roll-up on *as_of*; *roster* (a roster workbook or rows) adds who has not submitted."""
+        return rollup(archives=[archive_path(self.archive_path)], as_of=as_of, roster=roster, level=level,
+                      config=self.config)
+
+    def write_summary(self, summary: Rollup, folder: PathLike, title: str | None = None) -> Path:
+        return write_summary(summary, folder, title)
+
+    def write_report(self, summary: Rollup, folder: PathLike, title: str | None = None) -> Path:
+        return write_report(summary, folder, title)
+
+
+# --- roll-ups of several archives, and of summaries -----------------------------------------
+
+def read_roster(roster: Roster) -> tuple[list[MissingRow] | None, list[str]]:
+    """The roster's enterprises (None: no roster) and Chinese warnings about rows that were skipped."""
+    if roster is None:
+        return None, []
+    if isinstance(roster, list):
+        return roster, []
+    from dpsheets.county.roster import read_roster as read
+
+    return read(Path(roster))
+
+
+def rollup(*, as_of: date, archives: Sequence[PathLike] = (), summaries: Sequence[PathLike] = (),
+           roster: Roster = None, level: str | None = None, config: Config | None = None) -> Rollup:
+    """The roll-up of *archives* (files or watch folders; default ./档案.sqlite), or, given *summaries*,
+    the combination of those summary workbooks into the next level up (县 → 市 → 省); summaries carry
+    their own as-of date (they must share one), so *as_of* applies to archives only.
+
+    An enterprise present in several archives or summaries counts once, from its latest submission.
+    """
+    config = config or Config()
+    if summaries:
+        from dpsheets.county.summary_book import combine, read_summary
+
+        if archives or roster is not None:
+            raise DpsheetsError("rollup.mixed-inputs", "汇总表（--from）和档案库（--archive、--roster）不能同时使用："
+                                "市级汇总由各县汇总表合成，县级汇总由档案库生成。")
+        return combine([read_summary(Path(p)) for p in summaries], level or "市")
+    from dpsheets.county.rollup import rollup_archives
+
+    members, warnings = read_roster(roster)
+    paths = [archive_path(a) for a in (archives or (ARCHIVE_FILE,))]
+    result = rollup_archives(paths, as_of=as_of, config=config, roster=members, level=level or "县")
+    result.notes.extend(warnings)
+    return result
+
+
+def default_title(summary: Rollup) -> str:
+    return f"{summary.level}级小微企业双重预防体系运行情况汇总"
+
+
+@dataclass(frozen=True)
+class OutputNames:
+    """The file names of a roll-up's outputs: 汇总_县级_2026-11-28.xlsx and 汇总报告_县级_2026-11-28.docx."""
+
+    summary: str
+    report: str
+
+    @classmethod
+    def of(cls, summary: Rollup) -> OutputNames:
+        stem = f"{summary.level}级_{summary.as_of.isoformat()}"
+        return cls(f"汇总_{stem}.xlsx", f"汇总报告_{stem}.docx")
+
+
+def write_summary(summary: Rollup, folder: PathLike, title: str | None = None) -> Path:
+    """The summary workbook of *summary* in *folder*, named by :class:`OutputNames`."""
+    from dpsheets.county.summary_book import write_summary as write
+
+    return write(summary, Path(folder) / OutputNames.of(summary).summary, title or default_title(summary))
+
+
+def write_report(summary: Rollup, folder: PathLike, title: str | None = None) -> Path:
+    """The Word report of *summary* in *folder*, named by :class:`OutputNames`."""
+    from dpsheets.county.summary_report import write_report as write
+
+    return write(summary, Path(folder) / OutputNames.of(summary).report, title or default_title(summary))
