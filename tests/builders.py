@@ -71,7 +71,7 @@ def invalid_workbook(path: Path) -> tuple[Path, list[tuple[str, str | None]]]:
         _risk("车床", l=3, e=6, c=15, level="较大风险", tier="车间"),
         _risk("钻床", l=4),
         _risk("铣床", c=None),
-        _risk("冲床", l=3, e=6, c=15, level="一般风险", tier="车间"),
+        _risk("冲床", l=3, e=6, c=15, level="一般风险", tier="车间", location="冲压车间"),
         _risk("剪板机", method="LS", l=2, e=None, c=None, s=2, score=5, level="一般风险"),
         _risk("气瓶", l=10, e=6, c=40, level="重大风险", tier="车间"),
         _risk("喷漆房", state="失控"),
@@ -97,10 +97,25 @@ def invalid_workbook(path: Path) -> tuple[Path, list[tuple[str, str | None]]]:
     rows = {"risk": risks, "hazard": hazards, "post": posts, "employee": employees,
             "training": [{"date": AS_OF - D(400), "topic": "安全教育", "attendees": 10}],
             "drill": [{"date": AS_OF - D(500), "subject": "消防演练", "attendees": 10}],
-            "quiz": [{"date": AS_OF - D(1), "name": "王二", "post": posts[0]["post"], "result": "全部正确"}]}
-    write_workbook(path, enterprise, rows, layout=(Block("机加工车间", 0, 0, 4, 6), Block("办公楼", 0, 7, 3, 4)))
+            "quiz": [{"date": AS_OF - D(1), "name": "王二", "post": posts[0]["post"], "result": "全部正确"},
+                     {"date": AS_OF - D(2), "name": "张三", "post": posts[0]["post"], "result": "全部正确"}],
+            # 三有五化: each finding of rules/sanyou.py once
+            "inspection_plan": [{"content": "设备防护", "location": "机加工车间", "frequency": "每月", "inspector": "李四",
+                                 "check_type": "日常"},
+                                {"content": "配电室", "location": "配电室", "frequency": "每周", "inspector": "李四",
+                                 "last_done": AS_OF - D(8)}],
+            "reward": [{"date": AS_OF - D(400), "target": "车工班", "kind": "奖励", "reason": "无违章"}],
+            "procedure": [{"post": posts[0]["post"], "title": "车工规程", "steps": "停机测量"},
+                          {"post": "保安", "title": "门卫规程", "steps": "登记"}],
+            "unit_duty": [{"tier": "车间", "workshop": posts[0]["workshop"], "head": "赵", "duties": "管安全"},
+                          {"tier": "班组", "workshop": posts[0]["workshop"], "team": posts[0]["team"], "head": "钱",
+                           "duties": "管班组"}],
+            "sign": [{"location": "机加工车间", "name": "当心机械伤人", "state": "完好"},
+                     {"location": "仓库", "name": "当心车辆", "state": "损坏"}]}
+    write_workbook(path, enterprise, rows, layout=(Block("机加工车间", 0, 0, 4, 6), Block("办公楼", 0, 7, 3, 4),
+                                                   Block("冲压车间", 5, 0, 3, 4)))
     edit(path, lambda wb: wb[META_SHEET].cell(row=2, column=2, value="1.0"))
-    E, R, H, EM = (BY_KEY[k] for k in ("enterprise", "risk", "hazard", "employee"))
+    E, R, H, EM, PO = (BY_KEY[k] for k in ("enterprise", "risk", "hazard", "employee", "post"))
     expected = [
         ("workbook.old-template", None),
         ("field.uscc", cell_of(E, "uscc", 0)),
@@ -134,6 +149,14 @@ def invalid_workbook(path: Path) -> tuple[Path, list[tuple[str, str | None]]]:
         ("quiz.unknown-employee", cell_of(BY_KEY["quiz"], "name", 0)),
         ("training.none-12m", None),
         ("drill.none-12m", None),
+        ("quiz.unconfirmed-12m", cell_of(EM, "name", 1)),
+        ("plan.no-inspection", cell_of(BY_KEY["inspection_plan"], "frequency", 1)),
+        ("reward.none-12m", None),
+        ("procedure.unknown-post", cell_of(BY_KEY["procedure"], "post", 1)),
+        ("procedure.missing", cell_of(PO, "post", 1)),
+        ("unit-duty.missing", None),
+        ("sign.missing-area", None),
+        ("sign.damaged", cell_of(BY_KEY["sign"], "state", 1)),
     ]
     return path, sorted(expected, key=str)
 
@@ -142,7 +165,8 @@ def broken_structure_workbook(path: Path) -> tuple[Path, list[tuple[str, str | N
     """Sheet and header problems: no template id, missing sheets, odd headers, an empty register."""
     p = plant(AS_OF, uscc=valid_uscc("91110108MA01ABCD0"))
     closed_in_time = [h for h in p.rows["hazard"] if h["status"] == "已销号" and h["completed_on"] <= h["deadline"]]
-    rows = dict(p.rows, post=[], hazard=closed_in_time)
+    signs = [dict(sign, state="完好") for sign in p.rows["sign"]]
+    rows = dict(p.rows, post=[], hazard=closed_in_time, inspection_plan=[], procedure=[], sign=signs)
     write_workbook(path, p.enterprise, rows)
     H = BY_KEY["hazard"]
 
@@ -257,3 +281,38 @@ def small_workbook(path: Path, i: int, **kwargs: Any) -> Path:
     p = plant(AS_OF, seed=i, risks=5, hazards=5, posts=3, employees=4,
               uscc=valid_uscc(f"9141112100{i:07d}"), name=kwargs.pop("name", f"测试企业{i:04d}"), **kwargs)
     return write_workbook(path, p.enterprise, p.rows)
+
+
+def workbook_data(rows: dict[str, list[dict[str, Any]]], enterprise: dict[str, Any] | None = None,
+                  missing: tuple[str, ...] = ()) -> Any:
+    """WorkbookData straight from rows (no xlsx): the positions are those :func:`write_workbook` would give.
+
+    For tests of rules and of the roll-up, where reading a file is not what is tested. Sheets
+    named in *missing* are absent; the others are present (empty when *rows* has none).
+    """
+    from dpsheets.workbook.model import Record, SheetData, WorkbookData
+    from dpsheets.workbook.registers import REGISTERS, TEMPLATE_VERSION, column_letter
+    from dpsheets.workbook.template import HEADER_ROW
+
+    sheets = {}
+    for register in REGISTERS:
+        if register.key in missing:
+            sheets[register.key] = SheetData(register, register.sheet, 0, present=False)
+            continue
+        columns = {f.key: (column_letter(1) if register.key_value else column_letter(i))
+                   for i, f in enumerate(register.fields)}
+        if register.key_value:
+            values = {f.key: (enterprise or {}).get(f.key) for f in register.fields}
+            records = [Record(register.sheet, 2, values, {}, columns,
+                              {f.key: i + 2 for i, f in enumerate(register.fields)})] if enterprise else []
+        else:
+            records = [Record(register.sheet, HEADER_ROW + 2 + i, {f.key: r.get(f.key) for f in register.fields}, {}, columns)
+                       for i, r in enumerate(rows.get(register.key, ()))]
+        sheets[register.key] = SheetData(register, register.sheet, HEADER_ROW + 1, columns, records)
+    return WorkbookData(Path("built.xlsx"), TEMPLATE_VERSION, sheets)
+
+
+def plant_data(as_of: date = AS_OF, **kwargs: Any) -> Any:
+    """The sample plant as WorkbookData, without writing or reading a workbook."""
+    p = plant(as_of, **kwargs)
+    return workbook_data(p.rows, p.enterprise)

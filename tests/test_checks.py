@@ -42,8 +42,12 @@ def test_valid_sample_plant_has_no_errors(tmp_path):
     path = valid_workbook(tmp_path / "ok.xlsx")
     data, report = check(path, AS_OF)
     assert report.errors == [] and report.of("warning") == []
-    assert {p.code for p in report.problems} <= {"hazard.overdue", "hazard.due-soon", "hazard.major-open"}
+    # the demo plant shows each kind of situation once, and 15 of its 45 employees never confirmed their post
+    assert {p.code for p in report.problems} == {"hazard.overdue", "hazard.due-soon", "hazard.major-open",
+                                                "quiz.unconfirmed-12m", "procedure.missing", "plan.no-inspection",
+                                                "sign.damaged"}
     assert len(data.records("risk")) == 30 and len(data.records("employee")) == 45
+    assert len([p for p in report.problems if p.code == "quiz.unconfirmed-12m"]) == 15
 
 
 def test_every_problem_carries_position_and_chinese_message(tmp_path):

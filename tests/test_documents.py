@@ -172,6 +172,7 @@ def test_hostile_text_stays_valid_and_exact(tmp_path):
     p = plant(AS_OF, posts=2, employees=2, hazards=3)
     p.rows["post"][0]["duties"] = HOSTILE
     p.rows["post"][0]["procedure"] = None
+    p.rows["procedure"] = []  # no 岗位操作规程 content either
     path = write_workbook(tmp_path / "h.xlsx", p.enterprise, p.rows)
     out = render_all(read_workbook(path), tmp_path / "o", as_of=AS_OF, kinds=("cards",))
     assert out.errors == []

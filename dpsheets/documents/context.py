@@ -15,6 +15,7 @@ from typing import Any
 from dpsheets.config import Config
 from dpsheets.documents import riskmap
 from dpsheets.documents.riskmap import UNRATED, UNRATED_COLOUR, RiskMap
+from dpsheets.rules import sanyou
 from dpsheets.rules.grading import risk_level
 from dpsheets.rules.hazard_state import hazard_state
 from dpsheets.rules.stats import HazardStats, Period, hazard_stats
@@ -71,17 +72,38 @@ def post_level(post: Record, levels_by_location: dict[str, str]) -> str | None:
 POST_KEYS = ("workshop", "team", "post", "duties", "hazards", "triggers", "controls", "emergency", "procedure")
 
 
+def procedure_text(post: Record, procedures: dict[str, Record]) -> str:
+    """The post's 操作规程 as the card prints it: name, steps and prohibitions, else the title in the post register."""
+    proc = procedures.get(sanyou.fold(post["post"]))
+    if proc is None or not proc["steps"]:
+        return text(proc["title"] if proc is not None and proc["title"] else post["procedure"])
+    lines = [f"《{text(proc['title'], '').strip('《》')}》" if proc["title"] else "", text(proc["steps"])]
+    if proc["prohibitions"]:
+        lines.append(f"禁止事项：{text(proc['prohibitions'])}")
+    return "\n".join(line for line in lines if line)
+
+
 def cards(data: WorkbookData, config: Config) -> list[dict[str, Any]]:
     levels = _post_levels(data, config)
+    procedures = sanyou.procedures_by_post(data)
     out = []
     for p in data.records("post"):
         level = post_level(p, levels)
         item = record_text(p, POST_KEYS)
+        item["procedure"] = procedure_text(p, procedures)
         phones = "火警 119　急救 120" + (f"　内部 {text(p['emergency_phone'])}" if p["emergency_phone"] else "")
         item.update(level=level_display(level), colour=RISK_COLOURS.get(level or "", UNRATED_COLOUR), phones=phones,
                     dark=level in ("重大风险", "低风险"), source=p)
         out.append(item)
     return out
+
+
+def unit_lists(data: WorkbookData) -> list[dict[str, str]]:
+    """车间班组责任清单 (从车间到班组), printed before the lists of the employees: workshops first, then their teams."""
+    rows = sorted(data.records("unit_duty"), key=lambda r: (r["workshop"] or "", r["tier"] != "车间", r["team"] or "", r.row))
+    return [dict(record_text(r, ("tier", "workshop", "head", "duties", "risks", "phone")), team=text(r["team"], ""),
+                 unit=text(r["workshop"], "") + (text(r["team"], "") if r["tier"] == "班组" else ""))
+            for r in rows]
 
 
 def duty_lists(data: WorkbookData, config: Config) -> list[dict[str, Any]]:
@@ -165,10 +187,40 @@ def map_notes(risk_map: RiskMap) -> list[str]:
     return notes
 
 
-def quarterly(data: WorkbookData, period: Period) -> dict[str, Any]:
+def rewards(data: WorkbookData, as_of: date) -> list[dict[str, str]]:
+    """奖惩考核 of the last 12 months for the notice board (三有：厂区有公告), newest first."""
+    rows = sorted(sanyou.rewards_12m(data, as_of), key=lambda r: r["date"], reverse=True)
+    return [dict(record_text(r, ("target", "kind", "reason", "measure")), date=text(r["date"])) for r in rows]
+
+
+def signs(data: WorkbookData) -> list[dict[str, str]]:
+    """The warning-sign inventory per area for the notice board (五化：警示标志醒目化)."""
+    by_area: dict[str, list[Record]] = defaultdict(list)
+    for s in data.records("sign"):
+        by_area[s["location"] or "未填写区域"].append(s)
+    out = []
+    for area, items in by_area.items():
+        names = "、".join(f"{text(s['name'])}×{s['count'] or 1}" + (f"（{s['state']}）" if s["state"] in sanyou.BAD_SIGN_STATES else "")
+                         for s in items)
+        out.append({"location": text(area), "signs": names, "total": str(sum(int(s["count"] or 1) for s in items))})
+    return out
+
+
+def deadline_status(period: Period, as_of: date) -> str:
+    """What the printed table says about its own deadline (16号令 art. 14): due, due today, or late by N days."""
+    late = (as_of - period.report_due).days
+    if late > 0:
+        return f"本表于 {text(as_of)} 填报，已超过报送期限（{text(period.report_due)}）{late} 天，属逾期报送。"
+    if late == 0:
+        return f"今天（{text(as_of)}）是本表的报送期限，请当日报送。"
+    return f"请于 {text(period.report_due)} 前报送，还有 {-late} 天。"
+
+
+def quarterly(data: WorkbookData, period: Period, as_of: date) -> dict[str, Any]:
     stats: HazardStats = hazard_stats(data.records("hazard"), period)
     values: dict[str, str] = {k: text(v, "0") for k, v in stats.as_dict().items()}
     rate = stats.rectification_rate
     values["rate"] = "本季度未发现隐患" if rate is None else f"{rate:.0%}"
     return {"period": {"label": period.label, "start": text(period.start), "end": text(period.end),
-                       "report_due": text(period.report_due)}, "stats": values}
+                       "report_due": text(period.report_due), "status": deadline_status(period, as_of),
+                       "late": as_of > period.report_due}, "stats": values}

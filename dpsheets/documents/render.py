@@ -34,6 +34,8 @@ from dpsheets.workbook.registers import TEMPLATE_VERSION
 KINDS = tuple(TEMPLATES)
 KIND_NAMES = {"cards": "岗位告知卡", "duty_lists": "岗位安全责任清单", "notices": "隐患整改通知书",
               "reminders": "逾期催办通知", "majors": "重大事故隐患报告", "board": "风险公告栏", "quarterly": "季度隐患统计表"}
+# lists printed once in the merged file, not in each file of ``split`` (the unit lists precede the employees')
+SPLIT_ONLY_IN_MERGED = {"duty_lists": ("units",)}
 LIST_KEYS = {"cards": "cards", "duty_lists": "employees", "notices": "notices", "reminders": "reminders", "majors": "majors"}
 
 
@@ -82,12 +84,12 @@ def render_all(data: WorkbookData, out_dir: Path, *, as_of: date, config: Config
 def _builders(data: WorkbookData, as_of: date, config: Config, period: Period) -> dict[str, Callable[[], dict]]:
     return {
         "cards": lambda: {"cards": ctx.cards(data, config)},
-        "duty_lists": lambda: {"employees": ctx.duty_lists(data, config)},
+        "duty_lists": lambda: {"employees": ctx.duty_lists(data, config), "units": ctx.unit_lists(data)},
         "notices": lambda: {"notices": ctx.notices(data, as_of)},
         "reminders": lambda: {"reminders": ctx.reminders(data, as_of, config)},
         "majors": lambda: {"majors": ctx.majors(data)},
-        "board": lambda: _board_context(data, config),
-        "quarterly": lambda: ctx.quarterly(data, period),
+        "board": lambda: dict(_board_context(data, config), rewards=ctx.rewards(data, as_of), signs=ctx.signs(data)),
+        "quarterly": lambda: ctx.quarterly(data, period, as_of),
     }
 
 
@@ -118,7 +120,7 @@ def _render_kind(kind: str, build_context: Callable[[], dict], data: WorkbookDat
         outcome.files.append(_render(path, kind, context, data, as_of, config, out_dir / _output_name(kind, period)))
         if split and items_key:
             for i, item in enumerate(context[items_key], start=1):
-                single = dict(context, **{items_key: [item]})
+                single = dict(context, **{items_key: [item]}, **dict.fromkeys(SPLIT_ONLY_IN_MERGED.get(kind, ()), []))
                 target = out_dir / label / f"{i:03d}_{_item_name(item)}.docx"
                 outcome.files.append(_render(path, kind, single, data, as_of, config, target))
     except jinja2.TemplateSyntaxError as exc:

@@ -148,6 +148,14 @@ def card_template(doc) -> None:  # noqa: ANN001
 
 
 def duty_list_template(doc) -> None:  # noqa: ANN001
+    _loop(doc, "u in units")
+    _title(doc, "{{ u.tier }}安全责任清单")
+    _para(doc, "{{ enterprise.name }}（从车间到班组）", size=13, align="center", font=TITLE_FONT)
+    _kv_table(doc, [("{{ u.tier }}", "{{ u.unit }}"), ("负责人", "{{ u.head }}"), ("联系电话", "{{ u.phone }}"),
+                    ("安全职责", "{{ u.duties }}"), ("管控的风险点", "{{ u.risks }}")])
+    _para(doc)
+    _para(doc, f"负责人签字：{BLANK}　　　日期：{DATE_BLANK}")
+    _end(doc)
     _loop(doc, "e in employees")
     _title(doc, "岗位安全责任清单")
     _para(doc, "{{ enterprise.name }}（每人一张）", size=13, align="center", font=TITLE_FONT)
@@ -241,7 +249,16 @@ def board_template(doc) -> None:  # noqa: ANN001
                 ["{{ k.name }}", "{{ k.location }}", "{{ k.level }}", "{{ k.controls }}", "{{ k.unit }}", "{{ k.owner }}",
                  "{{ k.phone }}"], [22, 20, 16, 50, 22, 16, 24], "k in key_risks")
     _para(doc)
-    _para(doc, "三、应急电话：火警 119　急救 120　报警 110　安全生产举报 12350　企业 {{ enterprise.phone }}", bold=True)
+    _para(doc, "三、奖惩考核（近 12 个月）", bold=True, font=TITLE_FONT)
+    _loop_table(doc, ["日期", "对象", "类别", "事由", "奖惩内容"],
+                ["{{ w.date }}", "{{ w.target }}", "{{ w.kind }}", "{{ w.reason }}", "{{ w.measure }}"], [26, 30, 14, 60, 40],
+                "w in rewards")
+    _para(doc)
+    _para(doc, "四、警示标志设置（按区域）", bold=True, font=TITLE_FONT)
+    _loop_table(doc, ["区域", "警示标志", "数量"], ["{{ s.location }}", "{{ s.signs }}", "{{ s.total }}"], [40, 110, 20],
+                "s in signs")
+    _para(doc)
+    _para(doc, "五、应急电话：火警 119　急救 120　报警 110　安全生产举报 12350　企业 {{ enterprise.phone }}", bold=True)
     _para(doc, "主要负责人：{{ enterprise.principal }}　安全管理人员：{{ enterprise.safety_officer }}　公告日期：{{ today }}")
     _para(doc, "{{ enterprise_qr }}", align="right")
 
@@ -259,6 +276,7 @@ def quarterly_template(doc) -> None:  # noqa: ANN001
                     ("落实治理资金", "{{ stats.funds }} 元")], widths=(60, 110))
     _para(doc)
     _para(doc, "报送期限：{{ period.report_due }} 前报负有安全生产监督管理职责的部门。", size=10.5)
+    _para(doc, "{{ period.status }}", size=10.5, bold=True)
     _para(doc, f"主要负责人签字：{BLANK}　　填报人：{{{{ enterprise.filled_by }}}}　　填报日期：{{{{ today }}}}")
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from dpsheets.config import Config
+from dpsheets.rules import sanyou
 from dpsheets.rules.grading import ALLOWED, format_score, grade, method_of
 from dpsheets.rules.problems import Problem, make
 from dpsheets.workbook import normalize as nz
@@ -59,6 +60,7 @@ def check_workbook(data: WorkbookData, as_of: date, config: Config) -> list[Prob
     problems.extend(check_hazard_numbers(hazards))
     problems.extend(check_references(data))
     problems.extend(check_risk_map(data))
+    problems.extend(sanyou.check(data))
     return problems
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from dpsheets.config import Config
+from dpsheets.rules import sanyou
 from dpsheets.rules.hazard_state import MAJOR_LEVEL, hazard_state
 from dpsheets.rules.problems import Problem, make
 from dpsheets.workbook.model import Record, WorkbookData
@@ -22,6 +23,7 @@ def find(data: WorkbookData, as_of: date, config: Config) -> list[Problem]:
         problems.extend(hazard_findings(record, as_of, config))
     problems.extend(ledger_findings(data, as_of))
     problems.extend(empty_registers(data))
+    problems.extend(sanyou.find(data, as_of, config))
     return problems
 
 

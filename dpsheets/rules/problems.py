@@ -88,6 +88,22 @@ CATALOGUE: dict[str, ProblemType] = _types(
     ("training.none-12m", "finding", "一年内无培训", "截至 {as_of}，近 12 个月没有教育培训记录。"),
     ("drill.none-12m", "finding", "一年内无演练", "截至 {as_of}，近 12 个月没有应急演练记录。"),
     ("register.empty", "finding", "清单为空", "“{sheet}”没有任何记录，双重预防体系未建立或未填写。"),
+    # 一题 and 三有五化 (guidance 二(三), 二(五))
+    ("quiz.unconfirmed-12m", "finding", "员工未答题确认",
+     "员工“{name}”（岗位“{post}”）截至 {as_of} 近 12 个月没有本岗位应知应会答题确认记录（一题）。请安排岗前答题并在“答题确认记录”中登记。"),
+    ("plan.no-inspection", "finding", "未按计划频次排查",
+     "排查计划“{content}”（{location}，{frequency}）最近一次排查：{last}；截至 {as_of} 已超过计划频次。"
+     "请按计划排查，并在“最近排查日期”或隐患排查治理清单中登记。"),
+    ("reward.none-12m", "finding", "一年内无奖惩考核", "截至 {as_of}，近 12 个月没有奖惩考核记录，厂区公告无奖惩考核内容。"),
+    ("procedure.unknown-post", "error", "岗位不存在",
+     "岗位安全责任清单中没有“{value}”岗位。请填写清单中已有的岗位，或先在清单中增加该岗位。"),
+    ("procedure.missing", "finding", "岗位无操作规程",
+     "岗位“{post}”在“岗位操作规程”中没有操作规程内容，告知卡上无法印出操作规程。"),
+    ("unit-duty.missing", "finding", "缺少车间班组责任清单",
+     "{tier}“{unit}”在岗位安全责任清单中有岗位，但“车间班组责任清单”中没有它的负责人和安全职责。"),
+    ("sign.missing-area", "finding", "区域无警示标志",
+     "“{location}”有{level}，但“警示标志清单”中没有该区域的警示标志。"),
+    ("sign.damaged", "finding", "警示标志损坏或缺失", "“{location}”的警示标志“{name}”状态为“{state}”，请及时修复或补设。"),
 )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 TEMPLATE_ID = "dpsheets-henan-smb"
-TEMPLATE_VERSION = "1.1"
+TEMPLATE_VERSION = "1.2"
 META_SHEET = "_dpsheets"
 
 
@@ -236,7 +236,91 @@ def identity_columns(name_key: str = "name") -> tuple[tuple[str, str], ...]:
     return tuple((name_key if f.key == "name" else f.key, f.header) for f in IDENTITY)
 
 
-REGISTERS: tuple[Register, ...] = (ENTERPRISE, RISK, HAZARD, POST, EMPLOYEE, TRAINING, DRILL, QUIZ)
+# --- 三有五化 (guidance 二(五)): what the standard asks besides the three registers -----------------
+
+CHECK_TYPES = ("日常", "定期", "专项", "季节性", "节假日", "综合")
+# How often an inspection is planned, and the days it may lie back before the plan counts as not kept.
+FREQUENCIES = {"每班": 1, "每日": 1, "每周": 7, "每月": 31, "每季度": 92, "每半年": 183, "每年": 366}
+
+INSPECTION_PLAN = Register(
+    key="inspection_plan", sheet="隐患排查计划", core=False, sheet_aliases=("排查计划", "隐患排查计划表"),
+    help="每行一项排查任务：排查什么、在哪里、多久一次、谁负责（五化：明确隐患排查内容、频次和要求）。"
+         "按隐患排查治理清单（同一位置、同一排查类型的发现日期）和“最近排查日期”，超过频次没有排查的会被列为问题。",
+    fields=(
+        Field("content", "排查内容", required=True, aliases=("排查项目", "排查事项"), width=30),
+        Field("location", "排查范围", required=True, aliases=("排查位置", "排查区域", "排查部位"), width=16,
+              help="车间、区域或设备，与隐患排查治理清单的“隐患位置”写法一致"),
+        Field("check_type", "排查类型", C, False, CHECK_TYPES, width=10),
+        Field("frequency", "排查频次", C, True, tuple(FREQUENCIES), aliases=("频次",), width=10),
+        Field("inspector", "排查人", required=True, aliases=("排查责任人", "责任人"), width=10),
+        Field("unit", "责任部门", aliases=("责任单位",)),
+        Field("standard", "排查标准和要求", aliases=("排查标准", "排查要求"), width=30),
+        Field("last_done", "最近排查日期", D, help="最近一次按本计划排查的日期（没有发现隐患也要填写）"),
+    ),
+)
+
+REWARD = Register(
+    key="reward", sheet="奖惩考核记录", core=False, sheet_aliases=("奖惩考核", "奖惩记录", "安全奖惩记录"),
+    help="每次安全奖励或处罚一行（三有：厂区有公告，对奖惩考核进行公告）。近 12 个月的记录印在风险公告栏上；"
+         "近 12 个月没有记录会被列为问题。",
+    fields=(
+        Field("date", "日期", D, True, aliases=("考核日期", "奖惩日期")),
+        Field("target", "奖惩对象", required=True, aliases=("对象", "被考核人", "被考核单位"), width=14,
+              help="部门、班组或人员"),
+        Field("kind", "奖惩类别", C, True, ("奖励", "处罚"), aliases=("类别",), width=10),
+        Field("reason", "事由", required=True, aliases=("奖惩事由", "考核事由"), width=30),
+        Field("measure", "奖惩内容", aliases=("奖惩措施", "处理结果"), width=20, help="如：奖励 200 元、通报批评"),
+        Field("amount", "金额（元）", N, aliases=("金额",), width=10),
+        Field("approver", "考核人", aliases=("批准人",), width=10),
+    ),
+)
+
+PROCEDURE = Register(
+    key="procedure", sheet="岗位操作规程", core=False, sheet_aliases=("操作规程", "安全操作规程"),
+    help="每个岗位一行：操作规程的名称和内容（三有：岗位有规程；五化：岗位操作标准化）。内容印在该岗位的告知卡上。"
+         "岗位须是岗位安全责任清单中的岗位；没有操作规程内容的岗位会被列为问题。",
+    fields=(
+        Field("post", "岗位", required=True, aliases=("岗位名称",), help="须与岗位安全责任清单中的岗位一致"),
+        Field("title", "规程名称", required=True, aliases=("操作规程名称",), width=20),
+        Field("steps", "操作程序和要求", required=True, aliases=("操作步骤", "操作规程内容", "规程内容"), width=60,
+              help="按作业前、作业中、作业后写明操作步骤和标准，可在格内换行"),
+        Field("prohibitions", "禁止事项", aliases=("严禁事项",), width=30),
+        Field("revised_on", "修订日期", D, aliases=("编制日期",)),
+    ),
+)
+
+UNIT_DUTY = Register(
+    key="unit_duty", sheet="车间班组责任清单", core=False, sheet_aliases=("车间班组安全责任清单", "车间班组责任"),
+    help="从车间到班组：每个车间、每个班组一行，写明负责人、安全职责和管控的风险（三单：车间责任清、能管控）。"
+         "岗位安全责任清单中出现的每个车间和班组都应有一行，印在岗位安全责任清单文书的前面。",
+    fields=(
+        Field("tier", "层级", C, True, ("车间", "班组"), width=8),
+        Field("workshop", "车间", required=True, aliases=("车间（部门）", "部门")),
+        Field("team", "班组", help="层级为“班组”时填写"),
+        Field("head", "负责人", required=True, aliases=("车间主任", "班组长"), width=10),
+        Field("duties", "安全职责", required=True, aliases=("安全责任", "责任内容"), width=40),
+        Field("risks", "管控的风险点", aliases=("管控风险", "主要风险"), width=30),
+        Field("phone", "联系电话", P),
+    ),
+)
+
+SIGN = Register(
+    key="sign", sheet="警示标志清单", core=False, sheet_aliases=("警示标志", "安全警示标志", "安全标志台账"),
+    help="按区域登记设置的安全警示标志和危害告知牌（五化：警示标志醒目化）。风险管控清单中有较大及以上风险的区域"
+         "都应设置警示标志；状态为损坏或缺失的会被列为问题。清单按区域印在风险公告栏上。",
+    fields=(
+        Field("location", "区域", required=True, aliases=("设置区域", "设置位置", "位置"), width=16,
+              help="与风险管控清单的“所在位置”写法一致"),
+        Field("name", "标志名称", required=True, aliases=("警示标志",), width=20, help="如：当心机械伤人、禁止烟火"),
+        Field("kind", "标志类别", C, False, ("禁止标志", "警告标志", "指令标志", "提示标志", "危害告知牌"), width=12),
+        Field("count", "数量", INT, width=8),
+        Field("state", "状态", C, False, ("完好", "损坏", "缺失"), width=8),
+        Field("checked_on", "检查日期", D),
+    ),
+)
+
+REGISTERS: tuple[Register, ...] = (ENTERPRISE, RISK, HAZARD, POST, EMPLOYEE, TRAINING, DRILL, QUIZ,
+                                   INSPECTION_PLAN, REWARD, PROCEDURE, UNIT_DUTY, SIGN)
 BY_KEY: dict[str, Register] = {r.key: r for r in REGISTERS}
 BY_SHEET: dict[str, Register] = {r.sheet: r for r in REGISTERS}
 TABLES: tuple[Register, ...] = tuple(r for r in REGISTERS if not r.key_value)

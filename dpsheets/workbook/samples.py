@@ -155,6 +155,11 @@ def plant(as_of: date, *, seed: int = 7, mistakes: bool = False, risks: int = 30
         "drill": _drills(as_of),
     }
     rows["quiz"] = _quizzes(rows["employee"], as_of, rnd)
+    rows["inspection_plan"] = _inspection_plans(as_of)
+    rows["reward"] = _rewards(as_of)
+    rows["procedure"] = _procedures(post_rows)
+    rows["unit_duty"] = _unit_duties(post_rows)
+    rows["sign"] = _signs(rows["risk"], as_of)
     if mistakes:
         _plant_mistakes(rows, as_of)
     return Plant(enterprise, rows)
@@ -279,6 +284,88 @@ def _drills(as_of: date) -> list[Row]:
 def _quizzes(employees: list[Row], as_of: date, rnd: random.Random) -> list[Row]:
     return [{"date": as_of - timedelta(days=rnd.randint(0, 20)), "name": e["name"], "post": e["post"],
              "result": rnd.choice(("全部正确", "全部正确", "部分正确")), "via": "手机"} for e in employees[:30]]
+
+
+# 排查内容, 排查范围, 排查类型, 频次, 排查人, 责任部门, 标准, days since the last inspection (None: not recorded)
+PLANS: list[tuple[str, str, str, str, str, str, str, int | None]] = [
+    ("设备防护装置、急停按钮", "机加工车间", "日常", "每日", "车间主任", "机加工车间", "防护罩齐全，急停有效", 0),
+    ("冲床光电保护和双手按钮", "冲压车间", "日常", "每班", "冲压班长", "冲压车间", "遮挡光电后滑块立即停止", 0),
+    ("焊接现场可燃物、气瓶间距", "焊接车间", "日常", "每日", "焊接班长", "焊接车间", "5米内无可燃物，两瓶间距不少于5米", 1),
+    ("起重机械限位、钢丝绳", "装配车间", "定期", "每月", "设备员", "装配车间", "限位灵敏，钢丝绳无断丝", 12),
+    ("喷漆房通风、防爆电器、报警器", "喷涂车间", "专项", "每周", "安全员", "喷涂车间", "排风正常，报警器有效", 3),
+    ("配电室设备和防小动物措施", "配电室", "定期", "每月", "电工班长", "动力部", "挡鼠板、绝缘用具齐全", None),
+    ("消防器材和疏散通道", "全厂", "定期", "每月", "安全员", "综合办", "灭火器压力正常，通道畅通", 9),
+    ("防汛、防暑降温、防冻", "全厂", "季节性", "每季度", "安全员", "综合办", "按季节检查表逐项检查", 40),
+]
+
+
+def _inspection_plans(as_of: date) -> list[Row]:
+    return [{"content": c, "location": loc, "check_type": kind, "frequency": freq, "inspector": who, "unit": unit,
+             "standard": std, "last_done": None if days is None else as_of - timedelta(days=days)}
+            for c, loc, kind, freq, who, unit, std, days in PLANS]
+
+
+def _rewards(as_of: date) -> list[Row]:
+    return [
+        {"date": as_of - timedelta(days=25), "target": "冲压班", "kind": "奖励", "reason": "连续三个月无违章、隐患自查自改及时",
+         "measure": "班组奖励 500 元", "amount": 500, "approver": "王建国"},
+        {"date": as_of - timedelta(days=70), "target": "仓储班 叉车司机", "kind": "处罚", "reason": "叉车超速行驶",
+         "measure": "通报批评，罚款 100 元", "amount": 100, "approver": "王建国"},
+        {"date": as_of - timedelta(days=150), "target": "焊接班", "kind": "奖励", "reason": "发现并报告乙炔瓶泄漏隐患",
+         "measure": "奖励 300 元", "amount": 300, "approver": "王建国"},
+    ]
+
+
+def _procedures(posts: list[Row]) -> list[Row]:
+    """A procedure for every post but the last (so the demo shows the finding)."""
+    out = []
+    for p in posts[:-1] if len(posts) > 1 else posts:
+        out.append({"post": p["post"], "title": f"{p['post']}安全操作规程",
+                    "steps": f"作业前：穿戴好劳动防护用品，检查设备、工具和作业环境（{p['hazards']}）。\n"
+                             f"作业中：{p['controls']}。\n作业后：切断电源，清理现场，做好交接班记录。",
+                    "prohibitions": f"严禁{p['triggers']}。", "revised_on": None})
+    return out
+
+
+def _unit_duties(posts: list[Row]) -> list[Row]:
+    out: list[Row] = []
+    seen: set[tuple[str, str]] = set()
+    for p in posts:
+        for tier, team in (("车间", ""), ("班组", p["team"])):
+            if (p["workshop"], team) in seen or (tier == "班组" and not team):
+                continue
+            seen.add((p["workshop"], team))
+            unit = p["workshop"] + team
+            out.append({"tier": tier, "workshop": p["workshop"], "team": team or None,
+                        "head": f"{unit}{'主任' if tier == '车间' else '长'}",
+                        "duties": ("组织本车间风险辨识和隐患排查，落实管控措施，督促班组整改隐患" if tier == "车间"
+                                   else "班前讲安全、班中查隐患、班后做总结，组织岗位员工答题确认"),
+                        "risks": "、".join(sorted({q["post"] for q in posts if q["workshop"] == p["workshop"]
+                                                    and (tier == "车间" or q["team"] == team)})) + "岗位风险",
+                        "phone": "13939512345"})
+    return out
+
+
+SIGN_NAMES = {"机械伤害": ("当心机械伤人", "警告标志"), "触电": ("当心触电", "警告标志"), "火灾": ("禁止烟火", "禁止标志"),
+              "起重伤害": ("当心吊物", "警告标志"), "车辆伤害": ("当心车辆", "警告标志"), "容器爆炸": ("当心爆炸", "警告标志"),
+              "物体打击": ("必须戴安全帽", "指令标志"), "灼烫": ("当心烫伤", "警告标志"), "中毒和窒息": ("当心中毒", "警告标志")}
+
+
+def _signs(risks: list[Row], as_of: date) -> list[Row]:
+    """Signs for each risk's area and first accident type; one damaged (so the demo shows the finding)."""
+    out: list[Row] = []
+    seen: set[tuple[str, str]] = set()
+    for r in risks:
+        first = str(r["accident"]).split("、")[0]
+        name, kind = SIGN_NAMES.get(first, ("注意安全", "警告标志"))
+        if (r["location"], name) in seen:
+            continue
+        seen.add((r["location"], name))
+        out.append({"location": r["location"], "name": name, "kind": kind, "count": 2, "state": "完好",
+                    "checked_on": as_of - timedelta(days=10)})
+    if len(out) > 3:
+        out[3]["state"] = "损坏"
+    return out
 
 
 def _plant_mistakes(rows: dict[str, list[Row]], as_of: date) -> None:
