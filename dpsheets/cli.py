@@ -279,7 +279,8 @@ def watch(folder: str, poll: float | None, as_of: date | None, settle: float, no
     banner = f"正在监控 [cyan]{escape(str(county.layout.inbox))}[/]（{f'轮询每 {poll:g} 秒' if poll else '文件系统事件'}），按 Ctrl-C 停止。"
     try:
         county.watch(as_of=as_of, documents=not no_docs, poll=poll, settle=settle, report=_log_outcome(console),
-                     started=lambda: console.print(banner))
+                     started=lambda: console.print(banner),
+                     trouble=lambda exc: console.print(f"[bold red]错误：[/]{escape(exc.message)}"))
     except KeyboardInterrupt:
         console.print("已停止。")
 
@@ -291,7 +292,10 @@ def watch(folder: str, poll: float | None, as_of: date | None, settle: float, no
 @archive_option
 @config_option
 def ingest(folder: str, as_of: date, no_docs: bool, archive_path: str | None, config_path: str | None) -> None:
-    """一次性处理文件夹 FOLDER 的“收件箱”里现有的全部台账。"""
+    """一次性处理文件夹 FOLDER 的“收件箱”里现有的全部台账。
+
+    退出码：0 全部归档；1 有文件被退回（原因写在 退回/ 里的同名 .txt）；2 无法继续（如磁盘已满、文件夹无法写入，消息写明路径）。
+    """
     county = _county(folder, config_path, archive_path)
     console = _console()
     err = _console(stderr=True)
@@ -303,6 +307,7 @@ def ingest(folder: str, as_of: date, no_docs: bool, archive_path: str | None, co
                                  progress=lambda i, n, p: progress.update(task, completed=i, total=n))
     done = sum(o.destination == "已处理" for o in outcomes)
     console.print(f"共 {len(outcomes)} 个文件：已处理 {done}，退回 {len(outcomes) - done}。")
+    sys.exit(0 if done == len(outcomes) else 1)
 
 
 @cli.group(cls=Group)

@@ -15,7 +15,7 @@ EXIT_OK, EXIT_DATA_ERRORS, EXIT_FATAL, EXIT_LOCKED, EXIT_CANCELLED = 0, 1, 2, 3,
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "完成；检查的台账没有数据错误",
-    EXIT_DATA_ERRORS: "检查的台账中有数据错误（check、docs）",
+    EXIT_DATA_ERRORS: "检查的台账中有数据错误（check、docs）；有文件被退回（ingest）",
     EXIT_FATAL: "有文件无法读取，或命令无法完成（参数、配置、档案库、汇总表有误；原因见提示）",
     EXIT_LOCKED: "另一个 dpsheets 正在处理同一个文件夹（watch、ingest）",
     EXIT_CANCELLED: "被用户中止（Ctrl-C）",
@@ -54,6 +54,8 @@ FATAL: dict[str, FatalType] = _types(
     ("workbook.wrong-template", "其他系统的模板"),
     ("workbook.incompatible-template", "模板版本不兼容"),
     ("workbook.too-many-rows", "行数超过上限"),
+    ("workbook.too-large-sheet", "表格范围过大（远处的单元格）"),
+    ("workbook.too-large-merge", "合并单元格范围过大"),
     # command input
     ("input.none", "没有找到台账文件"),
     ("config.missing", "找不到配置文件"),
@@ -68,6 +70,13 @@ FATAL: dict[str, FatalType] = _types(
     ("archive.no-uscc", "没有统一社会信用代码，无法建档"),
     ("archive.invalid-uscc", "统一社会信用代码有误，无法建档"),
     ("watch.locked", "文件夹正被另一个 dpsheets 处理", EXIT_LOCKED),
+    # the machine, not the file: the file waits in 处理中 and is finished at the next run
+    ("env.disk-full", "磁盘已满"),
+    ("env.read-only", "磁盘只读"),
+    ("env.denied", "文件夹没有写入权限"),
+    ("env.unreachable", "文件夹或网络共享无法访问"),
+    ("env.archive-busy", "档案库被长时间占用"),
+    ("env.archive-unreachable", "档案库无法打开"),
     # roll-ups
     ("roster.unreadable", "企业名单无法读取"),
     ("roster.no-uscc", "企业名单缺少代码列"),

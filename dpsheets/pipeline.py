@@ -17,6 +17,7 @@ from typing import Any
 from dpsheets.config import Config
 from dpsheets.errors import EXIT_DATA_ERRORS, EXIT_FATAL, EXIT_OK, DpsheetsError
 from dpsheets.feedback.highlight import highlighted_path, write_highlighted
+from dpsheets.fsutil import environment_error
 from dpsheets.rules.checks import check_workbook
 from dpsheets.rules.findings import find
 from dpsheets.rules.problems import Report
@@ -37,6 +38,7 @@ class FileResult:
     highlighted: Path | None = None
     documents: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # outputs that could not be written, in Chinese
+    environment: DpsheetsError | None = None  # an output failed for the machine's fault (disk full, folder not writable)
     info: list[str] = field(default_factory=list)  # e.g. document kinds with nothing to print
     display_name: str | None = None  # the name the file is known by (the watcher's copy has another)
     text_report: Path | None = None  # 检查报告.txt, when asked for
@@ -151,7 +153,9 @@ def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out
     except DpsheetsError as exc:
         result.error = exc
         return result
-    except Exception as exc:  # noqa: BLE001 - a file must never crash a batch or the watcher
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a file must never crash a batch or the watcher (panics included)
         log.exception("unexpected failure reading %s", path)
         result.error = DpsheetsError("file.unexpected", f"读取时发生意外错误（{type(exc).__name__}）。请用 Excel 打开后另存为新的 .xlsx 文件再提交。",
                                      path=str(path))
@@ -175,9 +179,14 @@ def _write_highlight(result: FileResult, out_dir: Path) -> None:
     target = highlighted_path(Path(result.name), out_dir)
     try:
         result.highlighted = write_highlighted(result.path, result.report, target)
-    except Exception as exc:  # noqa: BLE001 - the report stands even when the copy cannot be made
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the report stands even when the copy cannot be made
         log.warning("highlighted copy of %s failed: %s", result.path, exc)
-        result.notes.append(f"无法生成标注副本（{type(exc).__name__}）：检查结果仍然有效。")
+        env = environment_error(exc)
+        result.environment = result.environment or env
+        why = env.message if env is not None else f"{type(exc).__name__}"
+        result.notes.append(f"无法生成标注副本（{why}）：检查结果仍然有效。")
 
 
 def _write_text_report(result: FileResult, target: Path) -> None:
@@ -187,7 +196,9 @@ def _write_text_report(result: FileResult, target: Path) -> None:
         result.text_report = write_text_report(result, target)
     except OSError as exc:
         log.warning("text report of %s failed: %s", result.path, exc)
-        result.notes.append(f"无法写入检查报告（{type(exc).__name__}）：检查结果仍然有效。")
+        env = environment_error(exc)
+        result.environment = result.environment or env
+        result.notes.append(f"无法写入检查报告（{env.message if env else type(exc).__name__}）：检查结果仍然有效。")
 
 
 def _write_documents(result: FileResult, folder: Path, as_of: date, config: Config, options: DocOptions) -> None:

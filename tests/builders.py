@@ -316,3 +316,55 @@ def plant_data(as_of: date = AS_OF, **kwargs: Any) -> Any:
     """The sample plant as WorkbookData, without writing or reading a workbook."""
     p = plant(as_of, **kwargs)
     return workbook_data(p.rows, p.enterprise)
+
+
+# --- poison files: valid zips whose XML makes a reader allocate, panic or hang -------------------
+
+def rewrite_sheet(src: Path, dst: Path, sheet: str, change: Callable[[str], str]) -> Path:
+    """A copy of *src* with the XML of worksheet *sheet* passed through *change*."""
+    import zipfile
+
+    from dpsheets.workbook.bounds import sheet_parts
+
+    with zipfile.ZipFile(src) as zin:
+        part = sheet_parts(zin)[sheet]
+        with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+            for item in zin.infolist():
+                data = zin.read(item.filename)
+                if item.filename == part:
+                    data = change(data.decode()).encode()
+                zout.writestr(item, data)
+    return dst
+
+
+def far_cell(src: Path, dst: Path, ref: str = "XFD1048576", sheet: str = "风险管控清单", value: str = "x") -> Path:
+    """One text cell at *ref* (e.g. the last cell of a sheet): a 40 KB file that asks for gigabytes."""
+    import re
+
+    row = re.sub(r"^[A-Z]+", "", ref)
+    cell = f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+    return rewrite_sheet(src, dst, sheet, lambda xml: xml.replace("</sheetData>", f'<row r="{row}">{cell}</row></sheetData>'))
+
+
+def date_out_of_range(src: Path, dst: Path, value: str = "-1e12") -> Path:
+    """The first date cell of 风险管控清单 (辨识日期) holding a number no calendar has: calamine panics."""
+    import re
+
+    from dpsheets.workbook.registers import BY_KEY
+
+    risk = BY_KEY["risk"]
+    letter = chr(65 + [f.key for f in risk.fields].index("identified_on"))
+    return rewrite_sheet(src, dst, risk.sheet, lambda xml: re.sub(rf'(<c r="{letter}3"[^>]*>)<v>[^<]*</v>',
+                                                                rf"\g<1><v>{value}</v>", xml, count=1))
+
+
+def huge_merge(src: Path, dst: Path, ref: str = "A1:XFD1048576", sheet: str = "填表说明") -> Path:
+    """A merged range covering a whole sheet: openpyxl would make an object for each of its cells."""
+    import re
+
+    def change(xml: str) -> str:
+        if "<mergeCells" in xml:
+            return re.sub(r"<mergeCells count=\"(\d+)\">", lambda m: f'<mergeCells count="{int(m.group(1)) + 1}"><mergeCell ref="{ref}"/>', xml)
+        return xml.replace("</sheetData>", f'</sheetData><mergeCells count="1"><mergeCell ref="{ref}"/></mergeCells>')
+
+    return rewrite_sheet(src, dst, sheet, change)

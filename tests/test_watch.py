@@ -162,7 +162,7 @@ def test_odd_names_cannot_write_outside_the_folder(root, tmp_path):
         assert not (tmp_path / "越界").exists() and not (root / "越界").exists()
     for hostile in ("../..", "..", "a/b\\c", "", "  . ", "x" * 500):
         name = safe_name(hostile)
-        assert name not in ("", ".", "..") and "/" not in name and "\\" not in name and len(name) <= 80
+        assert name not in ("", ".", "..") and "/" not in name and "\\" not in name and len(name.encode()) <= 150
 
 
 def test_one_watcher_per_folder(root):

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -103,9 +104,20 @@ def connect(path: str | Path) -> sqlite3.Connection:
     db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA journal_mode = WAL")
+    _retry_locked(lambda: db.execute("PRAGMA journal_mode = WAL"))  # ignores the busy timeout: two first opens collide
     db.execute("PRAGMA synchronous = NORMAL")
     return db
+
+
+def _retry_locked(step: Callable[[], Any], seconds: float = 30.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def migrate(db: sqlite3.Connection) -> int:
@@ -115,6 +127,9 @@ def migrate(db: sqlite3.Connection) -> int:
         raise DpsheetsError("archive.newer", f"档案库是新版 dpsheets 创建的（结构版本 {found}），请升级 dpsheets 后再使用。")
     for version in range(found, SCHEMA_VERSION):
         db.execute("BEGIN IMMEDIATE")
+        if db.execute("PRAGMA user_version").fetchone()[0] > version:  # another process migrated meanwhile
+            db.execute("COMMIT")
+            continue
         try:
             for statement in MIGRATIONS[version].split(";"):
                 if statement.strip():
@@ -122,7 +137,8 @@ def migrate(db: sqlite3.Connection) -> int:
             db.execute(f"PRAGMA user_version = {version + 1}")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
     return found
 
@@ -155,9 +171,14 @@ class Archive:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = connect(self.path)
-        migrate(self.db)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = connect(self.path)
+            migrate(self.db)
+        except (OSError, sqlite3.Error) as exc:
+            from dpsheets.fsutil import environment_error
+
+            raise (environment_error(exc, archive=self.path) or _unreachable(self.path, exc)) from exc
 
     def close(self) -> None:
         self.db.close()
@@ -174,7 +195,8 @@ class Archive:
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite rolls back by itself on some errors (disk full)
+                self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
 
@@ -274,6 +296,13 @@ class Archive:
 
     def job_names(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT processing_name FROM jobs WHERE state != 'done'")}
+
+
+def _unreachable(path: Path, exc: BaseException) -> Exception:
+    from dpsheets.errors import DpsheetsError
+
+    return DpsheetsError("env.archive-unreachable", f"档案库 {path} 无法打开（{exc}）。请确认文件所在的磁盘或网络共享可以访问、"
+                         "有写入权限，且它是 dpsheets 的档案库文件。", path=str(path), exit_code=2)
 
 
 def _risk_levels(data: WorkbookData, config: Config) -> dict[str | None, int]:

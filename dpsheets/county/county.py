@@ -139,17 +139,19 @@ class County:
 
     def watch(self, *, as_of: date | None = None, documents: bool = True, poll: float | None = None,
               settle: float = 0.5, stop: threading.Event | None = None, report: Report | None = None,
-              started: Callable[[], None] | None = None) -> None:
+              started: Callable[[], None] | None = None, trouble: Callable[[DpsheetsError], None] | None = None) -> None:
         """Process files as they arrive in the inbox until *stop* is set (or Ctrl-C).
 
         *poll*: seconds between scans, for network shares where file system events do not arrive.
+        *trouble* gets the machine's faults (disk full, a folder not writable), each naming the path; the
+        watcher goes on and the file waits in 处理中.
         """
         from dpsheets.county.watch import watch
 
         processor = self.processor(as_of=as_of, documents=documents)
         try:
             watch(processor, poll=poll, settle=settle, stop=stop, report=report or (lambda o: None),
-                  started=started or (lambda: None))
+                  started=started or (lambda: None), **({"trouble": trouble} if trouble else {}))
         finally:
             processor.close()
 

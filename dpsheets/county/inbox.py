@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from dpsheets.config import Config
 from dpsheets.county.archive import Archive
-from dpsheets.fsutil import write_text_atomic
+from dpsheets.fsutil import environment_error, write_text_atomic
 from dpsheets.pipeline import FileResult, pipeline
 from dpsheets.workbook.model import WorkbookData
 from dpsheets.workbook.sniff import is_temp_or_lock
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 INBOX, PROCESSING, PROCESSED, RETURNED, FEEDBACK = "收件箱", "处理中", "已处理", "退回", "反馈"
 ARCHIVE_FILE = "档案.sqlite"
+MAX_ATTEMPTS = 3  # starts of one file's work that ended in a crash before it is returned
 STATE_DIR = ".dpsheets"
 README = """dpsheets 台账收件文件夹
 ========================
@@ -50,14 +52,26 @@ README = """dpsheets 台账收件文件夹
   档案.sqlite  一企一档数据库：每家企业每次报送的记录（用 dpsheets archive 查看）
 """
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+NAME_BYTES = 150  # of a file system's 255 bytes per name: room for "_20261128-101010_2", "_检查结果.xlsx", ".txt"
 
 
-def safe_name(name: str, fallback: str = "未命名", limit: int = 80) -> str:
-    """A single path component made from user text: no separators, no dots-only, bounded length."""
+def clip_bytes(text: str, limit: int) -> str:
+    """*text* cut to at most *limit* UTF-8 bytes, never inside a character."""
+    data = text.encode("utf-8")
+    return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
+
+
+def safe_name(name: str, fallback: str = "未命名", limit: int = NAME_BYTES) -> str:
+    """A single path component made from user text: no separators, no dots-only, at most *limit*
+    UTF-8 bytes (file systems count bytes: 70 emoji are 280), keeping a short extension."""
     text = _UNSAFE.sub("_", unicodedata.normalize("NFC", name)).strip().strip(".").strip()
-    text = text[:limit].strip()
-    return text if text and text not in (".", "..") else fallback
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C") or ch == " ")
+    stem, suffix = os.path.splitext(text)
+    if len(suffix.encode()) > 10:
+        stem, suffix = text, ""
+    text = (clip_bytes(stem, limit - len(suffix.encode())).strip() + suffix).strip()
+    return text if text and text.strip(".") else fallback
 
 
 @dataclass(frozen=True)
@@ -184,38 +198,94 @@ class Processor:
         """Finish what a crash interrupted; then take up files left in 处理中/ without a job."""
         outcomes = []
         for job in self.archive.unfinished_jobs():
-            processing = self.layout.processing / job["processing_name"]
-            state = job["state"]
-            if state == "claiming":
-                if processing.exists():
-                    state = "claimed"
-                    self.archive.set_job(job["id"], self.clock(), state=state)
-                else:  # the rename never happened: the file is still in the inbox and will be taken again
-                    self.archive.set_job(job["id"], self.clock(), state="done", destination="gone", reason="认领前中断")
-                    continue
-            if state == "claimed":
-                if processing.exists():
-                    outcomes.append(self._run(job["id"], processing, job["original_name"]))
-                else:
-                    self.archive.set_job(job["id"], self.clock(), state="done", destination="gone", reason="文件已不在处理中")
-            elif state == "archived":
-                self._finish(job["id"], processing, job["destination"], job["final_name"], job["reason"])
-                outcomes.append(Outcome(job["original_name"], job["destination"], "中断后已完成归档"))
+            try:
+                outcome = self._recover_job(job)
+            except Exception as exc:  # noqa: BLE001 - one job must never keep the others from recovering
+                env = environment_error(exc, archive=self.archive.path)
+                if env is not None:
+                    raise env from exc  # the machine's fault (disk full, archive unreachable): stop, nothing is lost
+                log.exception("recovering job %s (%s) failed; it is retried at the next start", job["id"], job["original_name"])
+                continue
+            if outcome is not None:
+                outcomes.append(outcome)
         known = self.archive.job_names()
         for stray in sorted(self.layout.processing.iterdir()):
-            if stray.is_file() and stray.name not in known and not stray.name.startswith(".dpsheets-"):
+            if (stray.is_file() or stray.is_symlink()) and stray.name not in known and not stray.name.startswith(".dpsheets-"):
                 now = self.clock()
                 job = self.archive.begin_job(f"{PROCESSING}/{stray.name}", stray.name, stray.name, now)
                 self.archive.set_job(job, now, state="claimed")
                 outcomes.append(self._run(job, stray, stray.name))
         return outcomes
 
+    def _recover_job(self, job: sqlite3.Row) -> Outcome | None:
+        processing = self.layout.processing / job["processing_name"]
+        state = job["state"]
+        present = processing.exists() or processing.is_symlink()
+        if state == "claiming":
+            if not present:  # the rename never happened: the file is still in the inbox and will be taken again
+                self.archive.set_job(job["id"], self.clock(), state="done", destination="gone", reason="认领前中断")
+                return None
+            state = "claimed"
+            self.archive.set_job(job["id"], self.clock(), state=state)
+        if state == "claimed":
+            if present:
+                return self._run(job["id"], processing, job["original_name"])
+            self.archive.set_job(job["id"], self.clock(), state="done", destination="gone", reason="文件已不在处理中")
+        elif state == "archived":
+            self._finish(job["id"], processing, job["destination"], job["final_name"], job["reason"])
+            return Outcome(job["original_name"], job["destination"], "中断后已完成归档")
+        return None
+
     def _run(self, job: int, processing: Path, original_name: str) -> Outcome:
+        """Process one claimed file. Whatever the file does, it ends in 已处理 or 退回; only the
+        machine's faults (disk full, folder not writable, archive unreachable) raise, as a
+        :class:`DpsheetsError` naming the path, and leave the file in 处理中 for the next run."""
+        attempts = self._attempts(job, +1)
+        try:
+            if attempts > MAX_ATTEMPTS:
+                outcome = self._reject(job, processing, original_name,
+                                       f"处理这个文件时程序已 {attempts - 1} 次意外中断，为不影响其他文件，已将它退回。"
+                                       "请用 Excel 打开后“另存为”新的 .xlsx 文件再提交；如仍如此，请联系县应急管理局。")
+            else:
+                outcome = self._work(job, processing, original_name)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - one file must never stop the county
+            env = environment_error(exc, archive=self.archive.path, own_file=processing)
+            if env is not None:
+                raise env from exc
+            log.exception("processing %s failed", original_name)
+            outcome = self._reject(job, processing, original_name,
+                                   f"处理时发生意外错误（{type(exc).__name__}），无法检查这个文件。"
+                                   "请用 Excel 打开后“另存为”新的 .xlsx 文件再提交；如仍如此，请联系县应急管理局。")
+        self._attempts(job, None)
+        return outcome
+
+    def _attempts(self, job: int, change: int | None) -> int:
+        """Count the starts of a job's work (a crash inside it leaves the count up); None clears it."""
+        marker = self.layout.state / "attempts" / str(job)
+        if change is None:
+            marker.unlink(missing_ok=True)
+            return 0
+        try:
+            count = int(marker.read_text() or 0) + change
+        except (FileNotFoundError, ValueError):
+            count = change
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(marker, str(count))
+        return count
+
+    def _work(self, job: int, processing: Path, original_name: str) -> Outcome:
         now = self.clock()
         as_of = self.as_of or now.date()
         if processing.is_symlink():
             return self._reject(job, processing, original_name, "这是一个快捷方式（符号链接），不是台账文件本身。请放入文件本身。")
-        sha = sha256_of(processing)
+        if not processing.is_file():
+            return self._reject(job, processing, original_name, "这不是一个普通文件（可能是设备文件或管道）。请放入 Excel 台账文件。")
+        try:
+            sha = sha256_of(processing)
+        except OSError as exc:
+            return self._reject(job, processing, original_name, f"文件无法读取（{exc.strerror}）。请确认文件没有被其他程序占用、有读取权限后重新提交。")
         existing = self.archive.find_by_hash(sha)
         if existing is not None:
             name = self.archive.db.execute("SELECT name FROM submissions WHERE id = ?", (existing,)).fetchone()[0]
@@ -229,6 +299,8 @@ class Processor:
                           display_name=safe_name(original_name), text_report=True, require_enterprise=True)
         if result.error is not None:
             return self._reject(job, processing, original_name, result.error.message)
+        if result.environment is not None:  # the feedback could not be written: not the file's fault
+            raise result.environment
         assert result.data is not None and result.report is not None  # pipeline: no error means both
         folder = self.layout.feedback / feedback_folder(result.data)
         counts = result.report.counts()
@@ -269,21 +341,24 @@ class Processor:
             write_text_atomic(target.with_name(target.name + ".txt"),
                           f"文件：{final_name}\n退回原因：{reason}\n\n请改正后重新放入“{INBOX}”文件夹。\n")
         if processing.exists() or processing.is_symlink():
-            if target.exists():  # a crash after a rename into place is the only way here
+            if target.exists() or target.is_symlink():  # a crash after a rename into place is the only way here
                 target = unique_path(folder, final_name, self.clock())
             os.rename(processing, target)
         self.archive.set_job(job, self.clock(), state="done")
 
     def _inside_inbox(self, path: Path) -> bool:
-        try:
-            path.resolve().relative_to(self.layout.inbox.resolve())
+        try:  # the folder resolved, not the file: a symlink in the inbox is the inbox's to return
+            (path.parent.resolve() / path.name).relative_to(self.layout.inbox.resolve())
         except ValueError:
             return False
         return True
 
 
 def feedback_folder(data: WorkbookData) -> str:
+    """企业名称_代码: the name cut by bytes so that the credit code always survives (two
+    enterprises whose long names agree must never share a folder)."""
     ent = data.enterprise
-    uscc = ent["uscc"] if ent else ""
-    name = ent["name"] if ent and ent["name"] else ""
-    return safe_name(f"{name}_{uscc}" if name else uscc, fallback=uscc or "未知企业")
+    uscc = safe_name(str(ent["uscc"] or ""), fallback="") if ent else ""
+    name = safe_name(str(ent["name"]), fallback="", limit=NAME_BYTES - len(uscc.encode()) - 1) if ent and ent["name"] else ""
+    return f"{name}_{uscc}" if name and uscc else (name or uscc or "未知企业")
+

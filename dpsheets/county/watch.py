@@ -26,6 +26,7 @@ from watchdog.observers.polling import PollingObserver
 
 from dpsheets.county.inbox import Layout, Outcome, Processor
 from dpsheets.errors import DpsheetsError
+from dpsheets.fsutil import environment_error
 from dpsheets.workbook.sniff import ZIP_MAGIC, is_temp_or_lock
 
 log = logging.getLogger(__name__)
@@ -124,8 +125,13 @@ def acquire_lock(layout: Layout) -> FileLock:
 
 def watch(processor: Processor, *, poll: float | None = None, settle: float = 0.5, stall: float = 30.0,
           rescan_every: float = 30.0, tick: float = 0.1, stop: threading.Event | None = None,
-          report: Callable[[Outcome], None] = lambda o: None, started: Callable[[], None] = lambda: None) -> None:
-    """Process the inbox until *stop* is set (or Ctrl-C); *started* is called once the folder is locked."""
+          report: Callable[[Outcome], None] = lambda o: None, started: Callable[[], None] = lambda: None,
+          trouble: Callable[[DpsheetsError], None] = lambda e: log.error("%s", e)) -> None:
+    """Process the inbox until *stop* is set (or Ctrl-C); *started* is called once the folder is locked.
+
+    The machine's faults (disk full, a folder not writable) go to *trouble* and the watcher goes on:
+    the file waits in 处理中 and is finished at the next start.
+    """
     layout = processor.layout
     stop = stop or threading.Event()
     lock = acquire_lock(layout)
@@ -135,8 +141,11 @@ def watch(processor: Processor, *, poll: float | None = None, settle: float = 0.
     observer.schedule(_Handler(tracker, rescan), str(layout.inbox), recursive=True)
     try:
         started()
-        for outcome in processor.recover():
-            report(outcome)
+        try:
+            for outcome in processor.recover():
+                report(outcome)
+        except DpsheetsError as exc:
+            trouble(exc)
         observer.start()
         last_scan = -rescan_every
         while not stop.is_set():
@@ -146,7 +155,11 @@ def watch(processor: Processor, *, poll: float | None = None, settle: float = 0.
                 for path in layout.inbox_files():
                     tracker.see(path)
             for path in tracker.ready():
-                outcome = _take(processor, path)
+                try:
+                    outcome = _take(processor, path)
+                except DpsheetsError as exc:
+                    trouble(exc)
+                    continue
                 if outcome is not None:
                     report(outcome)
             stop.wait(tick)
@@ -158,16 +171,27 @@ def watch(processor: Processor, *, poll: float | None = None, settle: float = 0.
 
 
 def _take(processor: Processor, path: Path) -> Outcome | None:
+    """Process one inbox file. A file's own failures end as 退回 inside :meth:`Processor.process`;
+    the machine's (disk full, folder not writable) raise :class:`DpsheetsError` naming the path."""
     try:
         return processor.process(path)
-    except Exception:  # noqa: BLE001 - the watcher must survive anything one file does
-        log.exception("processing %s failed; it stays in 处理中 and is retried at the next start", path)
+    except DpsheetsError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the watcher must survive anything one file does
+        env = environment_error(exc, archive=processor.archive.path)
+        if env is not None:
+            raise env from exc
+        log.exception("processing %s failed; it stays where it is and is retried", path)
         return None
 
 
 def ingest(processor: Processor, *, progress: Callable[[int, int, Path], None] = lambda i, n, p: None,
            report: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
-    """One-off batch: recover, then process every file in the inbox now."""
+    """One-off batch: recover, then process every file in the inbox now.
+
+    Raises :class:`DpsheetsError` (naming the path) when the machine fails (disk full, a folder
+    not writable, the archive unreachable); the outcomes so far have been reported by then.
+    """
     lock = acquire_lock(processor.layout)
     try:
         outcomes = processor.recover()

@@ -9,9 +9,11 @@ cannot be read at all raises :class:`DpsheetsError`.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import python_calamine as pc
 
@@ -19,6 +21,7 @@ from dpsheets.config import Config
 from dpsheets.errors import DpsheetsError
 from dpsheets.rules.problems import Problem, make
 from dpsheets.workbook import normalize as nz
+from dpsheets.workbook.bounds import Extent, check_extents, measure
 from dpsheets.workbook.layout import Layout, read_layout, sheet_names
 from dpsheets.workbook.model import Record, SheetData, WorkbookData
 from dpsheets.workbook.registers import (
@@ -46,17 +49,37 @@ SHEET_NAMES: dict[str, Register] = {
 
 
 def read_workbook(path: str | Path, config: Config | None = None) -> WorkbookData:
-    """Read the standard workbook at *path*. Raises :class:`DpsheetsError` if unreadable."""
+    """Read the standard workbook at *path*. Raises :class:`DpsheetsError` if unreadable.
+
+    No input can take the process down: every sheet is measured from its XML before
+    python-calamine reads it densely (see :mod:`dpsheets.workbook.bounds`), and a panic
+    inside calamine (a ``BaseException``) becomes a :class:`DpsheetsError` like any damage.
+    """
     config = config or Config()
     path = Path(path)
     sniff(path, config.max_file_mb)
+    extents = _measure(path, config)
     wb = _open(path)
     try:
-        return _read(wb, path, config)
-    except pc.CalamineError as exc:
+        return _read(wb, path, config, extents)
+    except DpsheetsError:
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - calamine panics (pyo3 PanicException) are BaseExceptions
         raise _calamine_error(exc, path) from exc
     finally:
         wb.close()
+
+
+def _measure(path: Path, config: Config) -> dict[str, Extent]:
+    try:
+        extents = measure(path, config.max_rows)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, ElementTree.ParseError, RuntimeError) as exc:
+        raise _calamine_error(exc, path) from exc
+    for name, e in extents.items():  # openpyxl (the highlighted copy) materialises every merged cell of every sheet
+        check_extents(path, {name: Extent(merged_cells=e.merged_cells, widest_merge=e.widest_merge)}, 1)
+    return extents
 
 
 def _open(path: Path) -> pc.CalamineWorkbook:
@@ -64,16 +87,36 @@ def _open(path: Path) -> pc.CalamineWorkbook:
         return pc.CalamineWorkbook.from_path(str(path))
     except pc.PasswordError as exc:
         raise DpsheetsError("file.encrypted", "工作簿设置了密码，无法读取。请清除密码后提交。", path=str(path)) from exc
-    except Exception as exc:  # noqa: BLE001 - calamine raises several unrelated types
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - calamine raises several unrelated types, and panics
         raise _calamine_error(exc, path) from exc
 
 
-def _calamine_error(exc: Exception, path: Path) -> DpsheetsError:
-    return DpsheetsError("file.corrupt", f"工作簿内容已损坏，无法读取（{type(exc).__name__}）。请用 Excel 打开后“另存为”新的 .xlsx 文件再提交。",
+def _calamine_error(exc: BaseException, path: Path, sheet: str | None = None) -> DpsheetsError:
+    where = f"“{sheet}”表中有无法读取的内容（例如超出范围的日期数值），" if sheet else "工作簿内容已损坏，"
+    return DpsheetsError("file.corrupt", f"{where}无法读取（{type(exc).__name__}）。请用 Excel 打开后“另存为”新的 .xlsx 文件再提交。",
                          path=str(path))
 
 
-def _read(wb: pc.CalamineWorkbook, path: Path, config: Config) -> WorkbookData:
+def _dense_rows(wb: pc.CalamineWorkbook, name: str, path: Path, config: Config,
+                extents: dict[str, Extent]) -> tuple[list[list[Any]], list[Any]]:
+    """The sheet's cells as a dense grid, after its measured extent proved that safe."""
+    extent = extents.get(name)
+    if extent is None:  # calamine knows a sheet the XML scan did not find: refuse rather than guess
+        raise DpsheetsError("file.corrupt", f"“{name}”表的结构无法识别。请用 Excel 打开后“另存为”新的 .xlsx 文件再提交。",
+                            path=str(path))
+    check_extents(path, {name: extent}, config.max_rows)
+    try:
+        sheet = wb.get_sheet_by_name(name)
+        return sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or []
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - see read_workbook
+        raise _calamine_error(exc, path, name) from exc
+
+
+def _read(wb: pc.CalamineWorkbook, path: Path, config: Config, extents: dict[str, Extent]) -> WorkbookData:
     problems: list[Problem] = []
     names = wb.sheet_names
     found = _match_sheets(names)
@@ -83,7 +126,7 @@ def _read(wb: pc.CalamineWorkbook, path: Path, config: Config) -> WorkbookData:
             "这不是双重预防体系标准台账：没有找到“企业信息”“风险管控清单”“隐患排查治理清单”“岗位安全责任清单”中的任何一张表。"
             "请用 `dpsheets template` 生成标准台账，或从县应急管理局下载标准模板填写。",
             path=str(path))
-    version = _template_version(wb, names, path, problems)
+    version = _template_version(wb, names, path, problems, config, extents)
     sheets: dict[str, SheetData] = {}
     for register in REGISTERS:
         name = found.get(register)
@@ -92,28 +135,24 @@ def _read(wb: pc.CalamineWorkbook, path: Path, config: Config) -> WorkbookData:
             problems.append(make(code, sheet=register.sheet))
             sheets[register.key] = SheetData(register, register.sheet, 0, present=False)
             continue
-        sheet = wb.get_sheet_by_name(name)
-        if sheet.height > config.max_rows:
-            raise DpsheetsError("workbook.too-many-rows",
-                                f"“{name}”有 {sheet.height} 行，超过上限 {config.max_rows} 行。请删除表格下方的空行或无关数据后再提交。",
-                                path=str(path))
-        rows = sheet.to_python(skip_empty_area=False)
-        _fill_merged(rows, sheet.merged_cell_ranges or [])
+        rows, merged = _dense_rows(wb, name, path, config, extents)
+        _fill_merged(rows, merged)
         reader = _read_key_value if register.key_value else _read_table
         sheets[register.key] = reader(register, name, rows, problems)
-    return WorkbookData(path, version, sheets, problems, _layout(wb, names))
+    return WorkbookData(path, version, sheets, problems, _layout(wb, names, path, config, extents))
 
 
 LAYOUT_NAMES = {nz.header_key(n) for n in sheet_names()}
 
 
-def _layout(wb: pc.CalamineWorkbook, names: list[str]) -> Layout | None:
+def _layout(wb: pc.CalamineWorkbook, names: list[str], path: Path, config: Config,
+            extents: dict[str, Extent]) -> Layout | None:
     """The plant sketch on the 风险分布图 sheet, or None when the workbook has no such sheet."""
     name = next((n for n in names if nz.header_key(n) in LAYOUT_NAMES), None)
     if name is None:
         return None
-    sheet = wb.get_sheet_by_name(name)
-    return read_layout(name, sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or [])
+    rows, merged = _dense_rows(wb, name, path, config, extents)
+    return read_layout(name, rows, merged)
 
 
 def _match_sheets(names: list[str]) -> dict[Register, str]:
@@ -125,12 +164,13 @@ def _match_sheets(names: list[str]) -> dict[Register, str]:
     return found
 
 
-def _template_version(wb: pc.CalamineWorkbook, names: list[str], path: Path,
-                      problems: list[Problem]) -> str | None:
+def _template_version(wb: pc.CalamineWorkbook, names: list[str], path: Path, problems: list[Problem], config: Config,
+                      extents: dict[str, Extent]) -> str | None:
     if META_SHEET not in names:
         problems.append(make("workbook.no-template-id"))
         return None
-    meta = {nz.as_text(r[0]): nz.as_text(r[1]) for r in wb.get_sheet_by_name(META_SHEET).to_python() if len(r) >= 2}
+    meta_rows, _merged = _dense_rows(wb, META_SHEET, path, config, extents)
+    meta = {nz.as_text(r[0]): nz.as_text(r[1]) for r in meta_rows if len(r) >= 2}
     template_id, version = meta.get("template_id", ""), meta.get("version", "")
     if template_id != TEMPLATE_ID:
         raise DpsheetsError("workbook.wrong-template",
