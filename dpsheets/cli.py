@@ -87,7 +87,7 @@ def cli() -> None:
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)  # returns ctx.exit()'s code instead of exiting with it
     except click.exceptions.Abort:
         _console(stderr=True).print("已取消。")
         sys.exit(EXIT_CANCELLED)
@@ -99,6 +99,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 @cli.command()
