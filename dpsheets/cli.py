@@ -195,14 +195,20 @@ KIND_CHOICES = ("cards", "duty_lists", "notices", "reminders", "majors", "board"
 @click.option("--quarter", callback=_quarter, metavar="2026Q3", help="季度统计表的季度，默认上一个完整季度。")
 @click.option("--only", "kinds", multiple=True, type=click.Choice(KIND_CHOICES),
               help="只生成某几种文书（可重复），默认全部。")
+@click.option("--archive", "archive_path", type=click.Path(), default=None,
+              help="县里的档案库：配置了 qr_base_url 时，二维码打开 `dpsheets serve` 上的本企业、本岗位页面。")
 @config_option
 def docs(files: tuple[str, ...], output_dir: str, as_of: date, split: bool, pdf: bool,
-         quarter: tuple[int, int] | None, kinds: tuple[str, ...], config_path: str | None) -> None:
+         quarter: tuple[int, int] | None, kinds: tuple[str, ...], archive_path: str | None, config_path: str | None) -> None:
     """由台账生成可打印的 Word 文书：告知卡、每人一张清单、整改通知书、逾期催办、重大隐患报告、风险公告栏、季度统计表。
 
     每种文书合成一个文件，一项一页，便于成批打印；每份都带企业二维码（一企一码）。
     """
     config = _config(config_path)
+    if archive_path and config.qr_base_url:
+        from dpsheets.web.commands import with_qr_secret
+
+        config = with_qr_secret(config, archive_path)
     paths = workbook_files(files)
     out = Path(output_dir)
     options = DocOptions(kinds=kinds or None, split=split, pdf=pdf, quarter=quarter)
@@ -428,3 +434,11 @@ def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], roster_path: s
     console.print(f"汇总表：[cyan]{escape(str(book))}[/]")
     if not no_report:
         console.print(f"报告：[cyan]{escape(str(write_report(result, output_dir, title)))}[/]")
+
+
+# --- the web service (its commands live in dpsheets.web.commands) ------------------------------
+from dpsheets.web.commands import archive_confirmations, serve, user  # noqa: E402
+
+cli.add_command(serve)
+cli.add_command(user)
+archive.add_command(archive_confirmations)

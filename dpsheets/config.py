@@ -78,6 +78,8 @@ class Config:
     max_rows: int = setting(20000, min=1, doc="每张表最多行数")  # more rows: the workbook is refused as too large
     max_file_mb: int = setting(50, min=1, doc="文件最大 MB")
     qr_base_url: str = setting("", doc="二维码网址前缀")
+    # the archive's QR secret (read by ``dpsheets docs --archive`` and the watcher); without it QR codes hold text
+    qr_secret: str = setting("", doc="二维码令牌密钥（一般不必填写：由档案库提供）")
     templates_dir: str = setting("", directory=True, doc="县里自己的 Word 模板文件夹")  # default: the shipped ones
     rules: RollupRules = setting(factory=RollupRules, doc="未有效运行的判定")
 

@@ -30,7 +30,7 @@ from dpsheets.documents.template_build import (
 )
 from dpsheets.rules.stats import Period
 from dpsheets.workbook.reader import read_workbook
-from dpsheets.workbook.samples import plant
+from dpsheets.workbook.samples import DEMO_USCC, plant
 from dpsheets.workbook.template import write_workbook
 
 
@@ -152,17 +152,29 @@ def test_qr_round_trip_text_and_url():
     payload = qr.enterprise_payload("宏达机械", "91411121MA9KXD3R0", "舞阳县")
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.png(payload))))
     assert decoded[0].text == payload
-    url = qr.post_payload("宏达机械", "91411121MA9KXD3R0", "舞阳县", "冲压车间", "冲床工", "https://aq.example.cn/qy")
-    assert url.startswith("https://aq.example.cn/qy/91411121MA9KXD3R0/post/")
+    url = qr.post_payload("宏达机械", "91411121MA9KXD3R0", "舞阳县", "冲压车间", "冲床工", "https://aq.example.cn/qy", "s3cret")
+    assert url == "https://aq.example.cn/qy/p/" + qr.post_token("s3cret", "91411121MA9KXD3R0", "冲压车间", "冲床工")
+    assert "91411121" not in url and len(url.rsplit("/", 1)[1]) == 16
     assert zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.png(url))))[0].text == url
+    # stable for the same secret, different under another secret, different per post
+    assert url == qr.post_payload("x", "91411121MA9KXD3R0", "y", "冲压车间", "冲床工", "https://aq.example.cn/qy/", "s3cret")
+    assert qr.post_token("other", "91411121MA9KXD3R0", "冲压车间", "冲床工") not in url
+    assert qr.post_token("s3cret", "91411121MA9KXD3R0", "冲压车间", "剪板工") not in url
+    # a base URL without the archive's secret prints readable text, never the credit code in a URL
+    assert qr.post_payload("宏达机械", "91411121MA9KXD3R0", "舞阳县", "冲压车间", "冲床工", "https://aq.example.cn/qy").startswith("一企一码")
 
 
 def test_qr_uses_configured_base_url(tmp_path):
     path = valid_workbook(tmp_path / "p.xlsx", posts=2, employees=2)
-    cfg = config_from_dict({"qr_base_url": "https://aq.example.cn/qy/"})
-    out = render_all(read_workbook(path), tmp_path / "o", as_of=AS_OF, config=cfg, kinds=("board",))
-    texts = [c[0].text for img in _images(out.files[0]) if (c := zxingcpp.read_barcodes(img))]
-    assert texts and texts[0].startswith("https://aq.example.cn/qy/91411121")
+    cfg = config_from_dict({"qr_base_url": "https://aq.example.cn/qy/", "qr_secret": "s3cret"})
+    out = render_all(read_workbook(path), tmp_path / "o", as_of=AS_OF, config=cfg, kinds=("board", "cards"))
+    board, cards = out.files
+    texts = [c[0].text for img in _images(board) if (c := zxingcpp.read_barcodes(img))]
+    assert texts == ["https://aq.example.cn/qy/e/" + qr.enterprise_token("s3cret", DEMO_USCC)]
+    assert qr.ENTERPRISE_CAPTION in _text(board)
+    card_urls = {c[0].text for img in _images(cards) if (c := zxingcpp.read_barcodes(img))}
+    assert len(card_urls) == 2 and all(u.startswith("https://aq.example.cn/qy/p/") for u in card_urls)
+    assert qr.POST_CAPTION in _text(cards)
 
 
 HOSTILE = 'A<B & "C" \'D\' > E\n第二行 𠮷 ＜＞ \x07铃 {{ x }} {% if %}' + "很长" * 400

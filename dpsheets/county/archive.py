@@ -73,6 +73,30 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX jobs_by_state ON jobs(state);
     """,
+    # 2: the web service (一码 and 一题): archive secrets, QR tokens, phone confirmations, county users, audit log
+    """
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE qr_tokens (
+        token TEXT PRIMARY KEY, kind TEXT NOT NULL, uscc TEXT NOT NULL, workshop TEXT NOT NULL DEFAULT '',
+        post TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX qr_tokens_by_enterprise ON qr_tokens(uscc, kind);
+    CREATE TABLE confirmations (
+        id INTEGER PRIMARY KEY, uscc TEXT NOT NULL, day TEXT NOT NULL, at TEXT NOT NULL, name TEXT NOT NULL,
+        workshop TEXT NOT NULL DEFAULT '', post TEXT NOT NULL, result TEXT NOT NULL, via TEXT NOT NULL,
+        address TEXT
+    );
+    CREATE INDEX confirmations_by_enterprise ON confirmations(uscc, day);
+    CREATE TABLE users (
+        username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, county TEXT, created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, target TEXT,
+        detail TEXT, address TEXT
+    );
+    CREATE INDEX audit_by_time ON audit(at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -277,6 +301,27 @@ class Archive:
 
     def problems(self, submission_id: int) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM problems WHERE submission_id = ? ORDER BY rowid", (submission_id,)).fetchall()
+
+    # --- secrets and the audit log (the web service) ----------------------------------------
+
+    def secret(self, name: str) -> str:
+        """A random secret kept in the archive (created on first use): QR tokens, session cookies."""
+        import secrets
+
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (name,)).fetchone()
+        if row:
+            return row[0]
+        self.db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (name, secrets.token_urlsafe(32)))
+        return self.db.execute("SELECT value FROM settings WHERE key = ?", (name,)).fetchone()[0]
+
+    def audit(self, who: str, action: str, target: str = "", detail: str = "", address: str | None = None, *,
+              now: datetime, db: sqlite3.Connection | None = None) -> None:
+        """Record one write: who, when, what (every write of the web service and of user management)."""
+        (db or self.db).execute("INSERT INTO audit (at, who, action, target, detail, address) VALUES (?,?,?,?,?,?)",
+                                (now.isoformat(timespec="seconds"), who, action, target, detail, address))
+
+    def audit_log(self, limit: int = 200) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
 
     # --- the processing journal of the folder watcher ------------------------------------------
 

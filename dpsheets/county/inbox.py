@@ -172,6 +172,12 @@ class Processor:
         self.documents = documents
         self.clock = clock
         self.archive = Archive(archive_path or root / ARCHIVE_FILE)
+        if self.config.qr_base_url and not self.config.qr_secret:  # printed QR codes open `dpsheets serve`
+            from dataclasses import replace
+
+            from dpsheets.web.store import QR_SECRET
+
+            self.config = replace(self.config, qr_secret=self.archive.secret(QR_SECRET))
 
     def close(self) -> None:
         self.archive.close()

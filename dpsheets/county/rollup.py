@@ -18,6 +18,7 @@ from pathlib import Path
 
 from dpsheets.config import Config, RollupRules
 from dpsheets.county.archive import Archive
+from dpsheets.county.confirmations import counts_12m
 from dpsheets.rules import hazard_state
 from dpsheets.rules.breaches import Breach, applies, breach
 from dpsheets.workbook.registers import identity_columns
@@ -29,6 +30,7 @@ INDICATORS: tuple[tuple[str, str], ...] = (
     ("hazards_overdue", "逾期隐患"), ("major_open", "重大隐患未销号"), ("major_without_plan", "重大隐患无治理方案"),
     ("closed_on_time", "按期销号"), ("closed_late", "逾期销号"), ("posts", "岗位告知卡"), ("employees", "岗位人员"),
     ("trainings_12m", "近12个月培训次数"), ("drills_12m", "近12个月演练次数"), ("quiz_12m", "近12个月答题确认"),
+    ("quiz_people_12m", "近12个月答题确认人数"),
 )
 IDENTITY: tuple[tuple[str, str], ...] = (
     *identity_columns(), ("last_submission", "最近报送日期"), ("template_version", "模板版本"),
@@ -65,7 +67,8 @@ class EnterpriseRow:
     employees: int = 0
     trainings_12m: int = 0
     drills_12m: int = 0
-    quiz_12m: int = 0
+    quiz_12m: int = 0  # 答题确认记录 of the workbook and phone confirmations, each (date, name, post) once
+    quiz_people_12m: int = 0  # distinct workers among them
     months_since_training: int | None = None  # None: never
     months_since_drill: int | None = None
     breaches: list[Breach] = field(default_factory=list)
@@ -181,7 +184,8 @@ def not_submitted(row: MissingRow, rules: RollupRules) -> MissingRow:
 _LATEST = """
 CREATE TEMP TABLE latest AS
 SELECT * FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY uscc ORDER BY received_at DESC, id DESC) AS rn
-               FROM submissions s WHERE substr(received_at, 1, 10) <= :as_of) WHERE rn = 1
+               FROM submissions s WHERE substr(received_at, 1, 10) <= :as_of
+                 AND (:county IS NULL OR county = :county)) WHERE rn = 1
 """
 # The hazard state (open, overdue, closed on time / late) is generated from its one declaration.
 _H = {key: f"h.{key}" for key in hazard_state.FIELDS}
@@ -220,6 +224,7 @@ def _from_archive(archive: Archive, as_of: date) -> tuple[list[EnterpriseRow], l
     ledgers: dict[int, dict[str, tuple[int, str | None]]] = defaultdict(dict)
     for r in db.execute(_LEDGERS, params):
         ledgers[r["sid"]][r["kind"]] = (r["recent"] or 0, r["last_day"])
+    quiz = counts_12m(db, {r["uscc"]: r["id"] for r in db.execute("SELECT uscc, id FROM latest")}, as_of)
     rows = []
     for s in db.execute("SELECT * FROM latest ORDER BY uscc"):
         h = hazards.get(s["id"])
@@ -233,7 +238,8 @@ def _from_archive(archive: Archive, as_of: date) -> tuple[list[EnterpriseRow], l
             major_open=h["major_open"] if h else 0, major_without_plan=h["major_without_plan"] if h else 0,
             closed_on_time=h["on_time"] if h else 0, closed_late=h["late"] if h else 0,
             trainings_12m=led.get("training", (0, None))[0], drills_12m=led.get("drill", (0, None))[0],
-            quiz_12m=led.get("quiz", (0, None))[0],
+            quiz_12m=quiz[s["uscc"]].confirmations if s["uscc"] in quiz else 0,
+            quiz_people_12m=quiz[s["uscc"]].people if s["uscc"] in quiz else 0,
             months_since_training=_months_since(led.get("training"), as_of),
             months_since_drill=_months_since(led.get("drill"), as_of), received_at=s["received_at"])
         rows.append(row)
@@ -242,10 +248,11 @@ def _from_archive(archive: Archive, as_of: date) -> tuple[list[EnterpriseRow], l
     return rows, overdue, majors
 
 
-def _latest(archives: Sequence[Archive], day: date) -> None:
+def _latest(archives: Sequence[Archive], day: date, county: str | None = None) -> None:
     """In every archive, ``temp.latest`` := the submissions that count on *day*: per credit code the
-    latest received on or before *day* across *all* archives (on a tie, the later archive's)."""
-    params = {"as_of": day.isoformat()}
+    latest received on or before *day* across *all* archives (on a tie, the later archive's); only
+    *county*'s when given (the web service's county scoping)."""
+    params = {"as_of": day.isoformat(), "county": county}
     candidates = []
     for i, archive in enumerate(archives):
         archive.db.execute("DROP TABLE IF EXISTS temp.latest")
@@ -285,9 +292,9 @@ def _hazard_dict(r, as_of: date) -> dict:  # noqa: ANN001
     return d
 
 
-def overdue_at(archives: Sequence[Archive], day: date) -> int:
+def overdue_at(archives: Sequence[Archive], day: date, county: str | None = None) -> int:
     """Overdue hazards on *day* across the enterprises' latest submissions on or before it (each counted once)."""
-    _latest(archives, day)
+    _latest(archives, day, county)
     params = hazard_state.sql_params(day)
     n = sum(a.db.execute(f"SELECT COUNT(*) FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {_OVERDUE}",
                          params).fetchone()[0] for a in archives)

@@ -155,20 +155,27 @@ def _render(template: Path, kind: str, context: dict[str, Any], data: WorkbookDa
 
 def _common(tpl: DocxTemplate, data: WorkbookData, as_of: date, config: Config) -> dict[str, Any]:
     ent = ctx.enterprise_context(data)
-    payload = qr.enterprise_payload(ent["name"], ent["uscc"], ent["county"], config.qr_base_url)
+    payload = qr.enterprise_payload(ent["name"], ent["uscc"], ent["county"], config.qr_base_url, config.qr_secret)
     return {"enterprise": ent, "today": ctx.text(as_of),
-            "enterprise_qr": InlineImage(tpl, io.BytesIO(qr.png(payload)), width=Mm(26))}
+            "enterprise_qr": InlineImage(tpl, io.BytesIO(qr.png(payload)), width=Mm(26)),
+            "enterprise_qr_caption": qr.ENTERPRISE_CAPTION if _linked(config) else qr.TEXT_CAPTION}
+
+
+def _linked(config: Config) -> bool:
+    """Whether QR codes open the county's web service (else they hold readable text)."""
+    return bool(config.qr_base_url and config.qr_secret)
 
 
 def _with_card_images(tpl: DocxTemplate, card: dict[str, Any], data: WorkbookData, config: Config) -> dict[str, Any]:
     ent = ctx.enterprise_context(data)
     source = card["source"]
     payload = qr.post_payload(ent["name"], ent["uscc"], ent["county"], ctx.text(source["workshop"], ""),
-                              ctx.text(source["post"], ""), config.qr_base_url)
+                              ctx.text(source["post"], ""), config.qr_base_url, config.qr_secret)
     header = RichText()
     header.add(f"{card['workshop']} {card['post']}　岗位风险等级：{card['level']}", color="FFFFFF" if card["dark"] else "000000",
                bold=True, size=32)
-    return dict(card, qr=InlineImage(tpl, io.BytesIO(qr.png(payload)), width=Mm(30)), header=header)
+    return dict(card, qr=InlineImage(tpl, io.BytesIO(qr.png(payload)), width=Mm(30)), header=header,
+                qr_caption=qr.POST_CAPTION if _linked(config) else qr.TEXT_CAPTION)
 
 
 SOFFICE_PLACES = (r"C:\Program Files\LibreOffice\program\soffice.exe",

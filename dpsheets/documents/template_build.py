@@ -142,7 +142,7 @@ def card_template(doc) -> None:  # noqa: ANN001
         _cell(table.cell(r, 0), label, bold=True, size=13)
         _cell(table.cell(r, 1), f"{{{{ {var} }}}}", size=13)
     _cell(table.cell(8, 0), "{{ card.qr }}", align="center")
-    _cell(table.cell(8, 1), "扫码查看本岗位风险告知内容（岗位码）；企业一企一码见风险公告栏。")
+    _cell(table.cell(8, 1), "{{ card.qr_caption }}")
     _para(doc, "主要负责人：{{ enterprise.principal }}　　安全管理人员：{{ enterprise.safety_officer }}　　告知日期：{{ today }}", size=10.5)
     _end(doc)
 
@@ -200,6 +200,7 @@ def notice_template(doc) -> None:  # noqa: ANN001
     _para(doc, BLANK * 6)
     _para(doc, f"复查人：{BLANK}　　复查日期：{DATE_BLANK}")
     _para(doc, "{{ enterprise_qr }}", align="right")
+    _para(doc, "{{ enterprise_qr_caption }}", size=9, align="right")
     _end(doc)
 
 
@@ -214,6 +215,7 @@ def reminder_template(doc) -> None:  # noqa: ANN001
     _para(doc)
     _issue_lines(doc)
     _para(doc, "{{ enterprise_qr }}", align="right")
+    _para(doc, "{{ enterprise_qr_caption }}", size=9, align="right")
     _end(doc)
 
 
@@ -232,6 +234,7 @@ def major_report_template(doc) -> None:  # noqa: ANN001
     _para(doc)
     _para(doc, f"主要负责人签字：{BLANK}　　日期：{DATE_BLANK}")
     _para(doc, "{{ enterprise_qr }}", align="right")
+    _para(doc, "{{ enterprise_qr_caption }}", size=9, align="right")
     _end(doc)
 
 
@@ -261,6 +264,7 @@ def board_template(doc) -> None:  # noqa: ANN001
     _para(doc, "五、应急电话：火警 119　急救 120　报警 110　安全生产举报 12350　企业 {{ enterprise.phone }}", bold=True)
     _para(doc, "主要负责人：{{ enterprise.principal }}　安全管理人员：{{ enterprise.safety_officer }}　公告日期：{{ today }}")
     _para(doc, "{{ enterprise_qr }}", align="right")
+    _para(doc, "{{ enterprise_qr_caption }}", size=9, align="right")
 
 
 def quarterly_template(doc) -> None:  # noqa: ANN001

@@ -1,0 +1,445 @@
+"""The county web service over HTTP (Starlette's test client on a real SQLite archive):
+every page and form, the quiz confirmation, county scoping, forms that are forged or
+replayed, throttling, security headers, and the confirmations in the roll-up and export."""
+
+from __future__ import annotations
+
+import io
+import re
+import sqlite3
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from builders import AS_OF
+from click.testing import CliRunner
+from starlette.testclient import TestClient
+from web_helpers import (
+    NOW,
+    OTHER_USCC,
+    PASSWORD,
+    QUIZ_KEYS,
+    build_site,
+    card_texts,
+    csrf,
+    names,
+    options,
+    right_answers,
+    submit,
+    wrong_answers,
+)
+
+from dpsheets.cli import cli
+from dpsheets.county import users
+from dpsheets.county.archive import Archive
+from dpsheets.county.rollup import rollup_archives
+from dpsheets.web.app import create_app
+from dpsheets.web.security import Limits
+from dpsheets.workbook.registers import QUIZ
+from dpsheets.workbook.samples import DEMO_USCC, valid_uscc
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    return build_site(tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture()
+def app(site):
+    return create_app(site.archive, clock=lambda: NOW)
+
+
+def client(app) -> TestClient:
+    return TestClient(app, follow_redirects=False)
+
+
+def _post(site, i: int = 0):
+    return site.demo.rows["post"][i]
+
+
+def _worker(site, post) -> tuple[str, str]:
+    e = next(e for e in site.demo.rows["employee"] if e["post"] == post["post"] and e.get("mobile"))
+    return e["name"], e["mobile"][-4:]
+
+
+def _post_url(app, site, i: int = 0) -> str:
+    p = _post(site, i)
+    return "/p/" + app.state.service.store.post_token(DEMO_USCC, p["workshop"], p["post"])
+
+
+def _confirmations(site) -> list[sqlite3.Row]:
+    with Archive(site.archive) as a:
+        return a.db.execute("SELECT * FROM confirmations ORDER BY id").fetchall()
+
+
+def _audit(site) -> list[sqlite3.Row]:
+    with Archive(site.archive) as a:
+        return a.db.execute("SELECT * FROM audit ORDER BY id").fetchall()
+
+
+def _clear_confirmations(site) -> None:
+    with Archive(site.archive) as a:
+        a.db.execute("DELETE FROM confirmations")
+
+
+# --- the worker's post page ----------------------------------------------------------------------
+
+def test_post_page_shows_the_card_then_five_questions(app, site):
+    post = _post(site)
+    page = client(app).get(_post_url(app, site)).text
+    card = card_texts(page)
+    assert card == {k: post[k] for k in QUIZ_KEYS}
+    opts = options(page)
+    assert list(opts) == list(QUIZ_KEYS)
+    others = site.demo.rows["post"][1:]
+    for k in QUIZ_KEYS:
+        texts = [t for _, t in opts[k]]
+        assert texts.count(post[k]) == 1, "the right answer is one of the options"
+        wrong = [t for t in texts if t != post[k]]
+        assert wrong and set(wrong) <= {o[k] for o in others}, "wrong options are other posts' answers to the same question"
+    expected = sorted({e["name"] for e in site.demo.rows["employee"] if e["post"] == post["post"]})
+    assert names(page) == expected
+    assert "<script" not in page and 'lang="zh-CN"' in page and "width=device-width" in page
+
+
+def test_all_five_right_records_a_confirmation(app, site):
+    _clear_confirmations(site)
+    c = client(app)
+    url = _post_url(app, site)
+    page = c.get(url).text
+    name, digits = _worker(site, _post(site))
+    r = c.post(url, data={"csrf": csrf(page), "name": name, "phone": digits, **right_answers(page)})
+    assert r.status_code == 200 and 'id="confirmed"' in r.text
+    rows = _confirmations(site)
+    assert [(x["uscc"], x["day"], x["name"], x["post"], x["result"], x["via"]) for x in rows] == \
+        [(DEMO_USCC, AS_OF.isoformat(), name, _post(site)["post"], "全部正确", "手机扫码")]
+    audit = _audit(site)[-1]
+    assert audit["action"] == "confirmation.add" and audit["who"] == f"员工:{name}" and audit["target"] == DEMO_USCC
+    # the same worker again today: acknowledged, not recorded twice
+    page = c.get(url).text
+    r = c.post(url, data={"csrf": csrf(page), "name": name, "phone": digits, **right_answers(page)})
+    assert "不再重复记录" in r.text and len(_confirmations(site)) == 1
+
+
+def test_a_wrong_answer_shows_the_card_and_lets_them_retry(app, site):
+    _clear_confirmations(site)
+    c = client(app)
+    url = _post_url(app, site, 1)
+    page = c.get(url).text
+    name, digits = _worker(site, _post(site, 1))
+    r = c.post(url, data={"csrf": csrf(page), "name": name, "phone": digits, **wrong_answers(page, ("triggers",))})
+    assert r.status_code == 200 and "有 1 题答得不对" in r.text
+    assert re.search(r'<dd id="card-triggers" class="wrong">', r.text), "the card's answer is marked"
+    assert 'id="q-triggers" class="wrong"' in r.text and _confirmations(site) == []
+    r = c.post(url, data={"csrf": csrf(r.text), "name": name, "phone": digits, **right_answers(r.text)})
+    assert 'id="confirmed"' in r.text and len(_confirmations(site)) == 1
+
+
+def test_wrong_phone_digits_record_nothing(app, site):
+    _clear_confirmations(site)
+    before = len(_audit(site))
+    c = client(app)
+    url = _post_url(app, site)
+    name, digits = _worker(site, _post(site))
+    for bad in (str((int(digits) + 1) % 10000).zfill(4), "", "12a4", digits + "0"):
+        page = c.get(url).text
+        r = c.post(url, data={"csrf": csrf(page), "name": name, "phone": bad, **right_answers(page)})
+        assert r.status_code == 400 and "手机号后四位" in r.text
+    page = c.get(url).text
+    r = c.post(url, data={"csrf": csrf(page), "name": "不在名单的人", "phone": digits, **right_answers(page)})
+    assert r.status_code == 400 and "请在名单中选择您的姓名" in r.text
+    assert _confirmations(site) == [] and len(_audit(site)) == before
+
+
+def test_forged_or_replayed_forms_are_refused(app, site):
+    _clear_confirmations(site)
+    url = _post_url(app, site)
+    name, digits = _worker(site, _post(site))
+    c = client(app)
+    page = c.get(url).text
+    good = {"csrf": csrf(page), "name": name, "phone": digits, **right_answers(page)}
+    assert c.post(url, data={k: v for k, v in good.items() if k != "csrf"}).status_code == 403  # no token
+    assert c.post(url, data=dict(good, csrf=good["csrf"][:-3] + "abc")).status_code == 403  # tampered
+    other = client(app)  # another browser (its own cookie) posting this browser's token
+    other.get("/")
+    assert other.post(url, data=good).status_code == 403
+    assert c.post(_post_url(app, site, 1), data=good).status_code == 403  # the token of another post
+    assert c.post(url, data=good).status_code == 200  # the genuine form, once
+    r = c.post(url, data=good)  # the same form again
+    assert r.status_code == 403 and "已经提交过" in r.text
+    assert len(_confirmations(site)) == 1
+    login = c.get("/staff/login").text
+    r = c.post("/staff/login", data={"csrf": csrf(page), "username": "wuyang", "password": PASSWORD})
+    assert r.status_code == 403, "a quiz token does not log anyone in"
+    assert "csrf" in login
+
+
+def test_confirmations_are_limited_per_worker_and_per_address(site):
+    app = create_app(site.archive, clock=lambda: NOW, limits=Limits(quiz_per_worker=3, quiz_per_address=5))
+    c = client(app)
+    url = _post_url(app, site)
+    name, digits = _worker(site, _post(site))
+
+    def attempt(who: str) -> int:
+        page = c.get(url).text
+        return c.post(url, data={"csrf": csrf(page), "name": who, "phone": "0000" if digits != "0000" else "1111",
+                                 **right_answers(page)}).status_code
+
+    assert [attempt(name) for _ in range(4)] == [400, 400, 400, 429]
+    other = next(n for n in names(c.get(url).text) if n != name)
+    assert [attempt(other) for _ in range(2)] == [400, 429], "the address's 5 are used up"
+
+
+# --- the public enterprise page ----------------------------------------------------------------------
+
+def test_enterprise_page_shows_what_the_notice_board_shows(app, site):
+    c = client(app)
+    store = app.state.service.store
+    r = c.get("/e/" + store.enterprise_token(DEMO_USCC))
+    assert r.status_code == 200
+    page = r.text
+    assert site.demo.enterprise["name"] in page and "舞阳县" in page
+    assert (AS_OF - timedelta(days=1)).isoformat() in page, "date of the last submission"
+    assert "重大和较大风险" in page and "119" in page and site.demo.enterprise["phone"] in page
+    for hazard in site.demo.rows["hazard"]:
+        assert hazard["name"] not in page, "nothing internal: no hazards"
+    assert DEMO_USCC not in page and "problems" not in page
+    img = c.get("/e/" + store.enterprise_token(DEMO_USCC) + "/map.png")
+    assert img.status_code == 200 and img.content.startswith(b"\x89PNG")
+    hostile = c.get("/e/" + store.enterprise_token(OTHER_USCC)).text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile and "<script>alert" not in hostile
+
+
+def test_unknown_or_mismatched_tokens_are_not_found(app, site):
+    c = client(app)
+    store = app.state.service.store
+    for url in ("/p/aaaaaaaaaaaaaaaa", "/e/aaaaaaaaaaaaaaaa", f"/e/{DEMO_USCC}", "/p/../../etc",
+                "/p/" + store.enterprise_token(DEMO_USCC), "/e/" + _post_url(app, site)[3:], "/nothing"):
+        r = c.get(url)
+        assert r.status_code == 404, url
+        assert "二维码" in r.text or "页面不存在" in r.text
+
+
+def test_tokens_stay_stable_across_submissions(tmp_path, site):
+    import shutil
+
+    path = tmp_path / "档案.sqlite"
+    shutil.copy(site.archive, path)
+    app = create_app(path, clock=lambda: NOW)
+    c = client(app)
+    url = _post_url(app, site)
+    assert c.get(url).status_code == 200
+    changed = site.demo.rows["post"][0] | {"duties": "新的岗位职责"}
+    from dpsheets.workbook.samples import Plant
+
+    p = Plant(site.demo.enterprise, dict(site.demo.rows, post=[changed, *site.demo.rows["post"][1:]]))
+    with Archive(path) as a:
+        submit(a, tmp_path, p, NOW - timedelta(hours=1), "resubmitted")
+    page = c.get(url).text
+    assert card_texts(page)["duties"] == "新的岗位职责", "the same printed code opens the newest card"
+
+
+# --- county staff ---------------------------------------------------------------------------------
+
+STAFF_URLS = ("/staff", f"/staff/enterprise/{DEMO_USCC}", "/staff/hazards/overdue", "/staff/hazards/majors",
+              "/staff/missing", "/staff/download/summary.xlsx", "/staff/download/report.docx",
+              f"/staff/enterprise/{DEMO_USCC}/confirmations.xlsx", f"/staff/enterprise/{DEMO_USCC}/documents.zip")
+
+
+def login(app, username: str, password: str = PASSWORD) -> TestClient:
+    c = client(app)
+    page = c.get("/staff/login").text
+    r = c.post("/staff/login", data={"csrf": csrf(page), "username": username, "password": password})
+    assert r.status_code == 303 and r.headers["location"] == "/staff", r.text
+    return c
+
+
+def test_anonymous_users_reach_only_public_pages(app, site):
+    c = client(app)
+    for url in STAFF_URLS:
+        r = c.get(url)
+        assert r.status_code == 303 and r.headers["location"] == "/staff/login", url
+    forged = c.cookies.set("dps_s", "eyJ1IjoicHJvdmluY2UifQ.forged.sig")
+    assert forged is None and c.get("/staff").status_code == 303, "a forged session cookie is no session"
+    assert c.get("/").status_code == 200 and c.get("/staff/login").status_code == 200
+
+
+def test_county_staff_see_their_county_only(app, site):
+    c = login(app, "wuyang")
+    page = c.get("/staff").text
+    assert site.demo.enterprise["name"] in page and "郾城区" not in page and "五金厂" not in page
+    assert c.get(f"/staff/enterprise/{OTHER_USCC}").status_code == 404
+    assert c.get(f"/staff/enterprise/{OTHER_USCC}/confirmations.xlsx").status_code == 404
+    assert c.get(f"/staff/enterprise/{DEMO_USCC}").status_code == 200
+    for kind in ("overdue", "majors"):
+        assert "五金厂" not in c.get(f"/staff/hazards/{kind}").text
+    book = openpyxl.load_workbook(io.BytesIO(c.get("/staff/download/summary.xlsx").content), read_only=True)
+    cells = {str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v}
+    assert DEMO_USCC in cells and OTHER_USCC not in cells
+    other = login(app, "yancheng")
+    assert other.get(f"/staff/enterprise/{DEMO_USCC}").status_code == 404
+    assert "&lt;script&gt;" in other.get("/staff").text
+    everyone = login(app, "province").get("/staff").text
+    assert site.demo.enterprise["name"] in everyone and "五金厂" in everyone
+
+
+def test_staff_list_search_and_filters(app, site):
+    c = login(app, "province")
+    assert "五金厂" not in c.get("/staff", params={"q": "宏达"}).text
+    assert "宏达" in c.get("/staff", params={"q": DEMO_USCC[:10]}).text
+    assert "宏达" not in c.get("/staff", params={"township": "城关镇"}).text
+    assert "宏达" not in c.get("/staff", params={"industry": "建材"}).text
+    overdue = c.get("/staff", params={"flag": "overdue"}).text
+    assert "宏达" in overdue  # the demo plant has overdue hazards
+    assert "宏达" in c.get("/staff", params={"flag": "not_effective"}).text or "体系运行正常" in \
+        c.get(f"/staff/enterprise/{DEMO_USCC}").text
+
+
+def test_enterprise_file_has_submissions_problems_hazards_and_confirmations(app, site):
+    _clear_confirmations(site)
+    worker = client(app)
+    url = _post_url(app, site)
+    page = worker.get(url).text
+    name, digits = _worker(site, _post(site))
+    worker.post(url, data={"csrf": csrf(page), "name": name, "phone": digits, **right_answers(page)})
+    c = login(app, "wuyang")
+    page = c.get(f"/staff/enterprise/{DEMO_USCC}").text
+    assert 'id="submissions"' in page and "demo.xlsx" in page
+    assert 'id="hazards"' in page and "逾期" in page
+    confirmations = page.split('id="confirmations"')[1]
+    people = {q["name"] for q in site.demo.rows["quiz"] if (AS_OF - q["date"]).days < 365} | {name}
+    assert name in confirmations and "手机扫码" in confirmations and f"确认 {len(people)} 人" in page
+    overdue = c.get("/staff/hazards/overdue").text
+    assert site.demo.enterprise["name"] in overdue
+    export = openpyxl.load_workbook(io.BytesIO(c.get(f"/staff/enterprise/{DEMO_USCC}/confirmations.xlsx").content))
+    ws = export[QUIZ.sheet]
+    assert [c.value for c in ws[1]] == [f.header for f in QUIZ.fields]
+    assert [c.value for c in ws[2]][1:] == [name, _post(site)["post"], "全部正确", "手机"]
+    report = c.get("/staff/download/report.docx")
+    assert report.status_code == 200 and report.content[:2] == b"PK"
+    assert "attachment" in report.headers["content-disposition"]
+    assert "应报企业名单" in c.get("/staff/missing").text
+
+
+def test_missing_lists_roster_non_submitters_of_the_county(tmp_path, site):
+    from dpsheets.county.roster import write_template
+
+    roster = write_template(tmp_path / "名单.xlsx")
+    book = openpyxl.load_workbook(roster)
+    ws = book.active
+    ws.append(["舞阳县未报厂", valid_uscc("91411121MA9KXD3R1"), "舞阳县", "舞泉镇", "机械"])
+    ws.append(["郾城区未报厂", valid_uscc("91411102MA9KXD3R1"), "郾城区", "城关镇", "机械"])
+    ws.append([site.demo.enterprise["name"], DEMO_USCC, "舞阳县", "舞泉镇", "机械"])
+    book.save(roster)
+    app = create_app(site.archive, clock=lambda: NOW, roster=roster)
+    page = login(app, "wuyang").get("/staff/missing").text
+    assert "舞阳县未报厂" in page and "郾城区未报厂" not in page and "宏达" not in page
+
+
+def test_tenth_rapid_wrong_login_is_throttled(app, site):
+    c = client(app)
+    codes = []
+    for _ in range(10):
+        page = c.get("/staff/login").text
+        codes.append(c.post("/staff/login", data={"csrf": csrf(page), "username": "wuyang", "password": "wrong"}).status_code)
+    assert codes == [401] * 9 + [429]
+    page = c.get("/staff/login").text
+    r = c.post("/staff/login", data={"csrf": csrf(page), "username": "wuyang", "password": PASSWORD})
+    assert r.status_code == 429, "even the right password waits while throttled"
+    actions = [a["action"] for a in _audit(site)[-11:]]
+    assert actions.count("login.fail") == 9 and actions[-2:] == ["login.throttled", "login.throttled"]
+
+
+def test_logout_and_password_change_end_sessions(app, site):
+    c = login(app, "wuyang")
+    page = c.get("/staff").text
+    r = c.post("/staff/logout", data={"csrf": csrf(page)})
+    assert r.status_code == 303 and c.get("/staff").status_code == 303
+    c = login(app, "province")
+    with Archive(site.archive) as a:
+        users.set_password(a, "province", PASSWORD + "!", now=NOW)
+    assert c.get("/staff").status_code == 303, "the old session ends with the password change"
+    with Archive(site.archive) as a:
+        users.set_password(a, "province", PASSWORD, now=NOW)
+
+
+def test_security_headers_and_cookies(app, site):
+    c = client(app)
+    r = c.get(_post_url(app, site))
+    h = r.headers
+    assert "default-src 'none'" in h["content-security-policy"] and "script-src" not in h["content-security-policy"]
+    assert h["x-content-type-options"] == "nosniff" and h["x-frame-options"] == "DENY"
+    assert h["referrer-policy"] == "no-referrer" and h["cache-control"] == "no-store"
+    assert "httponly" in h["set-cookie"].lower() and "samesite=lax" in h["set-cookie"].lower()
+    assert c.get("/static/site.css").headers["content-type"].startswith("text/css")
+    assert c.get("/static/../app.py").status_code == 404
+
+
+# --- commands, roll-up ----------------------------------------------------------------------------
+
+def test_user_commands_and_confirmation_export(tmp_path, site):
+    import shutil
+
+    path = tmp_path / "档案.sqlite"
+    shutil.copy(site.archive, path)
+    run = CliRunner().invoke
+    r = run(cli, ["user", "--archive", str(path), "add", "clerk", "--county", "舞阳县", "--password-stdin"],
+            input="a long enough password\n")
+    assert r.exit_code == 0, r.output
+    r = run(cli, ["user", "--archive", str(path), "add", "short", "--county", "舞阳县", "--password-stdin"], input="short\n")
+    assert r.exit_code != 0
+    assert run(cli, ["user", "--archive", str(path), "passwd", "clerk", "--password-stdin"],
+               input="another long password\n").exit_code == 0
+    assert "clerk\t舞阳县" in run(cli, ["user", "--archive", str(path), "list"]).output
+    assert run(cli, ["user", "--archive", str(path), "remove", "clerk"]).exit_code == 0
+    with Archive(path) as a:
+        assert users.get(a, "clerk") is None
+        stored = a.db.execute("SELECT password_hash FROM users WHERE username = 'wuyang'").fetchone()[0]
+        assert stored.startswith("$argon2id$") and PASSWORD not in stored
+        actions = [r["action"] for r in a.db.execute("SELECT action FROM audit WHERE target = 'clerk' ORDER BY id")]
+    assert actions == ["user.add", "user.passwd", "user.remove"]
+    app = create_app(path, clock=lambda: NOW)
+    c = client(app)
+    url = _post_url(app, site)
+    page = c.get(url).text
+    name, digits = _worker(site, _post(site))
+    c.post(url, data={"csrf": csrf(page), "name": name, "phone": digits, **right_answers(page)})
+    out = tmp_path / "确认.xlsx"
+    r = run(cli, ["archive", "--archive", str(path), "confirmations", DEMO_USCC, "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    ws = openpyxl.load_workbook(out)[QUIZ.sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == tuple(f.header for f in QUIZ.fields)
+    assert rows[1][0].date() == AS_OF and rows[1][1:] == (name, _post(site)["post"], "全部正确", "手机")
+
+
+def test_confirmations_count_in_the_rollup_once(tmp_path, site):
+    import shutil
+
+    path = tmp_path / "档案.sqlite"
+    shutil.copy(site.archive, path)
+    with Archive(path) as a:
+        a.db.execute("DELETE FROM confirmations")
+    before = {r.uscc: r for r in rollup_archives([path], as_of=AS_OF).enterprises}[DEMO_USCC]
+    ledger = {(q["date"].isoformat(), q["name"], q["post"]) for q in site.demo.rows["quiz"]
+              if (AS_OF - q["date"]).days < 365}
+    assert before.quiz_12m == len(ledger)
+    app = create_app(path, clock=lambda: NOW)
+    c = client(app)
+    url = _post_url(app, site)
+    page = c.get(url).text
+    name, digits = _worker(site, _post(site))
+    c.post(url, data={"csrf": csrf(page), "name": name, "phone": digits, **right_answers(page)})
+    after = {r.uscc: r for r in rollup_archives([path], as_of=AS_OF).enterprises}[DEMO_USCC]
+    new = (AS_OF.isoformat(), name, _post(site)["post"])
+    assert after.quiz_12m == len(ledger | {new})
+    assert after.quiz_people_12m == len({n for _, n, _ in ledger | {new}})
+    # the enterprise pastes the export into its workbook and submits again: still counted once
+    q = site.demo.rows["quiz"] + [{"date": AS_OF, "name": name, "post": _post(site)["post"], "result": "全部正确",
+                                   "via": "手机"}]
+    from dpsheets.workbook.samples import Plant
+
+    with Archive(path) as a:
+        submit(a, tmp_path, Plant(site.demo.enterprise, dict(site.demo.rows, quiz=q)), NOW, "pasted")
+    again = {r.uscc: r for r in rollup_archives([path], as_of=AS_OF).enterprises}[DEMO_USCC]
+    assert again.quiz_12m == after.quiz_12m
