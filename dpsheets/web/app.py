@@ -384,7 +384,8 @@ async def staff_enterprise_download(request: Request, svc: Service, user: Any) -
 
         from dpsheets.pipeline import DocOptions, pipeline
 
-        config = replace(svc.store.config, qr_secret=svc.store.qr_secret)
+        config = replace(svc.store.config, qr_secret=svc.store.qr_secret,  # the codes open this service
+                         qr_base_url=svc.store.config.qr_base_url or str(request.base_url).rstrip("/"))
         with tempfile.TemporaryDirectory(prefix="dpsheets-web-") as tmp:
             result = pipeline(original, as_of=as_of, config=config, highlight=False, documents_dir=Path(tmp),
                               doc_options=DocOptions())
@@ -430,6 +431,7 @@ def create_app(archive_path: str | Path, *, config: Config | None = None, roster
     ]
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(service.store.refresh_tokens)  # the first scan need not build the token table
         yield
         service.store.close()
 
