@@ -61,7 +61,6 @@ FATAL: dict[str, FatalType] = _types(
     ("config.missing", "找不到配置文件"),
     ("config.invalid", "配置文件有误"),
     ("config.unknown-key", "未知的配置项"),
-    ("config.unknown-level", "未知的风险等级"),
     # the archive
     ("archive.missing", "找不到档案库"),
     ("archive.newer", "档案库版本较新"),
