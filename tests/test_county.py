@@ -98,3 +98,15 @@ def test_exit_codes_are_documented_in_help_and_readme():
     for code, text in EXIT_CODES.items():
         assert re.search(rf"\b{code}\s+{re.escape(text)}", help_text), code
         assert f"| {code} | {text} |" in readme, code
+
+
+def test_the_installed_command_exits_with_the_error_code_and_message(tmp_path):
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "dpsheets", "rollup", "--archive", str(tmp_path / "无.sqlite")],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert run.returncode == 2 and "找不到档案库" in run.stderr
+    ok = subprocess.run([sys.executable, "-m", "dpsheets", "roster", "-o", str(tmp_path / "名单.xlsx")],
+                        capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert ok.returncode == 0 and (tmp_path / "名单.xlsx").exists()

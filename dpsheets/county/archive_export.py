@@ -7,9 +7,10 @@ from pathlib import Path
 import xlsxwriter
 
 from dpsheets.county.archive import Archive
+from dpsheets.workbook.registers import identity_columns
 
-SUBMISSION_COLUMNS = [("id", "编号"), ("uscc", "统一社会信用代码"), ("name", "企业名称"), ("county", "县区"),
-                      ("township", "乡镇"), ("industry", "行业"), ("received_at", "报送时间"), ("file_name", "文件"),
+ENTERPRISE_COLUMNS = [*identity_columns(), ("first_seen", "首次报送"), ("last_seen", "最近报送"), ("submissions", "报送次数")]
+SUBMISSION_COLUMNS = [("id", "编号"), *identity_columns(), ("received_at", "报送时间"), ("file_name", "文件"),
                       ("template_version", "模板版本"), ("valid", "有效"), ("errors", "错误"), ("warnings", "提醒"),
                       ("findings", "发现"), ("risks_major", "重大风险"), ("risks_significant", "较大风险"),
                       ("risks_general", "一般风险"), ("risks_low", "低风险"), ("hazards", "隐患"), ("posts", "岗位"),
@@ -20,10 +21,9 @@ def export(archive: Archive, path: Path) -> Path:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
     ws = wb.add_worksheet("企业")
-    ws.write_row(0, 0, ["统一社会信用代码", "企业名称", "县区", "乡镇", "行业", "首次报送", "最近报送", "报送次数"], bold)
+    ws.write_row(0, 0, [label for _, label in ENTERPRISE_COLUMNS], bold)
     for r, e in enumerate(archive.enterprises(), start=1):
-        ws.write_row(r, 0, [e["uscc"], e["name"], e["county"], e["township"], e["industry"], e["first_seen"],
-                            e["last_seen"], e["submissions"]])
+        ws.write_row(r, 0, [e[key] for key, _ in ENTERPRISE_COLUMNS])
     ws.freeze_panes(1, 0)
     ws = wb.add_worksheet("报送记录")
     ws.write_row(0, 0, [label for _, label in SUBMISSION_COLUMNS], bold)

@@ -10,11 +10,10 @@ import xlsxwriter
 from dpsheets.county.rollup import MissingRow
 from dpsheets.errors import DpsheetsError
 from dpsheets.workbook import normalize as nz
-from dpsheets.workbook.registers import INDUSTRIES
+from dpsheets.workbook.registers import IDENTITY, INDUSTRIES
 
-COLUMNS = (("name", "企业名称", ("单位名称",)), ("uscc", "统一社会信用代码", ("社会信用代码", "信用代码")),
-           ("county", "所属县（市、区）", ("县区", "所属县区")), ("township", "乡镇（街道）/产业园区", ("乡镇（街道）", "乡镇")),
-           ("industry", "行业领域", ("行业",)))
+# The identity columns of 企业信息 (registers.IDENTITY), enterprise name first as a clerk lists them.
+COLUMNS = tuple((f.key, f.header, f.aliases) for f in sorted(IDENTITY, key=lambda f: f.key != "name"))
 SHEET = "企业名单"
 
 
@@ -26,7 +25,8 @@ def write_template(path: Path) -> Path:
     for c, (_, header, _) in enumerate(COLUMNS):
         ws.write_string(0, c, header, head)
         ws.set_column(c, c, 30 if c < 2 else 18)
-    ws.data_validation(1, 4, 5000, 4, {"validate": "list", "source": list(INDUSTRIES)})
+    industry = [key for key, _, _ in COLUMNS].index("industry")
+    ws.data_validation(1, industry, 5000, industry, {"validate": "list", "source": list(INDUSTRIES)})
     ws.freeze_panes(1, 0)
     wb.close()
     return path
