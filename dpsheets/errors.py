@@ -76,6 +76,12 @@ FATAL: dict[str, FatalType] = _types(
     ("env.unreachable", "文件夹或网络共享无法访问"),
     ("env.archive-busy", "档案库被长时间占用"),
     ("env.archive-unreachable", "档案库无法打开"),
+    # county staff accounts (dpsheets user, dpsheets serve)
+    ("user.bad-name", "用户名不合规"),
+    ("user.weak-password", "密码太短"),
+    ("user.exists", "用户已存在"),
+    ("user.unknown", "没有该用户"),
+    ("user.scope", "没有指定账号范围"),
     # roll-ups
     ("roster.unreadable", "企业名单无法读取"),
     ("roster.no-uscc", "企业名单缺少代码列"),
