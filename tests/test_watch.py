@@ -120,7 +120,8 @@ def test_same_content_twice_is_archived_once(root, tmp_path):
         shutil.copy(src, w.layout.inbox / "第一次.xlsx")  # the same name again
         assert wait_until(lambda: len(w.names("已处理")) == 3)
         assert w.submissions() == 1
-        assert sum(o.duplicate for o in w.outcomes) == 2
+        # the outcome is reported just after the file lands in 已处理: wait for it, not only for the file
+        assert wait_until(lambda: sum(o.duplicate for o in w.outcomes) == 2)
         assert any(n.startswith("第一次_") for n in w.names("已处理"))  # renamed, not overwritten
 
 
