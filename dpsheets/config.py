@@ -69,6 +69,24 @@ class RollupRules:
 
 
 @dataclass(frozen=True)
+class OfficialForm:
+    """The official form of notices and reports (GB/T 9704): who issues, to whom, who to call.
+
+    Blank values come from the workbook's 企业信息 (issuer = 企业名称, contact = 安全管理人员,
+    phone = 联系电话) or, for the county report, from the roll-up (issuer = 县应急管理局)."""
+
+    issuer: str = setting("", doc="企业文书的发文单位（落款）")  # default: 企业名称
+    addressee: str = setting("", doc="重大事故隐患报告的主送机关")  # default: <county>应急管理局
+    contact: str = setting("", doc="联系人")  # default: 安全管理人员
+    phone: str = setting("", doc="联系电话")  # default: the enterprise's 联系电话
+    number_prefix: str = setting("", doc="发文机关代字，如“宏达安”")  # before 整改〔2026〕3号
+    county_issuer: str = setting("", doc="汇总报告的落款")  # default: <county>应急管理局
+    county_contact: str = setting("", doc="汇总报告的联系人")
+    county_phone: str = setting("", doc="汇总报告的联系电话")
+    report_number: str = setting("", doc="汇总报告的文号，如“舞应急〔2026〕15号”")
+
+
+@dataclass(frozen=True)
 class Config:
     lec: dict[str, float] = setting(factory=lambda: dict(DEFAULT_LEC), keys=tuple(DEFAULT_LEC), min=0,
                                     descending=True, doc="LEC 法各等级的下限")
@@ -82,6 +100,7 @@ class Config:
     qr_secret: str = setting("", doc="二维码令牌密钥（一般不必填写：由档案库提供）")
     templates_dir: str = setting("", directory=True, doc="县里自己的 Word 模板文件夹")  # default: the shipped ones
     rules: RollupRules = setting(factory=RollupRules, doc="未有效运行的判定")
+    official: OfficialForm = setting(factory=OfficialForm, doc="文书的发文单位、主送机关、联系人和电话")
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -6,7 +6,7 @@ import io
 import shutil
 import subprocess
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import docx
@@ -108,22 +108,56 @@ def test_card_header_is_coloured_by_the_post_level(rendered):
 def test_duty_list_one_per_employee_with_signature_lines(data, rendered):
     text = _text(rendered["岗位安全责任清单.docx"])
     assert text.count("本人已知晓以上岗位风险") == len(data.records("employee"))
-    assert "员工签字：＿＿" in text and "None" not in text
+    assert "员工签字：＿＿" in text and "None" not in text and "每人一张" not in text
+    payloads = {c[0].text for img in _images(rendered["岗位安全责任清单.docx"]) if (c := zxingcpp.read_barcodes(img))}
+    assert any("岗位：" in p for p in payloads) and "扫码显示：企业名称、统一社会信用代码、所属县区、岗位名称" in text
 
 
-def test_notices_group_open_hazards_by_unit(data, rendered):
+def test_unknown_post_is_a_data_error_not_a_blank_sheet(tmp_path):
+    p = plant(AS_OF, posts=2, employees=3)
+    p.rows["employee"][1]["post"] = "保安"
+    data = read_workbook(write_workbook(tmp_path / "u.xlsx", p.enterprise, p.rows))
+    out = render_all(data, tmp_path / "o", as_of=AS_OF, kinds=("duty_lists",))
+    text = _text(out.files[0])
+    assert text.count("本人已知晓以上岗位风险") == 2 and "保安" not in text
+    assert any("“保安”不在岗位安全责任清单中" in e and "岗位人员!D" in e for e in out.errors)
+
+
+def test_notices_list_only_hazards_to_fix_not_yet_overdue(data, rendered):
     path = rendered["隐患整改通知书.docx"]
     d = docx.Document(path)
-    open_hazards = [h for h in data.records("hazard") if h["status"] != "已销号"]
-    units = {h["unit"] for h in open_hazards}
-    assert _text(path).count("隐患整改通知书") == len(units)
-    rows = sum(len(t.rows) - 1 for t in d.tables)  # header rows excluded
-    assert rows == len(open_hazards)
+    due = [h for h in data.records("hazard") if h["status"] in ("待整改", "整改中") and h["completed_on"] is None
+           and not (h["deadline"] and h["deadline"] < AS_OF)]
+    assert {h["status"] for h in data.records("hazard")} >= {"待验收", "整改中"}  # the sample has both kinds
+    units = {h["unit"] for h in due}
+    text = _text(path)
+    assert text.count("隐患整改通知书") == len(units)
+    listed = [row.cells[1].text for t in d.tables if t.rows[0].cells[1].text == "隐患编号" for row in t.rows[1:]]
+    assert sorted(listed) == sorted(h["number"] for h in due)
+    assert "隐患等级" in text and "整改〔2026〕1号" in text and "第01号" not in text
+    assert "舞阳县宏达机械配件有限公司（盖章）" in text and "联系电话：13939512345" in text
+
+
+def test_major_hazards_are_marked_in_the_notice(tmp_path):
+    p = plant(AS_OF, posts=2, employees=2)
+    p.rows["hazard"][2].update(level="重大隐患", deadline=AS_OF + timedelta(days=20), status="整改中", completed_on=None)
+    data = read_workbook(write_workbook(tmp_path / "m.xlsx", p.enterprise, p.rows))
+    out = render_all(data, tmp_path / "o", as_of=AS_OF, kinds=("notices",))
+    assert "★重大隐患" in _text(out.files[0]) and "其中重大事故隐患 1 项" in _text(out.files[0])
 
 
 def test_overdue_reminders_state_days_overdue(data, rendered):
     text = _text(rendered["逾期催办通知.docx"])
-    assert "已逾期 12 天" in text and "已逾期 5 天" in text
+    assert "12 天" in text and "5 天" in text and "催办〔2026〕1号" in text
+
+
+def test_official_form_is_configurable(data, tmp_path):
+    cfg = config_from_dict({"official": {"issuer": "宏达机械安全生产委员会", "addressee": "舞阳县应急管理局",
+                                         "contact": "赵六", "phone": "0395-7123119", "number_prefix": "宏安"}})
+    out = render_all(data, tmp_path / "o", as_of=AS_OF, config=cfg, kinds=("notices", "majors"))
+    notice, major = (_text(f) for f in out.files)
+    assert "宏达机械安全生产委员会（盖章）" in notice and "宏安整改〔2026〕1号" in notice and "0395-7123119" in notice
+    assert "舞阳县应急管理局：" in major and "联系人：赵六" in major and "报告单位（盖章）" in major
 
 
 def test_major_report_has_the_three_items(rendered):
@@ -136,7 +170,7 @@ def test_major_report_has_the_three_items(rendered):
 def test_board_has_the_map_image_and_key_risks(data, rendered):
     path = rendered["风险公告栏.docx"]
     text = _text(path)
-    assert "喷漆房" in text and "重大风险（红）" in text
+    assert "喷漆房" in text and "重大风险" in text
     sizes = [img.size for img in _images(path)]
     assert any(w > 600 for w, _ in sizes), "the four-colour map is embedded"
 

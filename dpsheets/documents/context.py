@@ -106,19 +106,38 @@ def unit_lists(data: WorkbookData) -> list[dict[str, str]]:
             for r in rows]
 
 
-def duty_lists(data: WorkbookData, config: Config) -> list[dict[str, Any]]:
+def duty_lists(data: WorkbookData, config: Config) -> tuple[list[dict[str, Any]], list[str]]:
+    """One 岗位安全责任清单 per employee whose post is in the post register; (sheets, Chinese data errors).
+
+    An employee whose post is not in the register gets no blank sheet to sign: the error is
+    reported instead (the check names the cell as employee.unknown-post)."""
     levels = _post_levels(data, config)
     posts = {(p["post"] or "").strip(): p for p in data.records("post")}
-    out = []
+    out, errors = [], []
     for e in data.records("employee"):
         post = posts.get((e["post"] or "").strip())
+        if post is None:
+            where = f"{e.sheet}!{e.cell('post') or e.row}"
+            errors.append(f"{e.sheet}中“{text(e['name'])}”的岗位“{text(e['post'])}”不在岗位安全责任清单中（{where}），"
+                          "未生成其岗位安全责任清单。请改正岗位或在清单中增加该岗位后重新生成。")
+            continue
         item = {"name": text(e["name"]), "workshop": text(e["workshop"]), "team": text(e["team"], ""),
-                "post": text(e["post"])}
-        answers = record_text(post, ("duties", "hazards", "triggers", "controls", "emergency")) if post else \
-            dict.fromkeys(("duties", "hazards", "triggers", "controls", "emergency"), BLANK)
-        item.update(answers, level=level_display(post_level(post, levels) if post else None))
+                "post": text(e["post"]), "source": post}
+        item.update(record_text(post, ("duties", "hazards", "triggers", "controls", "emergency")),
+                    level=level_display(post_level(post, levels)))
         out.append(item)
-    return out
+    return out, errors
+
+
+QR_FIELDS = (("企业：", "企业名称"), ("统一社会信用代码：", "统一社会信用代码"), ("所属县区：", "所属县区"), ("岗位：", "岗位名称"))
+
+
+def qr_caption(payload: str, page: str) -> str:
+    """What the QR code holds, said truthfully: a web page (when it is a link) or the text fields it shows."""
+    if payload.startswith(("http://", "https://")):
+        return f"扫码打开{page}网页"
+    shown = [label for prefix, label in QR_FIELDS if any(line.startswith(prefix) for line in payload.splitlines())]
+    return "扫码显示：" + "、".join(shown) if shown else "扫码显示文字信息"
 
 
 HAZARD_KEYS = ("number", "name", "location", "description", "measures", "owner", "unit", "cause", "severity", "plan",
@@ -132,23 +151,54 @@ def _hazard_item(h: Record) -> dict[str, str]:
     return item
 
 
-def _document_number(prefix: str, as_of: date, i: int) -> str:
-    return f"{prefix}〔{as_of.year}〕第{i:02d}号"
+def document_number(kind: str, as_of: date, i: int, prefix: str = "") -> str:
+    """A document number in the GB/T 9704 form: 代字〔年份〕序号号, e.g. 整改〔2026〕3号 (no 第, no leading zeros)."""
+    return f"{prefix}{kind}〔{as_of.year}〕{i}号"
 
 
-def notices(data: WorkbookData, as_of: date) -> list[dict[str, Any]]:
-    """One 隐患整改通知书 per responsible unit, listing its open hazards."""
+def official(data: WorkbookData, config: Config) -> dict[str, str]:
+    """发文单位 (落款), 主送机关, contact and phone: dpsheets.toml's [official], else the workbook's 企业信息."""
+    form = config.official
+    ent = data.enterprise
+    county = text(ent["county"] if ent else None, "")
+    return {"issuer": form.issuer or text(ent["name"] if ent else None),
+            "addressee": form.addressee or (f"{county}应急管理局" if county else f"{BLANK}应急管理局"),
+            "contact": form.contact or text(ent["safety_officer"] if ent else None),
+            "phone": form.phone or text(ent["phone"] if ent else None)}
+
+
+def level_mark(level: str | None) -> dict[str, Any]:
+    """The 隐患等级 cell: 重大隐患 marked (★, red, bold), 一般隐患 plain."""
+    major = level == "重大隐患"
+    return {"level": f"★{level}" if major else text(level), "major": major}
+
+
+def notices(data: WorkbookData, as_of: date, config: Config | None = None) -> list[dict[str, Any]]:
+    """One 隐患整改通知书 per responsible unit, listing its hazards still to be fixed and not yet overdue.
+
+    Hazards already fixed (待验收, or with a 完成日期) need acceptance, not a notice; overdue ones
+    go to the 逾期催办通知."""
+    config = config or Config()
     by_unit: dict[str, list[Record]] = defaultdict(list)
     for h in data.records("hazard"):
-        if h["status"] != "已销号":
+        state = hazard_state(h, as_of, config.due_soon_days)
+        if h["status"] in ("待整改", "整改中", None) and h["completed_on"] is None and not state.closed \
+                and not state.overdue:
             by_unit[h["unit"] or h["location"] or "有关单位"].append(h)
     out = []
     for i, (unit, hazards) in enumerate(sorted(by_unit.items()), start=1):
         items = []
-        for no, h in enumerate(sorted(hazards, key=lambda h: (h["deadline"] or date.max, h.row)), start=1):
-            items.append(dict(_hazard_item(h), no=str(no)))
-        out.append({"number": _document_number("整改", as_of, i), "unit": text(unit), "hazards": items})
+        for no, h in enumerate(sorted(hazards, key=lambda h: (h["level"] != "重大隐患", h["deadline"] or date.max, h.row)),
+                               start=1):
+            items.append(dict(_hazard_item(h), no=str(no), short_deadline=short_date(h["deadline"]), **level_mark(h["level"])))
+        out.append({"number": document_number("整改", as_of, i, config.official.number_prefix), "unit": text(unit),
+                    "hazards": items, "majors": sum(1 for h in hazards if h["level"] == "重大隐患")})
     return out
+
+
+def short_date(value: Any) -> str:
+    """A date for a narrow table column: 2026-11-16 (fits one line where 2026年11月16日 would wrap)."""
+    return value.isoformat() if isinstance(value, date) else text(value)
 
 
 def reminders(data: WorkbookData, as_of: date, config: Config) -> list[dict[str, Any]]:
@@ -159,7 +209,8 @@ def reminders(data: WorkbookData, as_of: date, config: Config) -> list[dict[str,
             item = _hazard_item(h)
             item.update(hazard_number=item.pop("number"), days=str(state.days),
                         unit=text(h["unit"] or h["location"], "有关单位"),
-                        number=_document_number("催办", as_of, len(out) + 1))
+                        number=document_number("催办", as_of, len(out) + 1, config.official.number_prefix),
+                        **level_mark(h["level"]))
             out.append(item)
     return out
 
@@ -168,12 +219,16 @@ def majors(data: WorkbookData) -> list[dict[str, Any]]:
     return [_hazard_item(h) for h in data.records("hazard") if h["level"] == "重大隐患"]
 
 
+KEY_RISK_LIMIT = 10  # rows of the board's table: the board stays one A4 page
+
+
 def board(data: WorkbookData, config: Config) -> tuple[RiskMap, list[dict[str, str]]]:
     risks = data.records("risk")
     risk_map = riskmap.build([(r["location"], risk_level(r, config)) for r in risks], data.layout)
-    key = [dict(record_text(r, ("name", "location", "controls", "unit", "owner", "phone")), level=level_display(lvl))
+    key = [dict({k: text(r[k], "") for k in ("name", "location", "controls", "unit", "owner", "phone")}, level=level_display(lvl),
+                short_level=lvl, colour=RISK_COLOURS[lvl])
            for r in risks if (lvl := risk_level(r, config)) in ("重大风险", "较大风险")]
-    key.sort(key=lambda k: (not k["level"].startswith("重大"), k["location"]))
+    key.sort(key=lambda k: (k["short_level"] != "重大风险", k["location"]))
     return risk_map, key
 
 

@@ -151,3 +151,24 @@ def font_properties(size: float | None = None) -> Any:
     """``FontProperties`` of the Chinese face for matplotlib text, or None when there is no such face."""
     font = find_cjk_font()
     return font.properties(size) if font else None
+
+
+SERIF_NAMES = ("仿宋", "宋体", "FangSong", "SimSun", "仿宋_GB2312", "楷体", "KaiTi")
+SANS_NAMES = ("黑体", "SimHei", "微软雅黑", "Microsoft YaHei")
+
+
+@lru_cache(maxsize=1)
+def office_substitutes() -> dict[str, str]:
+    """Word font name → installed Simplified Chinese family, for the fonts the templates name that are missing here.
+
+    Given to LibreOffice as its font replacement table when it converts to PDF, so that a machine
+    without 仿宋/黑体/宋体 prints the Simplified Chinese Noto face rather than the Japanese one."""
+    installed = {family for _, _, family in _fontconfig()}
+    sans = next((f for f in PREFERRED if f in installed and "Serif" not in f), None)
+    serif = next((f for f in ("Noto Serif CJK SC", "Source Han Serif SC", "Noto Serif SC") if f in installed), sans)
+    out: dict[str, str] = {}
+    for names, family in ((SERIF_NAMES, serif), (SANS_NAMES, sans)):
+        for name in names:
+            if family and name not in installed:
+                out[name] = family
+    return out

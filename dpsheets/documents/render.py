@@ -24,7 +24,7 @@ from docxtpl import DocxTemplate, InlineImage, RichText
 
 from dpsheets.config import Config
 from dpsheets.documents import context as ctx
-from dpsheets.documents import qr, riskmap
+from dpsheets.documents import fonts, qr, riskmap
 from dpsheets.documents.template_build import TEMPLATES, TEMPLATES_DIR, build
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules.stats import Period
@@ -84,8 +84,9 @@ def render_all(data: WorkbookData, out_dir: Path, *, as_of: date, config: Config
 def _builders(data: WorkbookData, as_of: date, config: Config, period: Period) -> dict[str, Callable[[], dict]]:
     return {
         "cards": lambda: {"cards": ctx.cards(data, config)},
-        "duty_lists": lambda: {"employees": ctx.duty_lists(data, config), "units": ctx.unit_lists(data)},
-        "notices": lambda: {"notices": ctx.notices(data, as_of)},
+        "duty_lists": lambda: dict(zip(("employees", "_errors"), ctx.duty_lists(data, config), strict=True),
+                                   units=ctx.unit_lists(data)),
+        "notices": lambda: {"notices": ctx.notices(data, as_of, config)},
         "reminders": lambda: {"reminders": ctx.reminders(data, as_of, config)},
         "majors": lambda: {"majors": ctx.majors(data)},
         "board": lambda: dict(_board_context(data, config), rewards=ctx.rewards(data, as_of), signs=ctx.signs(data)),
@@ -96,8 +97,9 @@ def _builders(data: WorkbookData, as_of: date, config: Config, period: Period) -
 def _board_context(data: WorkbookData, config: Config) -> dict[str, Any]:
     risk_map, key = ctx.board(data, config)
     name = ctx.text(data.enterprise_value("name"), "")
-    return {"map_notes": ctx.map_notes(risk_map), "key_risks": key,
-            "_map": riskmap.draw(risk_map, f"{name} 风险四色分布图")}
+    del name  # the board's heading names the enterprise; the map itself carries no title
+    return {"map_notes": ctx.map_notes(risk_map), "key_risks": key[:ctx.KEY_RISK_LIMIT],
+            "key_more": max(len(key) - ctx.KEY_RISK_LIMIT, 0), "_map": riskmap.draw(risk_map, "")}
 
 
 def _output_name(kind: str, period: Period) -> str:
@@ -111,6 +113,7 @@ def _render_kind(kind: str, build_context: Callable[[], dict], data: WorkbookDat
                  config: Config, split: bool, period: Period, outcome: RenderOutcome) -> None:
     label = KIND_NAMES[kind]
     context = build_context()
+    outcome.errors.extend(context.pop("_errors", ()))
     items_key = LIST_KEYS.get(kind)
     if items_key and not context[items_key]:
         outcome.skipped.append(f"没有需要生成{label}的内容")
@@ -144,21 +147,35 @@ def _render(template: Path, kind: str, context: dict[str, Any], data: WorkbookDa
     full = dict(context)
     full.update(_common(tpl, data, as_of, config))
     if "_map" in full:
-        full["risk_map"] = InlineImage(tpl, io.BytesIO(full.pop("_map")), width=Mm(160))
+        full["risk_map"] = InlineImage(tpl, io.BytesIO(full.pop("_map")), width=Mm(150))
+    for item in full.get("reminders", ()):
+        item["level_rt"] = _level_rich_text(item)
+    for notice in full.get("notices", ()):
+        for h in notice["hazards"]:
+            h["level_rt"] = _level_rich_text(h)
     if kind == "cards":
         full["cards"] = [_with_card_images(tpl, card, data, config) for card in full["cards"]]
+    if kind == "duty_lists":
+        full["employees"] = [dict(e, **_post_qr(tpl, e["source"], data, config, Mm(28))) for e in full["employees"]]
     tpl.render(full, _environment(), autoescape=True)
     with atomic_path(target) as tmp:
         tpl.save(tmp)
     return target
 
 
+def _level_rich_text(item: dict[str, Any]) -> RichText:
+    """隐患等级: a major hazard in bold red, so that it cannot look ordinary."""
+    rt = RichText()
+    rt.add(item["level"], color="C00000" if item["major"] else None, bold=item["major"])
+    return rt
+
+
 def _common(tpl: DocxTemplate, data: WorkbookData, as_of: date, config: Config) -> dict[str, Any]:
     ent = ctx.enterprise_context(data)
     payload = qr.enterprise_payload(ent["name"], ent["uscc"], ent["county"], config.qr_base_url, config.qr_secret)
-    return {"enterprise": ent, "today": ctx.text(as_of),
-            "enterprise_qr": InlineImage(tpl, io.BytesIO(qr.png(payload)), width=Mm(26)),
-            "enterprise_qr_caption": qr.ENTERPRISE_CAPTION if _linked(config) else qr.TEXT_CAPTION}
+    caption = qr.ENTERPRISE_CAPTION if _linked(config) else ctx.qr_caption(payload, "本企业一企一档") + "（一企一码）"
+    return {"enterprise": ent, "today": ctx.text(as_of), "official": ctx.official(data, config),
+            "enterprise_qr": InlineImage(tpl, io.BytesIO(qr.png(payload)), width=Mm(28)), "enterprise_qr_caption": caption}
 
 
 def _linked(config: Config) -> bool:
@@ -166,16 +183,23 @@ def _linked(config: Config) -> bool:
     return bool(config.qr_base_url and config.qr_secret)
 
 
-def _with_card_images(tpl: DocxTemplate, card: dict[str, Any], data: WorkbookData, config: Config) -> dict[str, Any]:
+def _post_qr(tpl: DocxTemplate, post: Any, data: WorkbookData, config: Config, width: Mm) -> dict[str, Any]:
+    """The post's QR code (岗位码) and a caption saying truthfully what it holds."""
     ent = ctx.enterprise_context(data)
-    source = card["source"]
-    payload = qr.post_payload(ent["name"], ent["uscc"], ent["county"], ctx.text(source["workshop"], ""),
-                              ctx.text(source["post"], ""), config.qr_base_url, config.qr_secret)
+    payload = qr.post_payload(ent["name"], ent["uscc"], ent["county"], ctx.text(post["workshop"], ""),
+                              ctx.text(post["post"], ""), config.qr_base_url, config.qr_secret)
+    caption = qr.POST_CAPTION if _linked(config) else ctx.qr_caption(payload, "本岗位风险告知") + "（岗位码）"
+    return {"qr": InlineImage(tpl, io.BytesIO(qr.png(payload)), width=width), "qr_caption": caption}
+
+
+CARD_QR = Mm(38)  # scannable on a wall from arm's length (at least 35 mm)
+
+
+def _with_card_images(tpl: DocxTemplate, card: dict[str, Any], data: WorkbookData, config: Config) -> dict[str, Any]:
     header = RichText()
     header.add(f"{card['workshop']} {card['post']}　岗位风险等级：{card['level']}", color="FFFFFF" if card["dark"] else "000000",
                bold=True, size=32)
-    return dict(card, qr=InlineImage(tpl, io.BytesIO(qr.png(payload)), width=Mm(30)), header=header,
-                qr_caption=qr.POST_CAPTION if _linked(config) else qr.TEXT_CAPTION)
+    return dict(card, header=header, **_post_qr(tpl, card["source"], data, config, CARD_QR))
 
 
 SOFFICE_PLACES = (r"C:\Program Files\LibreOffice\program\soffice.exe",
@@ -189,6 +213,28 @@ def soffice() -> str | None:
     return found or next((p for p in SOFFICE_PLACES if Path(p).is_file()), None)
 
 
+def _font_replacements(profile: Path) -> None:
+    """LibreOffice's font replacement table for the fresh profile: a missing 仿宋/黑体/宋体 becomes the
+    installed Simplified Chinese face (only when missing), never LibreOffice's default Japanese one."""
+    from xml.sax.saxutils import escape
+
+    pairs = fonts.office_substitutes()
+    nodes = "".join(
+        f'<node oor:name="dpsheets{i}" oor:op="replace">'
+        '<prop oor:name="Always" oor:op="fuse"><value>true</value></prop>'  # only missing fonts are listed
+        '<prop oor:name="OnScreenOnly" oor:op="fuse"><value>false</value></prop>'
+        f'<prop oor:name="ReplaceFont" oor:op="fuse"><value>{escape(name)}</value></prop>'
+        f'<prop oor:name="SubstituteFont" oor:op="fuse"><value>{escape(family)}</value></prop></node>'
+        for i, (name, family) in enumerate(sorted(pairs.items())))
+    xcu = ('<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+           'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+           '<item oor:path="/org.openoffice.Office.Common/Font/Substitution">'
+           '<prop oor:name="Replacement" oor:op="fuse"><value>true</value></prop></item>'
+           f'<item oor:path="/org.openoffice.Office.Common/Font/Substitution/FontPairs">{nodes}</item></oor:items>\n')
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(xcu, encoding="utf-8")
+
+
 def to_pdf(files: list[Path], out_dir: Path, timeout: int = 300) -> tuple[list[Path], str | None]:
     """Convert .docx files to PDF with headless LibreOffice; (PDFs, Chinese message if it could not)."""
     if not files:
@@ -197,6 +243,7 @@ def to_pdf(files: list[Path], out_dir: Path, timeout: int = 300) -> tuple[list[P
     if exe is None:
         return [], "未安装 LibreOffice，未生成 PDF（Word 文件已生成，可直接打印）。安装方法：apt-get install libreoffice-writer-nogui fonts-noto-cjk"
     with tempfile.TemporaryDirectory(prefix="dpsheets-lo-") as profile:
+        _font_replacements(Path(profile))
         by_folder: dict[Path, list[Path]] = {}
         for f in files:
             by_folder.setdefault(f.parent, []).append(f)

@@ -122,8 +122,8 @@ def _wrap(name: str, width_pt: float, height_pt: float) -> tuple[list[str], floa
     return best
 
 
-def draw(risk_map: RiskMap, title: str) -> bytes:
-    """The map as PNG bytes."""
+def draw(risk_map: RiskMap, title: str, image_format: str = "png") -> bytes:
+    """The map as PNG bytes (or SVG with its texts kept as text, for inspecting the labels)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -135,7 +135,7 @@ def draw(risk_map: RiskMap, title: str) -> bytes:
     rows, cols = max(r for r, _ in cells) - top + 1, max(c for _, c in cells) - left + 1
     cols = max(cols, 12)
     cell_pt = FIG_WIDTH_IN * 72 / cols
-    fig_h = rows * cell_pt / 72 + 0.9
+    fig_h = rows * cell_pt / 72 + (0.9 if title else 0.6)
     fig = plt.figure(figsize=(FIG_WIDTH_IN, fig_h), dpi=200)
     ax = fig.add_axes((0, 0.62 / fig_h, 1, rows * cell_pt / 72 / fig_h))
     owner = {cell: i for i, z in enumerate(risk_map.zones) for cell in z.cells}
@@ -157,9 +157,11 @@ def draw(risk_map: RiskMap, title: str) -> bytes:
         legend.append(Patch(facecolor=f"#{UNRATED_COLOUR}", edgecolor="#404040", label=f"未评定 {risk_map.totals[UNRATED]} 处"))
     fig.legend(handles=legend, loc="lower center", ncol=len(legend), frameon=False, prop=font_properties(9),
                bbox_to_anchor=(0.5, 0.0), handlelength=1.6, columnspacing=1.2)
-    fig.suptitle(title, fontproperties=font_properties(13), y=1 - 0.05 / fig_h, va="top")
+    if title:
+        fig.suptitle(title, fontproperties=font_properties(13), y=1 - 0.05 / fig_h, va="top")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buffer, format=image_format)
     plt.close(fig)
     return buffer.getvalue()
 

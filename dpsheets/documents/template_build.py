@@ -44,22 +44,39 @@ def _set_font(rpr_owner, name: str, size: float | None = None, bold: bool | None
         rpr.insert(0, fonts)
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         fonts.set(qn(attr), name)
+    _set_lang(rpr)
 
 
-def _new_document() -> Document:
+def _set_lang(rpr) -> None:  # noqa: ANN001
+    """Mark the text Simplified Chinese: where 仿宋/黑体/宋体 are missing, LibreOffice and Word then fall back
+    to a Simplified Chinese face (Noto Sans CJK SC), never to the Japanese one."""
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), "zh-CN")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+
+def _new_document(margin_mm: float = 20, top_mm: float = 18) -> Document:
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin = section.right_margin = Mm(20)
-    section.top_margin = section.bottom_margin = Mm(18)
+    section.left_margin = section.right_margin = Mm(margin_mm)
+    section.top_margin = section.bottom_margin = Mm(top_mm)
     normal = doc.styles["Normal"]
     _set_font(normal, BODY_FONT, 12)
     normal.paragraph_format.space_after = Pt(2)
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    if defaults is not None:
+        rpr = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}")
+        if rpr is not None:
+            _set_lang(rpr)
     return doc
 
 
 def _para(container, text: str = "", *, size: float = 12, bold: bool = False, font: str = BODY_FONT,  # noqa: ANN001
-          align: str | None = None, page_break: bool = False, indent: bool = False):  # noqa: ANN202
+          align: str | None = None, page_break: bool = False, indent: bool = False, right_indent: bool = False):  # noqa: ANN202
     p = container.add_paragraph()
     if text:
         _set_font(p.add_run(text), font, size, bold)  # one run: a docxtpl tag is never split
@@ -71,11 +88,13 @@ def _para(container, text: str = "", *, size: float = 12, bold: bool = False, fo
         p.paragraph_format.page_break_before = True
     if indent:
         p.paragraph_format.first_line_indent = Pt(24)
+    if right_indent:  # GB/T 9704: 落款 and 成文日期 end four characters from the right margin
+        p.paragraph_format.right_indent = Pt(size * 4)
     return p
 
 
-def _title(doc, text: str, page_break: bool = True) -> None:  # noqa: ANN001
-    _para(doc, text, size=20, bold=True, font=TITLE_FONT, align="center", page_break=page_break)
+def _title(doc, text: str, page_break: bool = True, size: float = 20) -> None:  # noqa: ANN001
+    _para(doc, text, size=size, bold=True, font=TITLE_FONT, align="center", page_break=page_break)
 
 
 def _cell(cell, text: str, *, bold: bool = False, size: float = 11, align: str | None = None) -> None:  # noqa: ANN001
@@ -86,35 +105,63 @@ def _cell(cell, text: str, *, bold: bool = False, size: float = 11, align: str |
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def _table(doc, rows: int, widths_mm: list[float]):  # noqa: ANN001, ANN202
+def _table(doc, rows: int, widths_mm: list[float], header: bool = True):  # noqa: ANN001, ANN202
     table = doc.add_table(rows=rows, cols=len(widths_mm))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     for column, width in zip(table.columns, widths_mm, strict=True):
         column.width = Mm(width)
-    for row in table.rows:
+    for i, row in enumerate(table.rows):
         for cell, width in zip(row.cells, widths_mm, strict=True):
             cell.width = Mm(width)
+        _row_property(row, "w:cantSplit")  # a row never splits across pages
+        if i == 0 and header:
+            _row_property(row, "w:tblHeader")  # the header row repeats on every page
     return table
 
 
-def _loop_table(doc, headers: list[str], cells: list[str], widths: list[float], loop: str) -> None:  # noqa: ANN001
-    """A table whose middle row repeats: header row, {%tr for %}, the item row, {%tr endfor %}."""
+def _row_property(row, tag: str, **attrs: str):  # noqa: ANN001, ANN202
+    trpr = row._tr.get_or_add_trPr()
+    element = OxmlElement(tag)
+    for k, v in attrs.items():
+        element.set(qn(k), v)
+    trpr.append(element)
+    return element
+
+
+def _row_height(row, mm: float) -> None:  # noqa: ANN001
+    """At least *mm* high (the row grows with its text)."""
+    _row_property(row, "w:trHeight", **{"w:val": str(int(mm * 56.7)), "w:hRule": "atLeast"})
+
+
+def _plain_table(doc, rows: int, widths_mm: list[float]):  # noqa: ANN001, ANN202
+    """A table without borders, for laying out signature lines and the QR code beside text."""
+    table = _table(doc, rows, widths_mm, header=False)
+    table.style = None
+    return table
+
+
+def _loop_table(doc, headers: list[str], cells: list[str], widths: list[float], loop: str,  # noqa: ANN001
+                size: float = 10.5) -> None:
+    """A table whose middle row repeats: header row, {%tr for %}, the item row, {%tr endfor %}.
+
+    Column widths are chosen so that codes, dates, phone numbers and levels fit on one line."""
     table = _table(doc, 4, widths)
     for c, text in enumerate(headers):
-        _cell(table.cell(0, c), text, bold=True, size=10.5, align="center")
+        _cell(table.cell(0, c), text, bold=True, size=size, align="center")
     _cell(table.cell(1, 0), f"{{%tr for {loop} %}}")
     for c, text in enumerate(cells):
-        _cell(table.cell(2, c), text, size=10.5)
+        _cell(table.cell(2, c), text, size=size)
     _cell(table.cell(3, 0), "{%tr endfor %}")
 
 
-def _kv_table(doc, rows: list[tuple[str, str]], widths: tuple[float, float] = (40, 130)) -> None:  # noqa: ANN001
-    table = _table(doc, len(rows), list(widths))
+def _kv_table(doc, rows: list[tuple[str, str]], widths: tuple[float, float] = (40, 130), size: float = 11):  # noqa: ANN001, ANN201
+    table = _table(doc, len(rows), list(widths), header=False)
     for r, (label, value) in enumerate(rows):
-        _cell(table.cell(r, 0), label, bold=True)
-        _cell(table.cell(r, 1), value)
+        _cell(table.cell(r, 0), label, bold=True, size=size)
+        _cell(table.cell(r, 1), value, size=size)
+    return table
 
 
 def _loop(doc, head: str) -> None:  # noqa: ANN001
@@ -126,25 +173,46 @@ def _end(doc) -> None:  # noqa: ANN001
 
 
 def card_template(doc) -> None:  # noqa: ANN001
+    """One A4 page per post, filled top to bottom; the post's QR code at least 35 mm wide."""
     _loop(doc, "card in cards")
-    _title(doc, "岗位风险隐患和紧急情况处置告知卡")
+    _title(doc, "岗位风险隐患和紧急情况处置告知卡", size=22)
     _para(doc, "{{ enterprise.name }}", size=14, align="center", font=TITLE_FONT)
-    table = _table(doc, 9, [42, 128])
+    table = _table(doc, 9, [47, 123], header=False)
     head = table.cell(0, 0).merge(table.cell(0, 1))
     _cell(head, "{% cellbg card.colour %}", size=4)
     head.add_paragraph()
     _set_font(head.paragraphs[1].add_run("{{r card.header }}"), TITLE_FONT, 16, True)
     head.paragraphs[1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    rows = [("一、岗位职责", "card.duties"), ("二、危险有害因素", "card.hazards"), ("三、事故诱因", "card.triggers"),
-            ("四、防范控制措施", "card.controls"), ("五、应急处置措施", "card.emergency"), ("岗位操作规程", "card.procedure"),
-            ("应急电话", "card.phones")]
-    for r, (label, var) in enumerate(rows, start=1):
-        _cell(table.cell(r, 0), label, bold=True, size=13)
-        _cell(table.cell(r, 1), f"{{{{ {var} }}}}", size=13)
+    _row_height(table.rows[0], 18)
+    rows = [("一、岗位职责", "card.duties", 25), ("二、危险有害因素", "card.hazards", 25), ("三、事故诱因", "card.triggers", 25),
+            ("四、防范控制措施", "card.controls", 25), ("五、应急处置措施", "card.emergency", 25),
+            ("岗位操作规程", "card.procedure", 15), ("应急电话", "card.phones", 11)]
+    for r, (label, var, height) in enumerate(rows, start=1):
+        _cell(table.cell(r, 0), label, bold=True, size=14)
+        _cell(table.cell(r, 1), f"{{{{ {var} }}}}", size=14)
+        _row_height(table.rows[r], height)
     _cell(table.cell(8, 0), "{{ card.qr }}", align="center")
-    _cell(table.cell(8, 1), "{{ card.qr_caption }}")
+    _cell(table.cell(8, 1), "{{ card.qr_caption }}", size=12)
+    _row_height(table.rows[8], 44)
     _para(doc, "主要负责人：{{ enterprise.principal }}　　安全管理人员：{{ enterprise.safety_officer }}　　告知日期：{{ today }}", size=10.5)
     _end(doc)
+
+
+def _signatures(doc, rows: list[tuple[str, str]]) -> None:  # noqa: ANN001
+    """Signature lines in a borderless table, so that the blanks line up."""
+    table = _plain_table(doc, len(rows), [85, 85])
+    for r, (left, right) in enumerate(rows):
+        _cell(table.cell(r, 0), left)
+        _cell(table.cell(r, 1), right)
+        _row_height(table.rows[r], 10)
+
+
+def _qr_block(doc, image: str, caption: str, width: float = 40) -> None:  # noqa: ANN001
+    """The QR code at the right with what it holds written beside it."""
+    table = _plain_table(doc, 1, [170 - width, width])
+    _cell(table.cell(0, 0), caption, size=9)
+    table.cell(0, 0).paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _cell(table.cell(0, 1), image, align="center")
 
 
 def duty_list_template(doc) -> None:  # noqa: ANN001
@@ -158,7 +226,7 @@ def duty_list_template(doc) -> None:  # noqa: ANN001
     _end(doc)
     _loop(doc, "e in employees")
     _title(doc, "岗位安全责任清单")
-    _para(doc, "{{ enterprise.name }}（每人一张）", size=13, align="center", font=TITLE_FONT)
+    _para(doc, "{{ enterprise.name }}", size=13, align="center", font=TITLE_FONT)
     _kv_table(doc, [("姓名", "{{ e.name }}"), ("车间 / 班组", "{{ e.workshop }} {{ e.team }}"), ("岗位", "{{ e.post }}"),
                     ("岗位风险等级", "{{ e.level }}"), ("岗位职责", "{{ e.duties }}"), ("危险有害因素", "{{ e.hazards }}"),
                     ("事故诱因", "{{ e.triggers }}"), ("防范控制措施", "{{ e.controls }}"), ("应急处置措施", "{{ e.emergency }}"),
@@ -167,104 +235,110 @@ def duty_list_template(doc) -> None:  # noqa: ANN001
     _para(doc)
     _para(doc, "本人已知晓以上岗位风险、管控措施和应急处置方法，承诺严格遵守。", indent=True)
     _para(doc)
-    _para(doc, f"员工签字：{BLANK}　　　日期：{DATE_BLANK}")
-    _para(doc, f"班组长签字：{BLANK}　　　车间负责人签字：{BLANK}")
+    _signatures(doc, [(f"员工签字：{BLANK}", f"日期：{DATE_BLANK}"), (f"班组长签字：{BLANK}", f"车间负责人签字：{BLANK}")])
+    _qr_block(doc, "{{ e.qr }}", "{{ e.qr_caption }}", 34)
     _end(doc)
 
 
-def _letter_head(doc, title: str, item: str) -> None:  # noqa: ANN001
-    """Title, document number and addressee of a notice to a responsible unit."""
+def _letter_head(doc, title: str, item: str, addressee: str) -> None:  # noqa: ANN001
+    """GB/T 9704: title, the document number centred below it, the addressee flush left with a colon."""
     _title(doc, title)
-    _para(doc, f"编号：{{{{ {item}.number }}}}", align="right")
-    _para(doc, f"{{{{ {item}.unit }}}}：")
+    _para(doc, f"{{{{ {item}.number }}}}", align="center", size=12)
+    _para(doc)
+    _para(doc, f"{addressee}：")
 
 
-def _issue_lines(doc) -> None:  # noqa: ANN001
-    _para(doc, f"签发人：{BLANK}　　签发日期：{{{{ today }}}}")
-    _para(doc, f"接收人：{BLANK}　　接收日期：{DATE_BLANK}")
+def _sign_off(doc, date_tag: str = "{{ today }}") -> None:  # noqa: ANN001
+    """落款: the issuing unit and the date, right-aligned with space above for the seal; then contact and phone."""
+    _para(doc)
+    _para(doc, "{{ official.issuer }}（盖章）", align="right", right_indent=True)
+    _para(doc, date_tag, align="right", right_indent=True)
+    _para(doc, "联系人：{{ official.contact }}　　联系电话：{{ official.phone }}", size=11)
 
 
 def notice_template(doc) -> None:  # noqa: ANN001
     _loop(doc, "n in notices")
-    _letter_head(doc, "隐患整改通知书", "n")
-    _para(doc, "经{{ enterprise.name }}隐患排查，你单位存在下列事故隐患。请按整改措施在整改期限内完成整改，"
-               "整改完成后报请验收；整改期间应落实安全防范措施，确保安全。", indent=True)
-    _loop_table(doc, ["序号", "隐患编号", "隐患名称", "位置", "隐患描述", "整改措施", "整改期限", "责任人"],
-                ["{{ h.no }}", "{{ h.number }}", "{{ h.name }}", "{{ h.location }}", "{{ h.description }}",
-                 "{{ h.measures }}", "{{ h.deadline }}", "{{ h.owner }}"],
-                [10, 18, 24, 20, 30, 30, 20, 16], "h in n.hazards")
-    _para(doc)
-    _para(doc, "整改要求：1. 按期完成整改，不得拖延；2. 重大事故隐患须停止相关作业并按治理方案整改；3. 整改完成后填写完成日期，报安全管理人员验收销号。")
-    _issue_lines(doc)
-    _para(doc, "复查意见：", bold=True)
-    _para(doc, BLANK * 6)
-    _para(doc, f"复查人：{BLANK}　　复查日期：{DATE_BLANK}")
-    _para(doc, "{{ enterprise_qr }}", align="right")
-    _para(doc, "{{ enterprise_qr_caption }}", size=9, align="right")
+    _letter_head(doc, "隐患整改通知书", "n", "{{ n.unit }}")
+    _para(doc, "经隐患排查，你单位存在下列事故隐患{% if n.majors %}，其中重大事故隐患 {{ n.majors }} 项（★）{% endif %}。"
+               "请按整改措施在整改期限内完成整改，整改完成后报请验收；整改期间应落实安全防范措施，确保安全。", indent=True)
+    _loop_table(doc, ["序号", "隐患编号", "隐患名称及描述", "隐患等级", "整改措施", "整改期限", "责任人"],
+                ["{{ h.no }}", "{{ h.number }}", "{{ h.name }}（{{ h.location }}）：{{ h.description }}", "{{r h.level_rt }}",
+                 "{{ h.measures }}", "{{ h.short_deadline }}", "{{ h.owner }}"],
+                [11, 27, 41, 21, 30, 25, 15], "h in n.hazards", size=10)
+    _para(doc, "整改要求：1. 按期完成整改，不得拖延；2. 重大事故隐患须停止相关作业，按治理方案整改并报告；"
+               "3. 整改完成后填写完成日期，报安全管理人员验收销号。", size=11)
+    _sign_off(doc)
+    _signatures(doc, [(f"签收人：{BLANK}", f"签收日期：{DATE_BLANK}")])
+    _qr_block(doc, "{{ enterprise_qr }}", "{{ enterprise_qr_caption }}")
     _end(doc)
 
 
 def reminder_template(doc) -> None:  # noqa: ANN001
     _loop(doc, "r in reminders")
-    _letter_head(doc, "隐患逾期整改催办通知", "r")
-    _para(doc, "你单位“{{ r.name }}”隐患（隐患编号 {{ r.hazard_number }}，位置：{{ r.location }}）治理期限为 {{ r.deadline }}，"
-               "截至 {{ today }} 已逾期 {{ r.days }} 天，仍未完成整改销号。请立即落实治理措施，于 3 日内书面说明逾期原因和完成时间。",
-          indent=True)
-    _kv_table(doc, [("隐患描述", "{{ r.description }}"), ("治理措施", "{{ r.measures }}"), ("责任人", "{{ r.owner }}"),
-                    ("逾期天数", "{{ r.days }} 天")])
-    _para(doc)
-    _issue_lines(doc)
-    _para(doc, "{{ enterprise_qr }}", align="right")
-    _para(doc, "{{ enterprise_qr_caption }}", size=9, align="right")
+    _letter_head(doc, "隐患逾期整改催办通知", "r", "{{ r.unit }}")
+    _para(doc, "你单位下列隐患已超过治理期限，仍未完成整改销号。请立即落实治理措施，于 3 日内书面说明逾期原因和完成时间；"
+               "整改期间应落实安全防范措施，确保安全。", indent=True)
+    _kv_table(doc, [("隐患编号", "{{ r.hazard_number }}"), ("隐患名称", "{{ r.name }}"), ("隐患等级", "{{r r.level_rt }}"),
+                    ("隐患位置", "{{ r.location }}"), ("隐患描述", "{{ r.description }}"), ("治理措施", "{{ r.measures }}"),
+                    ("治理期限", "{{ r.deadline }}"), ("逾期天数", "{{ r.days }} 天"), ("责任人", "{{ r.owner }}")])
+    _sign_off(doc)
+    _signatures(doc, [(f"签收人：{BLANK}", f"签收日期：{DATE_BLANK}")])
+    _qr_block(doc, "{{ enterprise_qr }}", "{{ enterprise_qr_caption }}")
     _end(doc)
 
 
 def major_report_template(doc) -> None:  # noqa: ANN001
     _loop(doc, "m in majors")
     _title(doc, "重大事故隐患报告")
-    _para(doc, "报告单位：{{ enterprise.name }}（统一社会信用代码 {{ enterprise.uscc }}）")
-    _para(doc, "报告日期：{{ m.reported_on }}　　隐患编号：{{ m.number }}")
-    _kv_table(doc, [("隐患名称", "{{ m.name }}"), ("隐患位置", "{{ m.location }}"), ("发现日期", "{{ m.found_on }}"),
+    _para(doc)
+    _para(doc, "{{ official.addressee }}：")
+    _para(doc, "根据《安全生产事故隐患排查治理暂行规定》，现将我单位发现的重大事故隐患报告如下。", indent=True)
+    _kv_table(doc, [("报告单位", "{{ enterprise.name }}"), ("统一社会信用代码", "{{ enterprise.uscc }}"),
+                    ("隐患编号", "{{ m.number }}"), ("隐患名称", "{{ m.name }}"), ("隐患位置", "{{ m.location }}"),
+                    ("发现日期", "{{ m.found_on }}"),
                     ("一、隐患的现状及其产生原因", "现状：{{ m.description }}\n原因：{{ m.cause }}"),
                     ("二、隐患的危害程度和整改难易程度分析", "{{ m.severity }}"),
                     ("三、隐患的治理方案", "{{ m.plan }}"),
-                    ("治理期限 / 资金", "{{ m.deadline }}　　{{ m.funds }}"), ("治理责任人", "{{ m.owner }}"),
+                    ("治理期限", "{{ m.deadline }}"), ("治理资金", "{{ m.funds }}"), ("治理责任人", "{{ m.owner }}"),
                     ("是否停产停业", "{{ m.suspended }}"), ("是否挂牌督办 / 督办单位", "{{ m.supervised }}　{{ m.supervisor }}")],
-              widths=(55, 115))
+              widths=(55, 115), size=10.5)
     _para(doc)
-    _para(doc, f"主要负责人签字：{BLANK}　　日期：{DATE_BLANK}")
-    _para(doc, "{{ enterprise_qr }}", align="right")
-    _para(doc, "{{ enterprise_qr_caption }}", size=9, align="right")
+    _para(doc, f"报告单位（盖章）：{{{{ enterprise.name }}}}　　主要负责人（签字）：{BLANK}", size=11)
+    _para(doc, "联系人：{{ official.contact }}　　联系电话：{{ official.phone }}", size=11)
+    _para(doc, "{{ m.reported_on }}", align="right", right_indent=True)
+    _qr_block(doc, "{{ enterprise_qr }}", "{{ enterprise_qr_caption }}")
     _end(doc)
 
 
 def board_template(doc) -> None:  # noqa: ANN001
+    """One A4 page: the map on the plant's layout, the major and significant risks, emergency numbers, the QR code."""
     _title(doc, "安全风险公告栏", page_break=False)
     _para(doc, "{{ enterprise.name }}", size=14, align="center", font=TITLE_FONT)
     _para(doc, "一、风险四色分布图", bold=True, font=TITLE_FONT)
     _para(doc, "{{ risk_map }}", align="center")
     _para(doc, "{%p for note in map_notes %}")
-    _para(doc, "{{ note }}", size=10.5)
+    _para(doc, "{{ note }}", size=9)
     _para(doc, "{%p endfor %}")
-    _para(doc)
     _para(doc, "二、重大风险和较大风险", bold=True, font=TITLE_FONT)
-    _loop_table(doc, ["风险点", "位置", "等级", "主要管控措施", "责任单位", "责任人", "电话"],
-                ["{{ k.name }}", "{{ k.location }}", "{{ k.level }}", "{{ k.controls }}", "{{ k.unit }}", "{{ k.owner }}",
-                 "{{ k.phone }}"], [22, 20, 16, 50, 22, 16, 24], "k in key_risks")
-    _para(doc)
+    _loop_table(doc, ["风险点", "位置", "等级", "主要管控措施", "责任单位", "责任人", "联系电话"],
+                ["{{ k.name }}", "{{ k.location }}", "{% cellbg k.colour %}{{ k.short_level }}", "{{ k.controls }}",
+                 "{{ k.unit }}", "{{ k.owner }}", "{{ k.phone }}"], [24, 22, 19, 55, 22, 16, 28], "k in key_risks", size=9.5)
+    _para(doc, "{% if key_more %}另有 {{ key_more }} 处重大、较大风险，见风险管控清单。{% endif %}", size=9)
     _para(doc, "三、奖惩考核（近 12 个月）", bold=True, font=TITLE_FONT)
     _loop_table(doc, ["日期", "对象", "类别", "事由", "奖惩内容"],
-                ["{{ w.date }}", "{{ w.target }}", "{{ w.kind }}", "{{ w.reason }}", "{{ w.measure }}"], [26, 30, 14, 60, 40],
-                "w in rewards")
-    _para(doc)
+                ["{{ w.date }}", "{{ w.target }}", "{{ w.kind }}", "{{ w.reason }}", "{{ w.measure }}"], [30, 30, 16, 66, 44],
+                "w in rewards", size=9.5)
     _para(doc, "四、警示标志设置（按区域）", bold=True, font=TITLE_FONT)
-    _loop_table(doc, ["区域", "警示标志", "数量"], ["{{ s.location }}", "{{ s.signs }}", "{{ s.total }}"], [40, 110, 20],
-                "s in signs")
-    _para(doc)
-    _para(doc, "五、应急电话：火警 119　急救 120　报警 110　安全生产举报 12350　企业 {{ enterprise.phone }}", bold=True)
-    _para(doc, "主要负责人：{{ enterprise.principal }}　安全管理人员：{{ enterprise.safety_officer }}　公告日期：{{ today }}")
-    _para(doc, "{{ enterprise_qr }}", align="right")
-    _para(doc, "{{ enterprise_qr_caption }}", size=9, align="right")
+    _loop_table(doc, ["区域", "警示标志", "数量"], ["{{ s.location }}", "{{ s.signs }}", "{{ s.total }}"], [40, 126, 20],
+                "s in signs", size=9.5)
+    table = _plain_table(doc, 1, [150, 36])
+    _cell(table.cell(0, 0), "五、应急电话：火警 119　急救 120　报警 110　安全生产举报 12350　企业 {{ enterprise.phone }}", bold=True)
+    table.cell(0, 0).add_paragraph()
+    _set_font(table.cell(0, 0).paragraphs[1].add_run(
+        "主要负责人：{{ enterprise.principal }}　安全管理人员：{{ enterprise.safety_officer }}　公告日期：{{ today }}"), BODY_FONT, 11)
+    table.cell(0, 0).add_paragraph()
+    _set_font(table.cell(0, 0).paragraphs[2].add_run("{{ enterprise_qr_caption }}"), BODY_FONT, 9)
+    _cell(table.cell(0, 1), "{{ enterprise_qr }}", align="center")
 
 
 def quarterly_template(doc) -> None:  # noqa: ANN001
@@ -359,9 +433,12 @@ def build_report(target: Path) -> Path:
     return _save(doc, "双重预防体系汇总报告", target)
 
 
+MARGINS = {"board": (12, 12), "cards": (18, 14)}  # (left/right, top/bottom) mm; the rest: 20, 18
+
+
 def build(kind: str, target: Path) -> Path:
     filename, fill = TEMPLATES[kind]
-    doc = _new_document()
+    doc = _new_document(*MARGINS.get(kind, (20, 18)))
     fill(doc)
     return _save(doc, filename.removesuffix(".docx"), target)
 
