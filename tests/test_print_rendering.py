@@ -66,7 +66,8 @@ def test_every_kind_converts_with_one_page_per_item(printed):
     assert len(pdfs) == len(KINDS), out.errors
     employees_with_posts = len(data.records("employee")) - 1  # the planted 保安 is a data error, not a sheet
     assert any("保安" in e for e in out.errors)
-    expected = {"岗位告知卡": len(data.records("post")), "岗位安全责任清单": employees_with_posts,
+    expected = {"岗位告知卡": len(data.records("post")),
+                "岗位安全责任清单": len(ctx.unit_lists(data)) + employees_with_posts,  # workshops and teams, then people
                 "隐患整改通知书": len(ctx.notices(data, AS_OF)), "逾期催办通知": len(ctx.reminders(data, AS_OF, Config())),
                 "重大事故隐患报告": len(ctx.majors(data)), "风险公告栏": 1, "季度隐患统计表": 1}
     assert {name: _pages(pdf) for name, pdf in pdfs.items()} == expected

@@ -91,7 +91,7 @@ def cards(data: WorkbookData, config: Config) -> list[dict[str, Any]]:
         level = post_level(p, levels)
         item = record_text(p, POST_KEYS)
         item["procedure"] = procedure_text(p, procedures)
-        phones = "火警 119　急救 120" + (f"　内部 {text(p['emergency_phone'])}" if p["emergency_phone"] else "")
+        phones = "火警 119　急救 120" + (f"\n内部 {text(p['emergency_phone'])}" if p["emergency_phone"] else "")
         item.update(level=level_display(level), colour=RISK_COLOURS.get(level or "", UNRATED_COLOUR), phones=phones,
                     dark=level in ("重大风险", "低风险"), source=p)
         out.append(item)
@@ -219,7 +219,7 @@ def majors(data: WorkbookData) -> list[dict[str, Any]]:
     return [_hazard_item(h) for h in data.records("hazard") if h["level"] == "重大隐患"]
 
 
-KEY_RISK_LIMIT = 10  # rows of the board's table: the board stays one A4 page
+KEY_RISK_LIMIT = 6  # rows of the board's table: the board stays one A4 page
 
 
 def board(data: WorkbookData, config: Config) -> tuple[RiskMap, list[dict[str, str]]]:

@@ -147,7 +147,7 @@ def _render(template: Path, kind: str, context: dict[str, Any], data: WorkbookDa
     full = dict(context)
     full.update(_common(tpl, data, as_of, config))
     if "_map" in full:
-        full["risk_map"] = InlineImage(tpl, io.BytesIO(full.pop("_map")), width=Mm(150))
+        full["risk_map"] = InlineImage(tpl, io.BytesIO(full.pop("_map")), width=Mm(100))
     for item in full.get("reminders", ()):
         item["level_rt"] = _level_rich_text(item)
     for notice in full.get("notices", ()):

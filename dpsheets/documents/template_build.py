@@ -184,16 +184,17 @@ def card_template(doc) -> None:  # noqa: ANN001
     _set_font(head.paragraphs[1].add_run("{{r card.header }}"), TITLE_FONT, 16, True)
     head.paragraphs[1].alignment = WD_ALIGN_PARAGRAPH.CENTER
     _row_height(table.rows[0], 18)
-    rows = [("一、岗位职责", "card.duties", 25), ("二、危险有害因素", "card.hazards", 25), ("三、事故诱因", "card.triggers", 25),
-            ("四、防范控制措施", "card.controls", 25), ("五、应急处置措施", "card.emergency", 25),
-            ("岗位操作规程", "card.procedure", 15), ("应急电话", "card.phones", 11)]
-    for r, (label, var, height) in enumerate(rows, start=1):
+    rows = [("一、岗位职责", "card.duties", 20, 14), ("二、危险有害因素", "card.hazards", 20, 14),
+            ("三、事故诱因", "card.triggers", 20, 14), ("四、防范控制措施", "card.controls", 20, 14),
+            ("五、应急处置措施", "card.emergency", 20, 14), ("岗位操作规程", "card.procedure", 10, 11),
+            ("应急电话", "card.phones", 12, 13)]
+    for r, (label, var, height, size) in enumerate(rows, start=1):  # rows grow with their text; the page stays one
         _cell(table.cell(r, 0), label, bold=True, size=14)
-        _cell(table.cell(r, 1), f"{{{{ {var} }}}}", size=14)
+        _cell(table.cell(r, 1), f"{{{{ {var} }}}}", size=size)
         _row_height(table.rows[r], height)
     _cell(table.cell(8, 0), "{{ card.qr }}", align="center")
     _cell(table.cell(8, 1), "{{ card.qr_caption }}", size=12)
-    _row_height(table.rows[8], 44)
+    _row_height(table.rows[8], 42)
     _para(doc, "主要负责人：{{ enterprise.principal }}　　安全管理人员：{{ enterprise.safety_officer }}　　告知日期：{{ today }}", size=10.5)
     _end(doc)
 
@@ -312,7 +313,7 @@ def major_report_template(doc) -> None:  # noqa: ANN001
 
 def board_template(doc) -> None:  # noqa: ANN001
     """One A4 page: the map on the plant's layout, the major and significant risks, emergency numbers, the QR code."""
-    _title(doc, "安全风险公告栏", page_break=False)
+    _title(doc, "安全风险公告栏", page_break=False, size=18)
     _para(doc, "{{ enterprise.name }}", size=14, align="center", font=TITLE_FONT)
     _para(doc, "一、风险四色分布图", bold=True, font=TITLE_FONT)
     _para(doc, "{{ risk_map }}", align="center")
@@ -329,15 +330,16 @@ def board_template(doc) -> None:  # noqa: ANN001
                 ["{{ w.date }}", "{{ w.target }}", "{{ w.kind }}", "{{ w.reason }}", "{{ w.measure }}"], [30, 30, 16, 66, 44],
                 "w in rewards", size=9.5)
     _para(doc, "四、警示标志设置（按区域）", bold=True, font=TITLE_FONT)
-    _loop_table(doc, ["区域", "警示标志", "数量"], ["{{ s.location }}", "{{ s.signs }}", "{{ s.total }}"], [40, 126, 20],
-                "s in signs", size=9.5)
-    table = _plain_table(doc, 1, [150, 36])
-    _cell(table.cell(0, 0), "五、应急电话：火警 119　急救 120　报警 110　安全生产举报 12350　企业 {{ enterprise.phone }}", bold=True)
-    table.cell(0, 0).add_paragraph()
-    _set_font(table.cell(0, 0).paragraphs[1].add_run(
-        "主要负责人：{{ enterprise.principal }}　安全管理人员：{{ enterprise.safety_officer }}　公告日期：{{ today }}"), BODY_FONT, 11)
-    table.cell(0, 0).add_paragraph()
-    _set_font(table.cell(0, 0).paragraphs[2].add_run("{{ enterprise_qr_caption }}"), BODY_FONT, 9)
+    _para(doc, "{% for s in signs %}{{ s.location }}：{{ s.signs }}（{{ s.total }} 块）{% if not loop.last %}；{% endif %}"
+               "{% endfor %}", size=9)  # one paragraph, not a table: the board stays one page
+    table = _plain_table(doc, 1, [154, 32])
+    lines = ["五、应急电话：火警 119　急救 120　报警 110　安全生产举报 12350",
+             "企业电话：{{ enterprise.phone }}　主要负责人：{{ enterprise.principal }}　安全管理人员：{{ enterprise.safety_officer }}",
+             "公告日期：{{ today }}　{{ enterprise_qr_caption }}"]
+    cell = table.cell(0, 0)
+    for i, line in enumerate(lines):
+        paragraph = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
+        _set_font(paragraph.add_run(line), TITLE_FONT if i == 0 else BODY_FONT, 11 if i == 0 else 10, i == 0)
     _cell(table.cell(0, 1), "{{ enterprise_qr }}", align="center")
 
 
