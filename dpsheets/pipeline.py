@@ -178,7 +178,7 @@ def _write_highlight(result: FileResult, out_dir: Path) -> None:
     assert result.report is not None
     target = highlighted_path(Path(result.name), out_dir)
     try:
-        result.highlighted = write_highlighted(result.path, result.report, target)
+        result.highlighted = write_highlighted(result.path, result.report, target, Path(result.name).name)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - the report stands even when the copy cannot be made

@@ -82,7 +82,7 @@ def invalid_workbook(path: Path) -> tuple[Path, list[tuple[str, str | None]]]:
     hazards = [
         _hazard("H1", deadline=AS_OF - D(5)),
         _hazard("H1", deadline=AS_OF + D(2)),
-        _hazard("H3", risk="不存在的风险点"),
+        _hazard("H3", risk="不存在的风险点", description="防护\x0b缺失"),  # pasted from another system
         _hazard("H4", **_closed(accepted_by=None)),
         _hazard("H5", **_closed(acceptance="不通过")),
         _hazard("H6", **MAJOR),
@@ -136,6 +136,7 @@ def invalid_workbook(path: Path) -> tuple[Path, list[tuple[str, str | None]]]:
         ("hazard.duplicate-number", cell_of(H, "number", 1)),
         ("hazard.due-soon", cell_of(H, "deadline", 1)),
         ("hazard.unknown-risk", cell_of(H, "risk", 2)),
+        ("field.control-char", cell_of(H, "description", 2)),
         ("hazard.closed-incomplete", cell_of(H, "accepted_by", 3)),
         ("hazard.closed-not-passed", cell_of(H, "acceptance", 4)),
         ("hazard.major-incomplete", cell_of(H, "plan", 5)),

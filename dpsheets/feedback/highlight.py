@@ -8,10 +8,12 @@ is opened read-only and never written.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 
 import openpyxl
+from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -38,31 +40,100 @@ def highlighted_path(original: Path, out_dir: Path | None = None) -> Path:
     return folder / f"{original.stem}_检查结果.xlsx"
 
 
-def write_highlighted(original: Path, report: Report, target: Path) -> Path:
-    wb = openpyxl.load_workbook(original, rich_text=False)
+def write_highlighted(original: Path, report: Report, target: Path, display_name: str | None = None) -> Path:
+    """Write the marked copy of *original* to *target*. Every workbook that could be checked gets one:
+    characters XML cannot hold are shown escaped (``\\x0B``), and a workbook openpyxl cannot open at all
+    gets a copy holding the 检查结果 sheet alone, saying so."""
+    name = display_name or original.name
+    wb = _load(original)
     try:
-        if RESULT_SHEET in wb.sheetnames:
-            del wb[RESULT_SHEET]
-        _mark_rows(wb, report.problems)
-        _mark_cells(wb, report.problems)
-        _write_result_sheet(wb, report, original.name)
+        if wb is None:
+            wb = openpyxl.Workbook()
+            _write_result_sheet(wb, report, name, note="原工作簿的格式无法由本程序复制（文件内部结构不规范），此副本只列出检查结果。"
+                                                     "请用 Excel 打开原文件，按“单元格”列找到各处问题。")
+            wb.remove(wb.worksheets[-1])
+        else:
+            if RESULT_SHEET in wb.sheetnames:
+                del wb[RESULT_SHEET]
+            _mark_rows(wb, report.problems)
+            _mark_cells(wb, report.problems)
+            _write_result_sheet(wb, report, name)
         with atomic_path(target) as tmp:
             wb.save(tmp)
     finally:
-        wb.close()
+        if wb is not None:
+            wb.close()
     return target
 
 
+def _load(original: Path) -> openpyxl.Workbook | None:
+    """The workbook as openpyxl reads it; else a cleaned copy of it; else None."""
+    try:
+        return openpyxl.load_workbook(original, rich_text=False)
+    except (KeyboardInterrupt, SystemExit, MemoryError, OSError):
+        raise
+    except BaseException:  # noqa: BLE001 - control characters, XML openpyxl cannot parse, odd parts
+        pass
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="dpsheets-") as folder:
+        cleaned = Path(folder) / "cleaned.xlsx"
+        try:
+            _clean_copy(original, cleaned)
+            return openpyxl.load_workbook(cleaned, rich_text=False)
+        except (KeyboardInterrupt, SystemExit, MemoryError, OSError):
+            raise
+        except BaseException:  # noqa: BLE001 - the copy then holds the results alone
+            return None
+
+
+_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ESCAPED_CONTROL = re.compile(rb"_x(000[0-8bBcCeEfF]|001[0-9a-fA-F])_")
+_ENTITY_CONTROL = re.compile(rb"&#(?:x0*([0-8bBcCeEfF]|1[0-9a-fA-F])|0*([0-8]|1[1-2]|1[4-9]|2[0-9]|3[01]));")
+
+
+def _clean_copy(src: Path, dst: Path) -> None:
+    """*src* with every character XML 1.0 cannot hold (raw, ``_x000B_`` or ``&#11;``) written as
+    visible text ``\\x0B``, so that openpyxl can open it and the clerk can see where it was."""
+    import zipfile
+
+    def visible(code: int) -> bytes:
+        return f"\\x{code:02X}".encode()
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.endswith((".xml", ".rels")):
+                data = _RAW_CONTROL.sub(lambda m: visible(m.group(0)[0]), data)
+                data = _ESCAPED_CONTROL.sub(lambda m: visible(int(m.group(1), 16)), data)
+                data = _ENTITY_CONTROL.sub(lambda m: visible(int(m.group(1), 16) if m.group(1) else int(m.group(2))), data)
+            zout.writestr(item, data)
+
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def visible(text: str) -> str:
+    """*text* with the control characters a workbook cannot store shown as ``\\x0B``."""
+    return _ILLEGAL.sub(lambda m: f"\\x{ord(m.group(0)):02X}", text)
+
+
 def _mark_rows(wb: openpyxl.Workbook, problems: list[Problem]) -> None:
+    """Colour whole rows, as wide as the sheet's content (measured once per sheet, never per row)."""
+    widths: dict[str, int] = {}
     for p in problems:
         kind = ROW_FINDINGS.get(p.code)
         if kind is None or p.sheet not in wb.sheetnames or not p.row:
             continue
         ws = wb[p.sheet]
-        for cell in ws[p.row]:
-            cell.fill = FILLS[kind]
-            if kind == "overdue":
-                cell.font = WHITE
+        if p.sheet not in widths:
+            widths[p.sheet] = min(ws.max_column, 256)
+        fill, font = FILLS[kind], (WHITE if kind == "overdue" else None)
+        for c in range(1, widths[p.sheet] + 1):
+            cell = ws.cell(row=p.row, column=c)
+            cell.fill = fill
+            if font is not None:
+                cell.font = font
 
 
 def _mark_cells(wb: openpyxl.Workbook, problems: list[Problem]) -> None:
@@ -71,32 +142,45 @@ def _mark_cells(wb: openpyxl.Workbook, problems: list[Problem]) -> None:
         if p.sheet in wb.sheetnames and p.cell:
             by_cell[(p.sheet, p.cell)].append(p)
     for (sheet, ref), items in by_cell.items():
-        cell = wb[sheet][ref]
+        cell = _anchor(wb[sheet], ref)
         if any(p.severity == "error" for p in items):
             cell.fill = FILLS["error"]
         elif any(p.severity == "warning" for p in items):
             cell.fill = FILLS["warning"]
-        text = "\n".join(f"【{SEVERITY_LABEL[p.severity]}】{p.message}" for p in items)
+        text = visible("\n".join(f"【{SEVERITY_LABEL[p.severity]}】{p.message}" for p in items))
         comment = Comment(text, "dpsheets")
         comment.width, comment.height = 320, 40 + 18 * (len(text) // 22 + len(items))
         cell.comment = comment
 
 
-def _write_result_sheet(wb: openpyxl.Workbook, report: Report, filename: str) -> None:
+def _anchor(ws, ref: str):  # noqa: ANN001, ANN202
+    """The cell a comment can go on: inside a merged range, its top-left cell."""
+    cell = ws[ref]
+    if isinstance(cell, MergedCell):
+        for merged in ws.merged_cells.ranges:
+            if cell.coordinate in merged:
+                return ws.cell(row=merged.min_row, column=merged.min_col)
+    return cell
+
+
+def _write_result_sheet(wb: openpyxl.Workbook, report: Report, filename: str, note: str | None = None) -> None:
     ws = wb.create_sheet(RESULT_SHEET, 0)
     counts = report.counts()
-    ws["A1"] = f"{filename} 检查结果：错误 {counts['error']} 处，提醒 {counts['warning']} 处，发现 {counts['finding']} 处"
+    _text(ws["A1"], f"{filename} 检查结果：错误 {counts['error']} 处，提醒 {counts['warning']} 处，发现 {counts['finding']} 处")
     ws["A1"].font = Font(bold=True, size=13)
+    if note:
+        _text(ws["A2"], note).font = Font(color="C00000")
     headers = ("类别", "工作表", "单元格", "列", "问题", "说明", "代码")
     for c, h in enumerate(headers, 1):
         cell = ws.cell(row=3, column=c, value=h)
         cell.font, cell.fill = Font(bold=True), FILLS["header"]
     for i, p in enumerate(report.sorted(), start=4):
         ws.cell(row=i, column=1, value=SEVERITY_LABEL[p.severity])
-        ws.cell(row=i, column=2, value=p.sheet or "")
-        ref = ws.cell(row=i, column=3, value=p.cell or (f"第 {p.row} 行" if p.row else ""))
+        _text(ws.cell(row=i, column=2), p.sheet)
+        ref = _text(ws.cell(row=i, column=3), p.cell or (f"第 {p.row} 行" if p.row else ""))
         if p.sheet in wb.sheetnames and (p.cell or p.row):
-            ref.hyperlink = Hyperlink(ref=ref.coordinate, location=f"'{p.sheet}'!{p.cell or f'A{p.row}'}")
+            quoted = p.sheet.replace("'", "''")
+            ref.hyperlink = Hyperlink(ref=ref.coordinate, location=f"'{quoted}'!{p.cell or f'A{p.row}'}")
             ref.font = Font(color="0563C1", underline="single")
         _text(ws.cell(row=i, column=4), p.column)
         ws.cell(row=i, column=5, value=p.title)
@@ -118,7 +202,8 @@ def _write_result_sheet(wb: openpyxl.Workbook, report: Report, filename: str) ->
 
 
 def _text(cell, value: str | None):  # noqa: ANN001, ANN202
-    """Write *value* as text: user text starting with '=' must never become a formula."""
-    cell.value = value or ""
+    """Write *value* as text: user text starting with '=' must never become a formula, and
+    control characters a workbook cannot store are shown escaped."""
+    cell.value = visible(value or "")
     cell.data_type = "s"
     return cell

@@ -48,6 +48,8 @@ CATALOGUE: dict[str, ProblemType] = _types(
      "列“{column}”出现了两次，只读取第一次出现的列。请删除或改名重复的列。"),
     # single cells
     ("field.required", "error", "必填项为空", "“{column}”是必填项，请填写。"),
+    ("field.control-char", "warning", "含不可见的控制字符",
+     "“{column}”中有 Excel 不能保存的不可见控制字符（标注副本中显示为 {value}），可能是从其他系统复制来的。请删除这些字符后重新填写。"),
     ("field.choice", "error", "不在可选范围内", "“{value}”不是“{column}”的可选值。请从下拉列表中选择：{choices}。"),
     ("field.date", "error", "日期无法识别", "“{value}”不是有效日期。请填写如 2020-09-23 的日期。"),
     ("field.number", "error", "不是数字", "“{value}”不是数字。请只填写数字，不带单位。"),
