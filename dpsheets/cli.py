@@ -329,33 +329,46 @@ def archive(ctx: click.Context, archive_path: str) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-@archive.command("list")
-@click.pass_obj
-def archive_list(county) -> None:  # noqa: ANN001
-    """列出档案中的全部企业。"""
-    from rich.table import Table
+output_options = [
+    click.option("--json", "as_json", is_flag=True, help="输出 JSON（供其他程序读取）。"),
+    click.option("--csv", "as_csv", is_flag=True, help="输出 CSV（以 = + - @ 开头的文字前加 '，防止表格软件当作公式）。"),
+]
 
+
+def _output_options(f):  # noqa: ANN001, ANN202
+    for option in reversed(output_options):
+        f = option(f)
+    return f
+
+
+def _rows_out(rows, columns, as_json: bool, as_csv: bool) -> None:  # noqa: ANN001
+    from dpsheets.feedback.tables import format_option_values, render
+
+    text = render(rows, columns, format_option_values(as_json, as_csv), _console())
+    if text is not None:
+        click.echo(text)
+
+
+@archive.command("list")
+@_output_options
+@click.pass_obj
+def archive_list(county, as_json: bool, as_csv: bool) -> None:  # noqa: ANN001
+    """列出档案中的全部企业（管道输出时每行一家、制表符分隔，代码完整）。"""
     from dpsheets.workbook.registers import identity_columns
 
-    identity = identity_columns()
-    table = Table(*(h for _, h in identity), "报送次数", "最近报送")
-    for r in county.enterprises():
-        table.add_row(*(r[k] or "" for k, _ in identity), str(r["submissions"]), r["last_seen"])
-    _console().print(table)
+    columns = [*identity_columns(), ("submissions", "报送次数"), ("last_seen", "最近报送")]
+    _rows_out(county.enterprises(), columns, as_json, as_csv)
 
 
 @archive.command("history")
 @click.argument("uscc")
+@_output_options
 @click.pass_obj
-def archive_history(county, uscc: str) -> None:  # noqa: ANN001
+def archive_history(county, uscc: str, as_json: bool, as_csv: bool) -> None:  # noqa: ANN001
     """某企业的全部报送记录。"""
-    from rich.table import Table
-
-    table = Table("编号", "报送时间", "文件", "模板版本", "有效", "错误", "提醒", "发现")
-    for s in county.history(uscc):
-        table.add_row(str(s.id), s.received_at, s.file_name, s.template_version or "", "是" if s.valid else "否",
-                      str(s.errors), str(s.warnings), str(s.findings))
-    _console().print(table)
+    columns = [("id", "编号"), ("received_at", "报送时间"), ("file_name", "文件"), ("template_version", "模板版本"),
+               ("valid", "有效"), ("errors", "错误"), ("warnings", "提醒"), ("findings", "发现")]
+    _rows_out([dict(s.__dict__) for s in county.history(uscc)], columns, as_json, as_csv)
 
 
 @archive.command("show")
@@ -363,9 +376,9 @@ def archive_history(county, uscc: str) -> None:  # noqa: ANN001
 @click.option("--as-of", "as_of", callback=_optional_as_of, metavar="DATE", help="显示这一天或之前的最近一次报送。")
 @click.option("--register", type=click.Choice(["risk", "hazard", "post", "employee", "training", "drill", "quiz"]),
               default="hazard", show_default=True, help="显示哪张清单的记录。")
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@_output_options
 @click.pass_obj
-def archive_show(county, uscc: str, as_of: date | None, register: str, as_json: bool) -> None:  # noqa: ANN001
+def archive_show(county, uscc: str, as_of: date | None, register: str, as_json: bool, as_csv: bool) -> None:  # noqa: ANN001
     """某企业最近一次（或某日之前最近一次）报送的清单记录。"""
     import json
 
@@ -373,6 +386,10 @@ def archive_show(county, uscc: str, as_of: date | None, register: str, as_json: 
     records = county.records(sub, register)
     if as_json:
         click.echo(json.dumps({"submission": sub.__dict__, "records": records}, ensure_ascii=False, default=str))
+        return
+    if as_csv:
+        keys = list(dict.fromkeys(k for r in records for k in r))
+        _rows_out(records, [(k, k) for k in keys], False, True)
         return
     console = _console()
     console.print(f"[bold]{escape(sub.name)}[/]（{sub.uscc}）第 {sub.id} 号报送，{sub.received_at}，文件 {escape(sub.file_name)}："
@@ -406,7 +423,8 @@ def roster(output: str) -> None:
 @click.option("--archive", "archives", multiple=True, type=click.Path(),
               help="档案库文件或 watch 文件夹（可重复），默认当前目录的 档案.sqlite。")
 @click.option("--from", "summaries", multiple=True, type=click.Path(dir_okay=False),
-              help="由下级汇总表合成上级汇总（可重复），如各县的汇总表合成市级；统计日期取自汇总表。")
+              help="由下级汇总表合成上级汇总：--from 县1.xlsx 县2.xlsx …（也可重复 --from），如各县的汇总表合成市级；统计日期取自汇总表。")
+@click.argument("more_summaries", nargs=-1, type=click.Path(dir_okay=False), metavar="[汇总表...]")
 @click.option("--roster", "roster_path", type=click.Path(dir_okay=False), default=None, help="应报企业名单（用于统计未报送企业）。")
 @as_of_option
 @click.option("--level", type=click.Choice(["县", "市", "省"]), default=None, help="汇总级别，默认：有 --from 时为市，否则为县。")
@@ -414,9 +432,13 @@ def roster(output: str) -> None:
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="汇总", show_default=True)
 @click.option("--no-report", is_flag=True, help="只生成汇总表，不生成 Word 报告。")
 @config_option
-def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], roster_path: str | None, as_of: date, level: str | None,
-           title: str | None, output_dir: str, no_report: bool, config_path: str | None) -> None:
+def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], more_summaries: tuple[str, ...],
+           roster_path: str | None, as_of: date, level: str | None, title: str | None, output_dir: str, no_report: bool,
+           config_path: str | None) -> None:
     """由档案库生成汇总表（总览、企业明细、乡镇/行业汇总、逾期和重大隐患、重点检查企业、未报送企业）和 Word 报告。"""
+    if more_summaries and not summaries:
+        raise click.UsageError(f"“{more_summaries[0]}”：要合成的汇总表请写在 --from 之后，如 --from 县1.xlsx 县2.xlsx。")
+    summaries = summaries + more_summaries
     from dpsheets.county.county import default_title, write_report, write_summary
     from dpsheets.county.county import rollup as make_rollup
 

@@ -87,6 +87,7 @@ FATAL: dict[str, FatalType] = _types(
     ("roster.no-uscc", "企业名单缺少代码列"),
     ("rollup.unreadable", "汇总表无法读取"),
     ("rollup.not-summary", "不是 dpsheets 汇总表"),
+    ("rollup.damaged", "汇总表被改动或损坏"),
     ("rollup.mixed-dates", "各汇总表统计日期不一致"),
     ("rollup.mixed-inputs", "汇总表和档案库不能同时使用"),
 )

@@ -34,7 +34,7 @@ from dpsheets.errors import DpsheetsError
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules.breaches import Breach, rule_texts
 from dpsheets.workbook.normalize import header_key
-from dpsheets.workbook.registers import ENTERPRISE, identity_columns
+from dpsheets.workbook.registers import ENTERPRISE, column_letter, identity_columns
 
 META = "_dpsheets_rollup"
 BREACH_SHEET = "_dpsheets_breaches"
@@ -234,13 +234,34 @@ def _overview(wb: Any, f: dict, rollup: Rollup, totals: GroupRow, title: str) ->
 
 # --- reading summaries back (city and province roll-up) -----------------------------------
 
-def _rows(wb: pc.CalamineWorkbook, sheet: str, columns: tuple[tuple[str, str], ...], path: Path) -> list[dict[str, Any]]:
+def _damaged(path: Path, sheet: str, cell: str, what: str) -> DpsheetsError:
+    return DpsheetsError("rollup.damaged", f"汇总表“{sheet}”表的单元格 {cell} {what}。汇总表可能被改动或损坏，"
+                         "请用 `dpsheets rollup` 重新生成这份汇总表（不要手工修改）。", path=str(path))
+
+
+def _count(value: Any, path: Path, sheet: str, cell: str) -> int:
+    """A whole number from a summary cell; anything else (2.5, "三", a date) names its cell."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        raise _damaged(path, sheet, cell, f"应为整数，却是“{value}”")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise _damaged(path, sheet, cell, f"应为整数，却是“{value}”")
+
+
+def _rows(wb: pc.CalamineWorkbook, sheet: str, columns: tuple[tuple[str, str], ...], path: Path,
+          numeric: frozenset[str] | set[str] = frozenset()) -> list[dict[str, Any]]:
     if sheet not in wb.sheet_names:
         raise DpsheetsError("rollup.not-summary", f"缺少“{sheet}”工作表，不是 dpsheets 汇总表。", path=str(path))
-    data = wb.get_sheet_by_name(sheet).to_python()
+    data = _sheet(wb, sheet, path)
     if not data:
         return []
-    index = {header_key(h): i for i, h in enumerate(data[0])}
+    index = {header_key(h): i for i, h in enumerate(data[0]) if isinstance(h, str)}
     positions = []
     for k, h in columns:
         names = (h, *(ENTERPRISE[k].aliases if k in ENTERPRISE.by_key and ENTERPRISE[k].header == h else ()))
@@ -248,41 +269,95 @@ def _rows(wb: pc.CalamineWorkbook, sheet: str, columns: tuple[tuple[str, str], .
         if not found:
             raise DpsheetsError("rollup.not-summary", f"“{sheet}”缺少列“{h}”，汇总表可能被改动过。", path=str(path))
         positions.append((k, found[0]))
-    return [{k: row[i] for k, i in positions} for row in data[1:] if any(c != "" for c in row)]
+    out = []
+    for r, row in enumerate(data[1:], start=2):
+        if not any(c != "" for c in row):
+            continue
+        values = {}
+        for k, i in positions:
+            v = row[i] if i < len(row) else ""
+            values[k] = _count(v, path, sheet, f"{column_letter(i)}{r}") if k in numeric else v
+        out.append(values)
+    return out
+
+
+def _sheet(wb: pc.CalamineWorkbook, sheet: str, path: Path) -> list[list[Any]]:
+    try:
+        return wb.get_sheet_by_name(sheet).to_python()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - calamine errors and panics
+        raise DpsheetsError("rollup.damaged", f"汇总表的“{sheet}”表无法读取（{type(exc).__name__}）。请重新生成这份汇总表。",
+                            path=str(path)) from exc
 
 
 def read_summary(path: Path) -> Rollup:
-    """A summary workbook written by :func:`write_summary`, as a :class:`Rollup`."""
+    """A summary workbook written by :func:`write_summary`, as a :class:`Rollup`.
+
+    A summary edited or damaged by hand is refused with a message naming the sheet and cell
+    (a count of 2.5 is not silently read as 2)."""
+    from dpsheets.workbook.bounds import check_extents, measure
+    from dpsheets.workbook.sniff import sniff
+
     try:
+        sniff(path)
+        check_extents(path, measure(path), 1_000_000)
         wb = pc.CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # noqa: BLE001
+    except DpsheetsError as exc:
+        raise DpsheetsError("rollup.unreadable", f"汇总表无法读取：{exc.message}", path=str(path)) from exc
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001
         raise DpsheetsError("rollup.unreadable", f"汇总表无法读取（{type(exc).__name__}）。", path=str(path)) from exc
+    try:
+        return _read_summary(wb, path)
+    finally:
+        wb.close()
+
+
+def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
     if META not in wb.sheet_names:
         raise DpsheetsError("rollup.not-summary", "这不是 dpsheets 生成的汇总表（缺少标识）。请使用 `dpsheets rollup` 生成的县级汇总表。",
                             path=str(path))
-    meta = {str(r[0]): str(r[1]) for r in wb.get_sheet_by_name(META).to_python() if len(r) >= 2}
+    meta_rows = _sheet(wb, META, path)
+    meta = {str(r[0]): str(r[1]) for r in meta_rows if len(r) >= 2}
+    where = {str(r[0]): f"B{i}" for i, r in enumerate(meta_rows, start=1) if len(r) >= 2}
     if BREACH_SHEET not in wb.sheet_names or "rule_sets" not in meta:
         raise DpsheetsError("rollup.not-summary", "这份汇总表由旧版 dpsheets 生成，没有记录所用的规则。"
                             "请用当前版本的 `dpsheets rollup` 重新生成县级汇总表。", path=str(path))
+    if "as_of" not in meta:
+        raise _damaged(path, META, "A:B", "缺少统计日期（as_of）这一行")
+    try:
+        as_of = date.fromisoformat(meta["as_of"][:10])
+    except ValueError as exc:
+        raise _damaged(path, META, where["as_of"], f"应为统计日期，却是“{meta['as_of']}”") from exc
     breaches: dict[str, list[Breach]] = {}
-    for row in wb.get_sheet_by_name(BREACH_SHEET).to_python()[1:]:
+    for i, row in enumerate(_sheet(wb, BREACH_SHEET, path)[1:], start=2):
         if len(row) >= 3 and row[0]:
-            breaches.setdefault(str(row[0]), []).append(Breach(str(row[1]), json.loads(str(row[2]) or "{}")))
-    rule_sets = [RuleSet(d["scope"], RollupRules(**d["rules"])) for d in json.loads(meta["rule_sets"])]
+            try:
+                params = json.loads(str(row[2]) or "{}")
+            except ValueError as exc:
+                raise _damaged(path, BREACH_SHEET, f"C{i}", "的内容无法识别") from exc
+            breaches.setdefault(str(row[0]), []).append(Breach(str(row[1]), params))
+    try:
+        rule_sets = [RuleSet(d["scope"], RollupRules(**d["rules"])) for d in json.loads(meta["rule_sets"])]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise _damaged(path, META, where.get("rule_sets", "B"), "（所用规则）的内容无法识别") from exc
+    if not rule_sets:
+        raise _damaged(path, META, where.get("rule_sets", "B"), "（所用规则）是空的")
     numeric = {k for k, _ in INDICATORS}
     enterprises = []
     for d in _rows(wb, "企业明细", tuple((k, h) for k, h in DETAIL_COLUMNS if k not in ("closure_rate", "not_effective", "breaches")),
-                   path):
-        values = {k: (int(v or 0) if k in numeric else ("" if v is None else str(v))) for k, v in d.items()}
+                   path, numeric):
+        values = {k: (v if k in numeric else ("" if v is None else str(v))) for k, v in d.items()}
         enterprises.append(EnterpriseRow(**values, breaches=breaches.get(values["uscc"], [])))
     missing = [MissingRow(**{k: str(v) for k, v in d.items()}, breaches=breaches.get(str(d["uscc"]), []))
                for d in _rows(wb, "未报送企业", MISSING_COLUMNS, path)]
-    overdue = [_hazard(d) for d in _rows(wb, "逾期隐患", OVERDUE_COLUMNS, path)]
-    majors = [_hazard(d) for d in _rows(wb, "重大隐患", OVERDUE_COLUMNS, path)]
-    trend = {str(r[3]): int(r[4]) for r in wb.get_sheet_by_name("总览").to_python()[16:]
-             if len(r) > 4 and isinstance(r[3], str) and len(r[3]) == 7 and r[3][4] == "-"}
-    wb.close()
-    return Rollup(date.fromisoformat(meta["as_of"]), meta.get("level", "县"), enterprises, missing, overdue, majors, trend,
+    overdue = [_hazard(d) for d in _rows(wb, "逾期隐患", OVERDUE_COLUMNS, path, {"days_overdue"})]
+    majors = [_hazard(d) for d in _rows(wb, "重大隐患", OVERDUE_COLUMNS, path, {"days_overdue"})]
+    trend = {str(r[3]): _count(r[4], path, "总览", f"E{i}") for i, r in enumerate(_sheet(wb, "总览", path), start=1)
+             if i > 16 and len(r) > 4 and isinstance(r[3], str) and len(r[3]) == 7 and r[3][4] == "-"}
+    return Rollup(as_of, meta.get("level", "县"), enterprises, missing, overdue, majors, trend,
                   rule_sets[0].rules, [str(path)], rule_sets)
 
 

@@ -1,0 +1,84 @@
+"""`archive list|show|history` for scripts: --json, --csv, whole credit codes through a pipe, names printed literally."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from builders import AS_OF, small_workbook
+from click.testing import CliRunner
+
+from dpsheets.cli import cli
+from dpsheets.county.county import County
+
+NAMES = ["宏达[/b]机械", "=HYPERLINK(\"http://x\",\"点我\")", "[bold red]红字[/]厂"]
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    root = tmp_path_factory.mktemp("county") / "舞阳县"
+    (root / "收件箱").mkdir(parents=True)
+    for i, name in enumerate(NAMES, 1):
+        small_workbook(root / "收件箱" / f"{i}.xlsx", i, name=name)
+    with County(root) as c:
+        outcomes = c.ingest(as_of=AS_OF, documents=False)
+        assert all(o.destination == "已处理" for o in outcomes), [o.message for o in outcomes]
+        codes = [r["uscc"] for r in c.enterprises()]
+    return root, codes
+
+
+def _run(*args):
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_piped_list_keeps_every_credit_code_whole_and_every_name_literal(county):
+    root, codes = county
+    out = _run("archive", "--archive", str(root), "list")
+    lines = out.splitlines()
+    assert "统一社会信用代码" in lines[0] and len(lines) == 1 + len(NAMES)
+    for code in codes:
+        assert len(code) == 18 and code in out
+    for name in NAMES:
+        assert name in out
+    assert "…" not in out
+
+
+def test_list_as_json_and_csv(county):
+    root, codes = county
+    rows = json.loads(_run("archive", "--archive", str(root), "list", "--json"))
+    assert sorted(r["uscc"] for r in rows) == sorted(codes)
+    assert sorted(r["name"] for r in rows) == sorted(NAMES)
+    table = list(csv.reader(io.StringIO(_run("archive", "--archive", str(root), "list", "--csv"))))
+    header, body = table[0], table[1:]
+    names = [row[header.index("企业名称")] for row in body]
+    assert "'=HYPERLINK(\"http://x\",\"点我\")" in names  # a spreadsheet must not run it
+    assert "宏达[/b]机械" in names and sorted(row[header.index("统一社会信用代码")] for row in body) == sorted(codes)
+
+
+def test_history_and_show_for_scripts(county):
+    root, codes = county
+    history = json.loads(_run("archive", "--archive", str(root), "history", codes[0], "--json"))
+    assert len(history) == 1 and history[0]["valid"] in (True, False) and history[0]["id"] >= 1
+    rows = list(csv.reader(io.StringIO(_run("archive", "--archive", str(root), "history", codes[0], "--csv"))))
+    assert rows[0][0] == "编号" and len(rows) == 2
+    shown = json.loads(_run("archive", "--archive", str(root), "show", codes[0], "--json"))
+    assert shown["submission"]["uscc"] == codes[0] and shown["records"]
+    rows = list(csv.reader(io.StringIO(_run("archive", "--archive", str(root), "show", codes[0], "--csv"))))
+    assert len(rows) == 1 + len(shown["records"])
+
+
+def test_a_narrow_terminal_folds_rather_than_cuts_and_prints_markup_literally():
+    from rich.console import Console
+
+    from dpsheets.feedback.tables import render
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=40, color_system=None)
+    rows = [{"uscc": "91411121MA9KXD3R0X", "name": "宏达[/b]机械" * 3}]
+    render(rows, [("uscc", "统一社会信用代码"), ("name", "企业名称")], "table", console)
+    text = console.file.getvalue()
+    assert "…" not in text and "[/b]" in text
+    assert "91411121" in text
