@@ -90,6 +90,12 @@ FATAL: dict[str, FatalType] = _types(
     ("rollup.damaged", "汇总表被改动或损坏"),
     ("rollup.mixed-dates", "各汇总表统计日期不一致"),
     ("rollup.mixed-inputs", "汇总表和档案库不能同时使用"),
+    # web service accounts
+    ("user.scope", "未指定账号范围"),
+    ("user.weak-password", "密码太短"),
+    ("user.bad-name", "用户名不合规"),
+    ("user.exists", "用户已存在"),
+    ("user.unknown", "没有该用户"),
 )
 
 
