@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from dpsheets.fsutil import atomic_path
+from dpsheets.fsutil import atomic_path, environment_error
 from dpsheets.rules.problems import SEVERITY_LABEL, Problem, Report
 
 RESULT_SHEET = "检查结果"
@@ -42,49 +42,56 @@ def highlighted_path(original: Path, out_dir: Path | None = None) -> Path:
 
 def write_highlighted(original: Path, report: Report, target: Path, display_name: str | None = None) -> Path:
     """Write the marked copy of *original* to *target*. Every workbook that could be checked gets one:
-    characters XML cannot hold are shown escaped (``\\x0B``), and a workbook openpyxl cannot open at all
-    gets a copy holding the 检查结果 sheet alone, saying so."""
+    first the workbook itself; else a cleaned copy of it (characters XML cannot hold shown escaped,
+    ``\\x0B``); else, when openpyxl cannot open or save it at all, a copy holding the 检查结果 sheet
+    alone, saying so. Only the machine's faults (disk full, folder not writable) raise."""
     name = display_name or original.name
-    wb = _load(original)
-    try:
-        if wb is None:
-            wb = openpyxl.Workbook()
-            _write_result_sheet(wb, report, name, note="原工作簿的格式无法由本程序复制（文件内部结构不规范），此副本只列出检查结果。"
-                                                     "请用 Excel 打开原文件，按“单元格”列找到各处问题。")
-            wb.remove(wb.worksheets[-1])
-        else:
-            if RESULT_SHEET in wb.sheetnames:
-                del wb[RESULT_SHEET]
-            _mark_rows(wb, report.problems)
-            _mark_cells(wb, report.problems)
-            _write_result_sheet(wb, report, name)
-        with atomic_path(target) as tmp:
-            wb.save(tmp)
-    finally:
-        if wb is not None:
-            wb.close()
-    return target
+    for load in (_load, _load_cleaned, None):
+        try:
+            if load is None:
+                wb = openpyxl.Workbook()
+                _write_result_sheet(wb, report, name, note=RESULTS_ONLY)
+                wb.remove(wb.worksheets[-1])
+            else:
+                wb = load(original)
+                if RESULT_SHEET in wb.sheetnames:
+                    del wb[RESULT_SHEET]
+                _mark_rows(wb, report.problems)
+                _mark_cells(wb, report.problems)
+                _write_result_sheet(wb, report, name)
+            try:
+                with atomic_path(target) as tmp:
+                    wb.save(tmp)
+            finally:
+                wb.close()
+            return target
+        except (KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except OSError as exc:
+            if load is None or environment_error(exc) is not None:
+                raise
+        except BaseException:  # noqa: BLE001 - control characters, XML openpyxl cannot parse, values it cannot save
+            if load is None:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _load(original: Path) -> openpyxl.Workbook | None:
-    """The workbook as openpyxl reads it; else a cleaned copy of it; else None."""
-    try:
-        return openpyxl.load_workbook(original, rich_text=False)
-    except (KeyboardInterrupt, SystemExit, MemoryError, OSError):
-        raise
-    except BaseException:  # noqa: BLE001 - control characters, XML openpyxl cannot parse, odd parts
-        pass
+RESULTS_ONLY = ("原工作簿的内容无法由本程序复制（文件内部结构不规范），此副本只列出检查结果。"
+                "请用 Excel 打开原文件，按“单元格”列找到各处问题。")
+
+
+def _load(original: Path) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(original, rich_text=False)
+
+
+def _load_cleaned(original: Path) -> openpyxl.Workbook:
+    """A cleaned copy of *original* (see :func:`_clean_copy`), loaded."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="dpsheets-") as folder:
         cleaned = Path(folder) / "cleaned.xlsx"
-        try:
-            _clean_copy(original, cleaned)
-            return openpyxl.load_workbook(cleaned, rich_text=False)
-        except (KeyboardInterrupt, SystemExit, MemoryError, OSError):
-            raise
-        except BaseException:  # noqa: BLE001 - the copy then holds the results alone
-            return None
+        _clean_copy(original, cleaned)
+        return openpyxl.load_workbook(cleaned, rich_text=False)
 
 
 _RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
