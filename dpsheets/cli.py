@@ -6,6 +6,7 @@ roll-ups, output names, rosters) is :mod:`dpsheets.county.county`.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -63,6 +64,14 @@ class Command(click.Command):
         except DpsheetsError as exc:
             _console(stderr=True).print(f"[bold red]错误：[/]{escape(str(exc))}")
             ctx.exit(exc.exit_code)
+        except (OSError, sqlite3.Error) as exc:  # disk full, a folder not writable, a share gone: named, no traceback
+            from dpsheets.fsutil import environment_error
+
+            env = environment_error(exc, archive=Path("档案库"))
+            if env is None:
+                raise
+            _console(stderr=True).print(f"[bold red]错误：[/]{escape(env.message)}")
+            ctx.exit(env.exit_code)
 
 
 class Group(click.Group):

@@ -85,3 +85,21 @@ def environment_error(exc: BaseException, *, archive: Path | None = None, own_fi
     if exc.errno in _UNREACHABLE:
         return DpsheetsError("env.unreachable", f"{where} 暂时无法访问（{exc.strerror}），可能是网络共享断开。请确认共享文件夹可以打开后重新运行。", exit_code=2)
     return None
+
+
+@contextmanager
+def without_numpy() -> Iterator[None]:
+    """Import a library as if numpy were absent, unless numpy is already loaded. openpyxl imports
+    numpy only to recognise numpy scalars, which dpsheets never writes; that import is most of the
+    time a ``dpsheets check`` spends starting. numpy stays importable afterwards."""
+    import sys
+
+    if "numpy" in sys.modules or "openpyxl" in sys.modules:
+        yield
+        return
+    sys.modules["numpy"] = None  # type: ignore[assignment]  # makes `import numpy` raise ImportError
+    try:
+        yield
+    finally:
+        if sys.modules.get("numpy", 0) is None:
+            del sys.modules["numpy"]

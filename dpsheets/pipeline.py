@@ -16,7 +16,6 @@ from typing import Any
 
 from dpsheets.config import Config
 from dpsheets.errors import EXIT_DATA_ERRORS, EXIT_FATAL, EXIT_OK, DpsheetsError
-from dpsheets.feedback.highlight import highlighted_path, write_highlighted
 from dpsheets.fsutil import environment_error
 from dpsheets.rules.checks import check_workbook
 from dpsheets.rules.findings import find
@@ -175,6 +174,11 @@ TEXT_REPORT = "检查报告.txt"
 
 
 def _write_highlight(result: FileResult, out_dir: Path) -> None:
+    from dpsheets.feedback.highlight import (  # openpyxl only when a copy is written
+        highlighted_path,
+        write_highlighted,
+    )
+
     assert result.report is not None
     target = highlighted_path(Path(result.name), out_dir)
     try:

@@ -82,3 +82,32 @@ def test_a_narrow_terminal_folds_rather_than_cuts_and_prints_markup_literally():
     text = console.file.getvalue()
     assert "…" not in text and "[/b]" in text
     assert "91411121" in text
+
+
+def test_export_is_atomic_names_an_unwritable_folder_and_follows_the_umask(county, tmp_path):
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    from dpsheets.fsutil import UMASK
+
+    root, _ = county
+    _run("archive", "--archive", str(root), "export", "-o", str(tmp_path / "ok.xlsx"))
+    assert stat.S_IMODE(os.stat(tmp_path / "ok.xlsx").st_mode) == 0o666 & ~UMASK
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if os.geteuid() == 0:
+        assert subprocess.run(["chattr", "+i", str(locked)]).returncode == 0
+    else:
+        locked.chmod(0o555)
+    try:
+        done = subprocess.run([sys.executable, "-m", "dpsheets", "archive", "--archive", str(root), "export", "-o",
+                               str(locked / "档案导出.xlsx")], capture_output=True, text=True, timeout=60)
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(locked)], check=False)
+        locked.chmod(0o755)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert str(locked) in done.stderr.replace("\n", "") and "权限" in done.stderr
+    assert list(locked.iterdir()) == []

@@ -9,6 +9,7 @@ import xlsxwriter
 
 from dpsheets.county.rollup import MissingRow
 from dpsheets.errors import DpsheetsError
+from dpsheets.fsutil import atomic_path
 from dpsheets.workbook import normalize as nz
 from dpsheets.workbook.registers import IDENTITY, INDUSTRIES
 
@@ -18,17 +19,17 @@ SHEET = "企业名单"
 
 
 def write_template(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False})
-    ws = wb.add_worksheet(SHEET)
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    for c, (_, header, _) in enumerate(COLUMNS):
-        ws.write_string(0, c, header, head)
-        ws.set_column(c, c, 30 if c < 2 else 18)
-    industry = [key for key, _, _ in COLUMNS].index("industry")
-    ws.data_validation(1, industry, 5000, industry, {"validate": "list", "source": list(INDUSTRIES)})
-    ws.freeze_panes(1, 0)
-    wb.close()
+    with atomic_path(path) as tmp:  # never a half-written or 0-byte file under the real name
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False})
+        ws = wb.add_worksheet(SHEET)
+        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        for c, (_, header, _) in enumerate(COLUMNS):
+            ws.write_string(0, c, header, head)
+            ws.set_column(c, c, 30 if c < 2 else 18)
+        industry = [key for key, _, _ in COLUMNS].index("industry")
+        ws.data_validation(1, industry, 5000, industry, {"validate": "list", "source": list(INDUSTRIES)})
+        ws.freeze_panes(1, 0)
+        wb.close()
     return path
 
 

@@ -12,7 +12,10 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-import openpyxl
+from dpsheets.fsutil import without_numpy
+
+with without_numpy():  # openpyxl imports numpy (0.2 s) only to recognise numpy numbers, which we never write
+    import openpyxl
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill

@@ -13,9 +13,6 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from stdnum.cn import uscc as _uscc
-from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
-
 _EXCEL_EPOCH = date(1899, 12, 30)
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -127,6 +124,9 @@ def normalize_uscc(value: object) -> str:
 
 def uscc_problem(code: str) -> str | None:
     """``None`` when the credit code is valid, else a Chinese reason."""
+    from stdnum.cn import uscc as _uscc  # stdnum.util imports ssl and pydoc: only when a code is checked
+    from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
+
     try:
         _uscc.validate(code)
     except InvalidLength:
