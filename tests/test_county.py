@@ -110,3 +110,43 @@ def test_the_installed_command_exits_with_the_error_code_and_message(tmp_path):
     ok = subprocess.run([sys.executable, "-m", "dpsheets", "roster", "-o", str(tmp_path / "名单.xlsx")],
                         capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert ok.returncode == 0 and (tmp_path / "名单.xlsx").exists()
+
+
+def test_the_archive_enforces_a_valid_credit_code(tmp_path):
+    from datetime import datetime
+
+    from archive_builders import workbook_data
+
+    from dpsheets.county.archive import Archive
+    from dpsheets.rules.problems import Report
+    from dpsheets.workbook.samples import plant
+
+    cases = {"archive.invalid-uscc": "91411121000000001X", "archive.no-uscc": None}
+    with Archive(tmp_path / "a.sqlite") as a:
+        for code, value in cases.items():
+            p = plant(AS_OF, uscc=value)
+            with pytest.raises(DpsheetsError) as refused:
+                a.add_submission(workbook_data(p.enterprise, p.rows), Report(), file_name="x.xlsx", sha256=code,
+                                 received_at=datetime(2026, 11, 1, 9))
+            assert refused.value.code == code and "无法建档" in refused.value.message
+        blank = workbook_data({}, {})
+        with pytest.raises(DpsheetsError) as empty:
+            a.add_submission(blank, Report(), file_name="y.xlsx", sha256="y", received_at=datetime(2026, 11, 1, 9))
+        assert empty.value.code == "archive.no-enterprise"
+        assert a.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
+
+
+def test_ingest_returns_a_workbook_the_archive_refuses_and_writes_no_feedback_for_it(tmp_path):
+    root = tmp_path / "县"
+    (root / "收件箱").mkdir(parents=True)
+    bad = small_workbook(root / "收件箱" / "错码.xlsx", 5)
+    wb = openpyxl.load_workbook(bad)
+    ws = wb["企业信息"]
+    cell = next(row[1] for row in ws.iter_rows(min_row=1, max_col=2) if row[0].value == "统一社会信用代码")
+    cell.value = str(cell.value)[:-1] + ("0" if str(cell.value)[-1] != "0" else "1")
+    wb.save(bad)
+    result = CliRunner().invoke(cli, ["ingest", str(root), "--as-of", AS_OF.isoformat(), "--no-docs"])
+    assert result.exit_code == 1 and "退回" in result.output and "校验位不正确" in result.output
+    assert sorted(os.listdir(root / "退回")) == ["错码.xlsx", "错码.xlsx.txt"]
+    assert "无法建档" in (root / "退回" / "错码.xlsx.txt").read_text(encoding="utf-8")
+    assert list((root / "反馈").iterdir()) == []

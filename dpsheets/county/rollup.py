@@ -135,6 +135,9 @@ class Rollup:
     sources: list[str] = field(default_factory=list)
     rule_sets: list[RuleSet] = field(default_factory=list)  # as applied below (city: each county's); default: rules
     notes: list[str] = field(default_factory=list)  # Chinese warnings for the user (e.g. skipped roster rows)
+    # YYYY-MM → credit code → (time of the submission counted at that month's end, its overdue hazards then):
+    # what the trend sums, kept so that a city can count an enterprise found in two counties once.
+    monthly: dict[str, dict[str, tuple[str, int]]] | None = None
 
     def applied_rules(self) -> list[RuleSet]:
         """The rules the enterprises' breaches were decided by (one set, or one per county that differed)."""
@@ -292,14 +295,23 @@ def _hazard_dict(r, as_of: date) -> dict:  # noqa: ANN001
     return d
 
 
-def overdue_at(archives: Sequence[Archive], day: date, county: str | None = None) -> int:
-    """Overdue hazards on *day* across the enterprises' latest submissions on or before it (each counted once)."""
+def overdue_by_enterprise(archives: Sequence[Archive], day: date, county: str | None = None) -> dict[str, tuple[str, int]]:
+    """Per credit code: the time of the submission that counts on *day* and its overdue hazards on *day*."""
     _latest(archives, day, county)
     params = hazard_state.sql_params(day)
-    n = sum(a.db.execute(f"SELECT COUNT(*) FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {_OVERDUE}",
-                         params).fetchone()[0] for a in archives)
+    out = {}
+    for a in archives:
+        for r in a.db.execute(f"SELECT l.uscc, l.received_at, SUM(CASE WHEN h.submission_id IS NOT NULL AND {_OVERDUE} "
+                              "THEN 1 ELSE 0 END) FROM latest l LEFT JOIN hazards h ON h.submission_id = l.id "
+                              "GROUP BY l.id", params):
+            out[r[0]] = (r[1], r[2] or 0)
     _drop_latest(archives)
-    return n
+    return out
+
+
+def overdue_at(archives: Sequence[Archive], day: date, county: str | None = None) -> int:
+    """Overdue hazards on *day* across the enterprises' latest submissions on or before it (each counted once)."""
+    return sum(n for _, n in overdue_by_enterprise(archives, day, county).values())
 
 
 def month_ends(as_of: date, months: int = 12) -> list[date]:
@@ -331,7 +343,8 @@ def rollup_archives(paths: Iterable[Path], *, as_of: date, config: Config | None
             overdue += od
             majors += mj
         _drop_latest(archives)
-        trend = {day.strftime("%Y-%m"): overdue_at(archives, day) for day in month_ends(as_of)}
+        monthly = {day.strftime("%Y-%m"): overdue_by_enterprise(archives, day) for day in month_ends(as_of)}
+    trend = {month: sum(n for _, n in by.values()) for month, by in monthly.items()}
     overdue.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))
     majors.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))
     enterprises = sorted(rows, key=lambda r: (r.county, r.township, r.name, r.uscc))
@@ -340,7 +353,7 @@ def rollup_archives(paths: Iterable[Path], *, as_of: date, config: Config | None
     submitted = {r.uscc for r in enterprises}
     missing = [not_submitted(m, config.rules) for m in (roster or []) if m.uscc not in submitted]
     return Rollup(as_of, level, enterprises, missing, overdue, majors, dict(sorted(trend.items())), config.rules,
-                  [str(p) for p in paths])
+                  [str(p) for p in paths], monthly=monthly)
 
 
 def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:

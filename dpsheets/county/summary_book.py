@@ -38,6 +38,7 @@ from dpsheets.workbook.registers import ENTERPRISE, column_letter, identity_colu
 
 META = "_dpsheets_rollup"
 BREACH_SHEET = "_dpsheets_breaches"
+MONTHLY_SHEET = "_dpsheets_monthly"  # credit code, month, submission time, overdue hazards (see Rollup.monthly)
 ROLLUP_ID = "dpsheets-rollup"
 DETAIL_COLUMNS = (*IDENTITY, *INDICATORS, ("closure_rate", "销号率"), ("not_effective", "未有效运行"),
                   ("breaches", "存在问题"))
@@ -107,6 +108,17 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
             breaches.write_string(r, 2, json.dumps(dict(b.params), ensure_ascii=False))
             r += 1
     breaches.hide()
+    if rollup.monthly is not None:
+        monthly = wb.add_worksheet(MONTHLY_SHEET)
+        for c, h in enumerate(("uscc", "month", "received_at", "overdue")):
+            monthly.write_string(0, c, h)
+        r = 1
+        for month, by in rollup.monthly.items():
+            for uscc, (received, n) in by.items():
+                monthly.write_row(r, 0, [uscc, month, received])
+                monthly.write_number(r, 3, n)
+                r += 1
+        monthly.hide()
     wb.close()
 
 
@@ -357,8 +369,14 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
     majors = [_hazard(d) for d in _rows(wb, "重大隐患", OVERDUE_COLUMNS, path, {"days_overdue"})]
     trend = {str(r[3]): _count(r[4], path, "总览", f"E{i}") for i, r in enumerate(_sheet(wb, "总览", path), start=1)
              if i > 16 and len(r) > 4 and isinstance(r[3], str) and len(r[3]) == 7 and r[3][4] == "-"}
+    monthly: dict[str, dict[str, tuple[str, int]]] | None = None
+    if MONTHLY_SHEET in wb.sheet_names:
+        monthly = {month: {} for month in trend}
+        for i, row in enumerate(_sheet(wb, MONTHLY_SHEET, path)[1:], start=2):
+            if len(row) >= 4 and row[0]:
+                monthly.setdefault(str(row[1]), {})[str(row[0])] = (str(row[2]), _count(row[3], path, MONTHLY_SHEET, f"D{i}"))
     return Rollup(as_of, meta.get("level", "县"), enterprises, missing, overdue, majors, trend,
-                  rule_sets[0].rules, [str(path)], rule_sets)
+                  rule_sets[0].rules, [str(path)], rule_sets, monthly=monthly)
 
 
 def _hazard(d: dict[str, Any]) -> dict[str, Any]:
@@ -370,22 +388,35 @@ def _hazard(d: dict[str, Any]) -> dict[str, Any]:
 def combine(parts: list[Rollup], level: str) -> Rollup:
     """Several summaries of the same as-of date combined into one of a higher level.
 
-    An enterprise in several parts counts once, from the part with its latest submission: its row,
-    its overdue and major hazards. The rules stay those each part applied (:meth:`Rollup.applied_rules`).
+    An enterprise in several parts counts once, from the part with its latest submission (on a tie, the
+    later part's, as :func:`~dpsheets.county.rollup.rollup_archives` does with archives): its row, its overdue
+    and major hazards, and at every month's end of the trend. The rules stay those each part applied
+    (:meth:`Rollup.applied_rules`).
     """
     dates = {p.as_of for p in parts}
     if len(dates) != 1:
         raise DpsheetsError("rollup.mixed-dates", "各汇总表的统计日期不一致（" + "、".join(sorted(map(str, dates))) +
                             "）。请用同一个 --as-of 重新生成县级汇总表。")
+    now = parts[0].as_of.strftime("%Y-%m")
+
+    def received(p: Rollup, e: EnterpriseRow) -> str:  # the full time when the part kept it, else the day
+        return (p.monthly or {}).get(now, {}).get(e.uscc, (e.last_submission, 0))[0]
+
     by_uscc: dict[str, tuple[int, EnterpriseRow]] = {}
+    latest: dict[str, str] = {}
     for i, p in enumerate(parts):
         for e in p.enterprises:
-            if e.uscc not in by_uscc or e.last_submission > by_uscc[e.uscc][1].last_submission:
-                by_uscc[e.uscc] = (i, e)
-    trend: dict[str, int] = {}
-    for p in parts:
-        for month, n in p.trend.items():
-            trend[month] = trend.get(month, 0) + n
+            when = received(p, e)
+            if e.uscc not in by_uscc or when >= latest[e.uscc]:
+                by_uscc[e.uscc], latest[e.uscc] = (i, e), when
+    monthly = _merge_monthly(parts)
+    if monthly is not None:
+        trend = {month: sum(n for _, n in by.values()) for month, by in monthly.items()}
+    else:  # a part without the per-enterprise months (written before they were kept): sum the parts
+        trend = {}
+        for p in parts:
+            for month, n in p.trend.items():
+                trend[month] = trend.get(month, 0) + n
     missing = {m.uscc: m for p in parts for m in p.missing if m.uscc not in by_uscc}
 
     def winners(lists: list[list[dict]]) -> list[dict]:
@@ -395,7 +426,21 @@ def combine(parts: list[Rollup], level: str) -> Rollup:
     return Rollup(parts[0].as_of, level, sorted((e for _, e in by_uscc.values()), key=lambda r: (r.county, r.township, r.name, r.uscc)),
                   list(missing.values()), winners([p.overdue for p in parts]), winners([p.majors for p in parts]),
                   dict(sorted(trend.items())), rule_sets[0].rules, [s for p in parts for s in p.sources],
-                  [] if len(rule_sets) == 1 else rule_sets)
+                  [] if len(rule_sets) == 1 else rule_sets, monthly=monthly)
+
+
+def _merge_monthly(parts: list[Rollup]) -> dict[str, dict[str, tuple[str, int]]] | None:
+    """Per month, per credit code, the latest submission's figure across *parts* (None if a part lacks them)."""
+    if any(p.monthly is None for p in parts):
+        return None
+    merged: dict[str, dict[str, tuple[str, int]]] = {}
+    for p in parts:
+        for month, by in (p.monthly or {}).items():
+            target = merged.setdefault(month, {})
+            for uscc, (received, n) in by.items():
+                if uscc not in target or received >= target[uscc][0]:
+                    target[uscc] = (received, n)
+    return dict(sorted(merged.items()))
 
 
 def _scope(part: Rollup) -> str:
