@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dpsheets import __version__
 from dpsheets.config import Config, load_config
+from dpsheets.documents import kinds as document_kinds
 from dpsheets.errors import EXIT_CANCELLED, EXIT_CODES, EXIT_FATAL, DpsheetsError
 from dpsheets.feedback.console import print_result, to_json
 from dpsheets.pipeline import DocOptions, FileResult, pipeline, workbook_files
@@ -191,7 +192,7 @@ def _quarter(ctx: click.Context, param: click.Parameter, value: str | None) -> t
     raise click.BadParameter(f"“{value}”不是季度，请写成 2026Q3 的形式。")
 
 
-KIND_CHOICES = ("cards", "duty_lists", "notices", "reminders", "majors", "board", "quarterly")
+KIND_CHOICES = document_kinds.KEYS
 
 
 @cli.command()
@@ -203,7 +204,7 @@ KIND_CHOICES = ("cards", "duty_lists", "notices", "reminders", "majors", "board"
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换为 PDF（需已安装）。")
 @click.option("--quarter", callback=_quarter, metavar="2026Q3", help="季度统计表的季度，默认上一个完整季度。")
 @click.option("--only", "kinds", multiple=True, type=click.Choice(KIND_CHOICES),
-              help="只生成某几种文书（可重复），默认全部。")
+              help="只生成某几种文书（可重复），默认全部：" + "、".join(f"{k.key} {k.title}" for k in document_kinds.KINDS) + "。")
 @click.option("--archive", "archive_path", type=click.Path(), default=None,
               help="县里的档案库：配置了 qr_base_url 时，二维码打开 `dpsheets serve` 上的本企业、本岗位页面。")
 @config_option

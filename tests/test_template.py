@@ -20,7 +20,7 @@ from dpsheets.workbook.registers import (
     FieldType,
 )
 from dpsheets.workbook.template import write_workbook
-from dpsheets.workbook.template_export import TEMPLATE_FILE
+from dpsheets.workbook.template_export import PACKAGE_FILE
 
 
 def _template(tmp_path):
@@ -78,4 +78,4 @@ def _parts(path: Path) -> dict[str, bytes]:
 
 def test_repository_template_is_not_stale(tmp_path):
     fresh = write_workbook(tmp_path / "fresh.xlsx")
-    assert _parts(fresh) == _parts(TEMPLATE_FILE), "run: python3 -m dpsheets.workbook.template_export"
+    assert _parts(fresh) == _parts(PACKAGE_FILE), "run: python3 -m dpsheets.workbook.template_export"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-import tempfile
 from pathlib import Path
 
 import jinja2
@@ -15,7 +14,7 @@ from dpsheets.county.rollup import Rollup
 from dpsheets.county.summary_book import LEVEL_COLOURS, messages
 from dpsheets.documents.context import text
 from dpsheets.documents.fonts import font_properties
-from dpsheets.documents.template_build import REPORT_TEMPLATES, TEMPLATES_DIR, build_report
+from dpsheets.documents.template_build import REPORT_TEMPLATES, TEMPLATES_DIR
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules.breaches import rule_texts
 
@@ -23,11 +22,7 @@ TABLE_LIMIT = 200  # rows per table in the report; the workbook has them all
 
 
 def _template() -> Path:
-    path = TEMPLATES_DIR / REPORT_TEMPLATES["county_report"][0]
-    if path.is_file():
-        return path
-    target = Path(tempfile.gettempdir()) / "dpsheets-templates" / path.name
-    return target if target.is_file() else build_report(target)
+    return TEMPLATES_DIR / REPORT_TEMPLATES["county_report"][0]  # shipped in the package
 
 
 def _chart(draw) -> bytes:  # noqa: ANN001

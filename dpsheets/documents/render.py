@@ -24,19 +24,17 @@ from docxtpl import DocxTemplate, InlineImage, RichText
 
 from dpsheets.config import Config
 from dpsheets.documents import context as ctx
-from dpsheets.documents import fonts, qr, riskmap
-from dpsheets.documents.template_build import TEMPLATES, TEMPLATES_DIR, build
+from dpsheets.documents import fonts, kinds, qr, riskmap
+from dpsheets.documents.template_build import TEMPLATES, TEMPLATES_DIR
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules.stats import Period
 from dpsheets.workbook.model import WorkbookData
-from dpsheets.workbook.registers import TEMPLATE_VERSION
 
-KINDS = tuple(TEMPLATES)
-KIND_NAMES = {"cards": "岗位告知卡", "duty_lists": "岗位安全责任清单", "notices": "隐患整改通知书",
-              "reminders": "逾期催办通知", "majors": "重大事故隐患报告", "board": "风险公告栏", "quarterly": "季度隐患统计表"}
+KINDS = kinds.KEYS
+KIND_NAMES = {k.key: k.title for k in kinds.KINDS}
+LIST_KEYS = {k.key: k.items for k in kinds.KINDS if k.items}
 # lists printed once in the merged file, not in each file of ``split`` (the unit lists precede the employees')
 SPLIT_ONLY_IN_MERGED = {"duty_lists": ("units",)}
-LIST_KEYS = {"cards": "cards", "duty_lists": "employees", "notices": "notices", "reminders": "reminders", "majors": "majors"}
 
 
 @dataclass
@@ -47,16 +45,11 @@ class RenderOutcome:
 
 
 def template_path(kind: str, config: Config) -> Path:
-    """The county's edited template if configured, else the shipped one, else one built now."""
+    """The county's edited template when ``templates_dir`` has one, else the one shipped in the package."""
     filename = TEMPLATES[kind][0]
-    for folder in filter(None, (Path(config.templates_dir) if config.templates_dir else None, TEMPLATES_DIR)):
-        if (folder / filename).is_file():
-            return folder / filename
-    cache = Path(tempfile.gettempdir()) / f"dpsheets-templates-{TEMPLATE_VERSION}"
-    target = cache / filename
-    if not target.is_file():
-        build(kind, target)
-    return target
+    if config.templates_dir and (Path(config.templates_dir) / filename).is_file():
+        return Path(config.templates_dir) / filename
+    return TEMPLATES_DIR / filename
 
 
 def _environment() -> jinja2.Environment:
@@ -119,6 +112,9 @@ def _render_kind(kind: str, build_context: Callable[[], dict], data: WorkbookDat
         outcome.skipped.append(f"没有需要生成{label}的内容")
         return
     path = template_path(kind, config)
+    if not path.is_file():
+        outcome.errors.append(f"找不到{label}的模板 {path}：安装不完整，请重新安装 dpsheets。")
+        return
     try:
         outcome.files.append(_render(path, kind, context, data, as_of, config, out_dir / _output_name(kind, period)))
         if split and items_key:

@@ -1,7 +1,10 @@
-"""Builds the Word templates in ``document_templates/`` (python-docx, with docxtpl tags).
+"""Builds the Word templates (python-docx, with docxtpl tags).
 
-Run ``python3 -m dpsheets.documents.template_build`` to rebuild them. A county may then edit the
-.docx files in Word (letterhead, wording); the tags in ``{{ }}`` and ``{% %}`` must stay.
+They ship inside the package (``dpsheets/documents/templates/``, package data, read at run time);
+the repository keeps identical, user-facing copies in ``document_templates/`` (a test keeps them
+equal). Run ``python3 -m dpsheets.documents.template_build`` to rebuild both. A county may copy
+and edit the .docx files in Word (letterhead, wording) and point ``templates_dir`` at its folder;
+the tags in ``{{ }}`` and ``{% %}`` must stay.
 Every tag is written as one run so that docxtpl sees it whole. A4 page set-up; the
 East Asian fonts are set (w:eastAsia) so that Chinese prints in 仿宋/黑体/宋体.
 Each template renders all items of its kind in one pass (a loop), one item per page.
@@ -10,6 +13,7 @@ Each template renders all items of its kind in one pass (a loop), one item per p
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
 from collections.abc import Callable
 from datetime import datetime
@@ -22,9 +26,11 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from dpsheets.documents.kinds import COUNTY_REPORT, KINDS
 from dpsheets.fsutil import atomic_path
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "document_templates"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"  # shipped in the package
+EDITABLE_DIR = Path(__file__).resolve().parents[2] / "document_templates"  # the repository's user-facing copies
 BODY_FONT, TITLE_FONT, TABLE_FONT = "仿宋", "黑体", "宋体"
 BLANK = "＿＿＿＿＿＿"
 DATE_BLANK = "＿＿＿＿年＿＿月＿＿日"
@@ -360,15 +366,12 @@ def quarterly_template(doc) -> None:  # noqa: ANN001
     _para(doc, f"主要负责人签字：{BLANK}　　填报人：{{{{ enterprise.filled_by }}}}　　填报日期：{{{{ today }}}}")
 
 
-TEMPLATES: dict[str, tuple[str, Callable]] = {
-    "cards": ("岗位告知卡.docx", card_template),
-    "duty_lists": ("岗位安全责任清单.docx", duty_list_template),
-    "notices": ("隐患整改通知书.docx", notice_template),
-    "reminders": ("逾期催办通知.docx", reminder_template),
-    "majors": ("重大事故隐患报告.docx", major_report_template),
-    "board": ("风险公告栏.docx", board_template),
-    "quarterly": ("季度隐患统计表.docx", quarterly_template),
+_FILLS: dict[str, Callable] = {
+    "cards": card_template, "duty_lists": duty_list_template, "notices": notice_template,
+    "reminders": reminder_template, "majors": major_report_template, "board": board_template,
+    "quarterly": quarterly_template,
 }
+TEMPLATES: dict[str, tuple[str, Callable]] = {k.key: (k.filename, _FILLS[k.key]) for k in KINDS}
 
 
 def county_report_template(doc) -> None:  # noqa: ANN001
@@ -407,7 +410,7 @@ def county_report_template(doc) -> None:  # noqa: ANN001
     _loop_table(doc, ["规则", "说明"], ["{{ r.name }}", "{{ r.text }}"], [30, 140], "r in rules")
 
 
-REPORT_TEMPLATES: dict[str, tuple[str, Callable]] = {"county_report": ("汇总报告.docx", county_report_template)}
+REPORT_TEMPLATES: dict[str, tuple[str, Callable]] = {COUNTY_REPORT.key: (COUNTY_REPORT.filename, county_report_template)}
 
 
 FIXED_TIME = datetime(2020, 9, 23)  # the guidance's date: rebuilt templates are byte-for-byte the same
@@ -453,3 +456,6 @@ def build_all(directory: Path = TEMPLATES_DIR) -> list[Path]:
 if __name__ == "__main__":
     for path in build_all():
         print(path)
+        if EDITABLE_DIR.parent.joinpath("pyproject.toml").is_file():  # a source checkout: the user-facing copy too
+            EDITABLE_DIR.mkdir(exist_ok=True)
+            print(shutil.copyfile(path, EDITABLE_DIR / path.name))

@@ -11,12 +11,10 @@ from pathlib import Path
 from dpsheets.errors import EXIT_CODES, FATAL
 from dpsheets.rules.breaches import BREACHES
 from dpsheets.rules.problems import CATALOGUE, SEVERITY_LABEL
-from dpsheets.workbook.registers import REGISTERS, TEMPLATE_ID, TEMPLATE_VERSION, FieldType
+from dpsheets.workbook.registers import FIELD_TYPE_LABELS, REGISTERS, TEMPLATE_ID, TEMPLATE_VERSION
 from dpsheets.workbook.template import field_help
 
 DOC_FILE = Path(__file__).resolve().parents[2] / "docs" / "字段说明.md"
-TYPE_TEXT = {FieldType.TEXT: "文字", FieldType.DATE: "日期", FieldType.INT: "整数", FieldType.NUMBER: "数字",
-             FieldType.CHOICE: "下拉选择", FieldType.MULTI: "可多选（、分隔）", FieldType.PHONE: "电话", FieldType.USCC: "统一社会信用代码"}
 
 
 def render() -> str:
@@ -26,7 +24,7 @@ def render() -> str:
         lines += [f"## {register.sheet}（`{register.key}`）", "", register.help, "",
                   "| 列名 | 代码 | 类型 | 必填 | 也认作 | 说明 |", "|---|---|---|---|---|---|"]
         for f in register.fields:
-            lines.append(f"| {f.header} | `{f.key}` | {TYPE_TEXT[f.type]} | {'是' if f.required else ''} | "
+            lines.append(f"| {f.header} | `{f.key}` | {FIELD_TYPE_LABELS[f.type]} | {'是' if f.required else ''} | "
                          f"{'、'.join(f.aliases)} | {field_help(f)} |")
         lines.append("")
     lines += ["## 问题代码", "", "| 代码 | 类别 | 名称 | 说明模板 |", "|---|---|---|---|"]

@@ -27,6 +27,14 @@ class FieldType(str, Enum):
     USCC = "uscc"
 
 
+# How each field type is named to a person (the template's 填表说明, docs/字段说明.md).
+FIELD_TYPE_LABELS: dict[FieldType, str] = {
+    FieldType.TEXT: "文字", FieldType.DATE: "日期", FieldType.INT: "整数", FieldType.NUMBER: "数字",
+    FieldType.CHOICE: "下拉选择", FieldType.MULTI: "可多选（、分隔）", FieldType.PHONE: "电话号码",
+    FieldType.USCC: "统一社会信用代码（18 位）",
+}
+
+
 @dataclass(frozen=True)
 class Field:
     key: str

@@ -25,6 +25,7 @@ from dpsheets.rules import hazard_state
 from dpsheets.workbook.layout import Block, write_layout_sheet
 from dpsheets.workbook.registers import (
     ENTERPRISE,
+    FIELD_TYPE_LABELS,
     HAZARD,
     META_SHEET,
     REGISTERS,
@@ -133,8 +134,7 @@ def _write_instructions(wb: xlsxwriter.Workbook, fmt: dict[str, Any], due_soon_d
 
 
 def _type_text(f: Field) -> str:
-    return {FieldType.DATE: "日期", FieldType.INT: "整数", FieldType.NUMBER: "数字", FieldType.CHOICE: "下拉选择",
-            FieldType.MULTI: "可多选", FieldType.PHONE: "电话号码", FieldType.USCC: "18 位代码"}.get(f.type, "文字")
+    return FIELD_TYPE_LABELS[f.type]
 
 
 def field_help(f: Field) -> str:
