@@ -242,7 +242,7 @@ def test_tokens_stay_stable_across_submissions(tmp_path, site):
 # --- county staff ---------------------------------------------------------------------------------
 
 STAFF_URLS = ("/staff", f"/staff/enterprise/{DEMO_USCC}", "/staff/hazards/overdue", "/staff/hazards/majors",
-              "/staff/missing", "/staff/download/summary.xlsx", "/staff/download/report.docx",
+              "/staff/missing", "/staff/audit", "/staff/download/summary.xlsx", "/staff/download/report.docx",
               f"/staff/enterprise/{DEMO_USCC}/confirmations.xlsx", f"/staff/enterprise/{DEMO_USCC}/documents.zip")
 
 
@@ -281,6 +281,9 @@ def test_county_staff_see_their_county_only(app, site):
     assert "&lt;script&gt;" in other.get("/staff").text
     everyone = login(app, "province").get("/staff").text
     assert site.demo.enterprise["name"] in everyone and "五金厂" in everyone
+    assert c.get("/staff/audit").status_code == 404, "the audit log is for province accounts"
+    audit = login(app, "province").get("/staff/audit").text
+    assert "user.add" in audit and "login" in audit and "wuyang" in audit
 
 
 def test_staff_list_search_and_filters(app, site):
@@ -443,3 +446,42 @@ def test_confirmations_count_in_the_rollup_once(tmp_path, site):
         submit(a, tmp_path, Plant(site.demo.enterprise, dict(site.demo.rows, quiz=q)), NOW, "pasted")
     again = {r.uscc: r for r in rollup_archives([path], as_of=AS_OF).enterprises}[DEMO_USCC]
     assert again.quiz_12m == after.quiz_12m
+
+
+def test_service_and_watcher_share_the_archive(tmp_path):
+    """The folder watcher archives submissions while workers confirm on the service: nothing is lost or locked."""
+    import threading
+
+    from dpsheets.county.county import County
+    from dpsheets.workbook.samples import plant
+    from dpsheets.workbook.template import write_workbook
+
+    folder = tmp_path / "舞阳县"
+    inbox = folder / "收件箱"
+    inbox.mkdir(parents=True)
+    demo = plant(AS_OF, posts=6, employees=24)
+    write_workbook(inbox / "demo.xlsx", demo.enterprise, demo.rows)
+    with County(folder) as county:
+        assert [o.destination for o in county.ingest(as_of=AS_OF, documents=False)] == ["已处理"]
+    for i in range(4):
+        p = plant(AS_OF, seed=20 + i, uscc=valid_uscc(f"9141112100{i:07d}"), name=f"并发企业{i}", posts=3, employees=5)
+        write_workbook(inbox / f"e{i}.xlsx", p.enterprise, p.rows)
+    app = create_app(folder / "档案.sqlite", clock=lambda: NOW, limits=Limits(quiz_per_address=1000))
+    c = client(app)
+    outcomes = []
+    watcher = threading.Thread(target=lambda: outcomes.extend(County(folder).ingest(as_of=AS_OF, documents=False)))
+    watcher.start()
+    store = app.state.service.store
+    workers = [(p, e) for p in demo.rows["post"] for e in demo.rows["employee"] if e["post"] == p["post"] and e.get("mobile")]
+    done = set()
+    for p, e in workers:
+        url = "/p/" + store.post_token(DEMO_USCC, p["workshop"], p["post"])
+        page = c.get(url).text
+        r = c.post(url, data={"csrf": csrf(page), "name": e["name"], "phone": e["mobile"][-4:], **right_answers(page)})
+        assert r.status_code == 200 and 'id="confirmed"' in r.text
+        done.add((e["name"], p["post"]))
+    watcher.join(60)
+    assert sorted(o.destination for o in outcomes) == ["已处理"] * 4
+    with Archive(folder / "档案.sqlite") as a:
+        assert a.db.execute("SELECT COUNT(*) FROM confirmations").fetchone()[0] == len(done) >= 6
+        assert a.db.execute("SELECT COUNT(*) FROM enterprises").fetchone()[0] == 5

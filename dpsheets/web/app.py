@@ -246,6 +246,7 @@ async def login(request: Request) -> Response:
         svc.login_failures.hit(f"u:{username}")
         await run_in_threadpool(svc.store.audit, username or "-", "login.fail", username, "", addr, now)
         return svc.page(request, "login.html", 401, message="用户名或密码不对。", username=username)
+    assert user is not None
     svc.login_failures.reset(f"u:{username}")
     await run_in_threadpool(svc.store.audit, username, "login", username, user.scope, addr, now)
     response = RedirectResponse("/staff", status_code=303)
@@ -324,6 +325,15 @@ async def staff_hazards(request: Request, svc: Service, user: Any) -> Response:
 async def staff_missing(request: Request, svc: Service, user: Any) -> Response:
     rows = await run_in_threadpool(svc.store.missing, user.county)
     return svc.page(request, "staff_missing.html", rows=rows)
+
+
+@staff
+async def staff_audit(request: Request, svc: Service, user: Any) -> Response:
+    """The audit log (who, when, what): province accounts only."""
+    if user.county is not None:
+        return svc.error(request, 404, "页面不存在", "审计日志只对省级账号开放。")
+    rows = await run_in_threadpool(svc.store.archive.audit_log, 500)
+    return svc.page(request, "staff_audit.html", rows=rows)
 
 
 def _attachment(content: bytes, filename: str, media_type: str) -> Response:
@@ -427,6 +437,7 @@ def create_app(archive_path: str | Path, *, config: Config | None = None, roster
         Route("/staff/enterprise/{uscc}/{what}", staff_enterprise_download),
         Route("/staff/hazards/{kind}", staff_hazards),
         Route("/staff/missing", staff_missing),
+        Route("/staff/audit", staff_audit),
         Route("/staff/download/{what}", staff_download),
     ]
     @contextlib.asynccontextmanager
