@@ -437,6 +437,15 @@ def test_confirmations_count_in_the_rollup_once(tmp_path, site):
     new = (AS_OF.isoformat(), name, _post(site)["post"])
     assert after.quiz_12m == len(ledger | {new})
     assert after.quiz_people_12m == len({n for _, n, _ in ledger | {new}})
+    from dpsheets.county.summary_book import write_summary
+
+    book = write_summary(rollup_archives([path], as_of=AS_OF), tmp_path / "汇总.xlsx", "汇总")
+    ws = openpyxl.load_workbook(book)["企业明细"]
+    head = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == DEMO_USCC)
+    assert row[head.index("近12个月答题确认")] == after.quiz_12m
+    assert row[head.index("近12个月答题确认人数")] == after.quiz_people_12m
+    assert row[head.index("答题确认覆盖率")] == pytest.approx(min(after.quiz_people_12m, after.employees) / after.employees)
     # the enterprise pastes the export into its workbook and submits again: still counted once
     q = site.demo.rows["quiz"] + [{"date": AS_OF, "name": name, "post": _post(site)["post"], "result": "全部正确",
                                    "via": "手机"}]

@@ -79,6 +79,11 @@ class EnterpriseRow:
         return (self.closed_on_time + self.closed_late) / self.hazards_total if self.hazards_total else None
 
     @property
+    def quiz_coverage(self) -> float | None:
+        """Share of the listed workers who confirmed their post's questions in the 12 months."""
+        return min(self.quiz_people_12m, self.employees) / self.employees if self.employees else None
+
+    @property
     def not_effective(self) -> bool:
         return bool(self.breaches)
 

@@ -40,7 +40,8 @@ META = "_dpsheets_rollup"
 BREACH_SHEET = "_dpsheets_breaches"
 MONTHLY_SHEET = "_dpsheets_monthly"  # credit code, month, submission time, overdue hazards (see Rollup.monthly)
 ROLLUP_ID = "dpsheets-rollup"
-DETAIL_COLUMNS = (*IDENTITY, *INDICATORS, ("closure_rate", "销号率"), ("not_effective", "未有效运行"),
+DETAIL_COLUMNS = (*IDENTITY, *INDICATORS, ("closure_rate", "销号率"), ("quiz_coverage", "答题确认覆盖率"),
+                  ("not_effective", "未有效运行"),
                   ("breaches", "存在问题"))
 MISSING_COLUMNS = identity_columns()
 ENFORCEMENT_HEAD = ("序号", *(h for _, h in identity_columns()), "问题数", "存在问题")
@@ -136,6 +137,8 @@ def rule_rows(rollup: Rollup) -> list[list[str]]:
 def _value(e: EnterpriseRow, key: str) -> Any:
     if key == "closure_rate":
         return e.closure_rate
+    if key == "quiz_coverage":
+        return e.quiz_coverage
     if key == "not_effective":
         return "是" if e.not_effective else "否"
     if key == "breaches":
@@ -359,7 +362,8 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
         raise _damaged(path, META, where.get("rule_sets", "B"), "（所用规则）是空的")
     numeric = {k for k, _ in INDICATORS}
     enterprises = []
-    for d in _rows(wb, "企业明细", tuple((k, h) for k, h in DETAIL_COLUMNS if k not in ("closure_rate", "not_effective", "breaches")),
+    for d in _rows(wb, "企业明细", tuple((k, h) for k, h in DETAIL_COLUMNS
+                                         if k not in ("closure_rate", "quiz_coverage", "not_effective", "breaches")),
                    path, numeric):
         values = {k: (v if k in numeric else ("" if v is None else str(v))) for k, v in d.items()}
         enterprises.append(EnterpriseRow(**values, breaches=breaches.get(values["uscc"], [])))
