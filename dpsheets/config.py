@@ -32,7 +32,7 @@ from dpsheets.errors import DpsheetsError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 # Lower bounds (inclusive) of each level, from the highest level down; below the last, 低风险.
 # LEC: D > 320 重大, 160 < D ≤ 320 较大, 70 ≤ D ≤ 160 一般, D < 70 低. Scores are products of the

@@ -121,7 +121,7 @@ class DocOptions:
     quarter: tuple[int, int] | None = None  # (year, quarter); default: the last complete quarter
 
 
-OutputDir = Path | Callable[[WorkbookData], "Path | None"]
+OutputDir = Path | Callable[[WorkbookData | None], "Path | None"]
 
 
 def _folder(where: OutputDir, data: WorkbookData | None) -> Path | None:

@@ -149,9 +149,10 @@ class County:
         from dpsheets.county.watch import watch
 
         processor = self.processor(as_of=as_of, documents=documents)
+        options: dict[str, Any] = {"trouble": trouble} if trouble else {}
         try:
             watch(processor, poll=poll, settle=settle, stop=stop, report=report or (lambda o: None),
-                  started=started or (lambda: None), **({"trouble": trouble} if trouble else {}))
+                  started=started or (lambda: None), **options)
         finally:
             processor.close()
 

@@ -106,7 +106,7 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write", "deleted"):
             return
-        path = getattr(event, "dest_path", "") or event.src_path
+        path = str(getattr(event, "dest_path", "") or event.src_path)
         if event.is_directory:
             self.rescan.set()  # a folder moved or copied in: look inside it
         elif path:
@@ -142,8 +142,8 @@ def watch(processor: Processor, *, poll: float | None = None, settle: float = 0.
     try:
         started()
         try:
-            for outcome in processor.recover():
-                report(outcome)
+            for recovered in processor.recover():
+                report(recovered)
         except DpsheetsError as exc:
             trouble(exc)
         observer.start()

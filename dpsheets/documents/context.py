@@ -89,7 +89,7 @@ def cards(data: WorkbookData, config: Config) -> list[dict[str, Any]]:
     out = []
     for p in data.records("post"):
         level = post_level(p, levels)
-        item = record_text(p, POST_KEYS)
+        item: dict[str, Any] = record_text(p, POST_KEYS)
         item["procedure"] = procedure_text(p, procedures)
         phones = "火警 119　急救 120" + (f"\n内部 {text(p['emergency_phone'])}" if p["emergency_phone"] else "")
         item.update(level=level_display(level), colour=RISK_COLOURS.get(level or "", UNRATED_COLOUR), phones=phones,
@@ -202,7 +202,7 @@ def short_date(value: Any) -> str:
 
 
 def reminders(data: WorkbookData, as_of: date, config: Config) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for h in data.records("hazard"):
         state = hazard_state(h, as_of, config.due_soon_days)
         if state.overdue:

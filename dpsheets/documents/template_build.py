@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -64,7 +65,7 @@ def _set_lang(rpr) -> None:  # noqa: ANN001
     lang.set(qn("w:eastAsia"), "zh-CN")
 
 
-def _new_document(margin_mm: float = 20, top_mm: float = 18) -> Document:
+def _new_document(margin_mm: float = 20, top_mm: float = 18) -> DocxDocument:
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)

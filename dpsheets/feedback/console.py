@@ -33,8 +33,8 @@ def print_result(result: FileResult, console: Console, *, limit: int = 200, brie
         return
     problems = result.report.sorted()
     shown = 0
-    for sheet, items in groupby(problems, key=lambda p: p.sheet or "工作簿"):
-        items = list(items)
+    for sheet, group in groupby(problems, key=lambda p: p.sheet or "工作簿"):
+        items = list(group)
         console.print(f"  [bold underline]{escape(sheet)}[/]（{len(items)}）")
         for p in items:
             if shown >= limit:

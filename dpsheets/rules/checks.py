@@ -92,7 +92,7 @@ def _required_exempt(register: Register, key: str, record: Record) -> bool:
 def check_uscc(data: WorkbookData) -> Iterator[Problem]:
     ent = data.enterprise
     code = ent["uscc"] if ent else None
-    if not code:
+    if ent is None or not code:
         return
     reason = nz.uscc_problem(code)
     if reason:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 from dpsheets.config import Config
 from dpsheets.rules import sanyou
@@ -30,9 +31,9 @@ def find(data: WorkbookData, as_of: date, config: Config) -> list[Problem]:
 def hazard_findings(record: Record, as_of: date, config: Config) -> Iterator[Problem]:
     s = hazard_state(record, as_of, config.due_soon_days)
     name = record["name"] or record["number"] or f"第 {record.row} 行"
-    params = {"name": name, "as_of": as_of.isoformat()}
+    params: dict[str, Any] = {"name": name, "as_of": as_of.isoformat()}
     deadline = record["deadline"].isoformat() if record["deadline"] else ""
-    where = {"sheet": record.sheet, "row": record.row, "column": HAZARD["deadline"].header,
+    where: dict[str, Any] = {"sheet": record.sheet, "row": record.row, "column": HAZARD["deadline"].header,
              "cell": record.cell("deadline")}
     if s.overdue:
         yield make("hazard.overdue", **where, deadline=deadline, days=s.days, **params)

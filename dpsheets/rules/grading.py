@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from dpsheets.config import LEC_C, LEC_E, LEC_L, LS_VALUES, Config
 from dpsheets.workbook.model import Record
 
-ALLOWED = {
+ALLOWED: dict[str, dict[str, tuple[float, ...]]] = {
     "LEC": {"l": LEC_L, "e": LEC_E, "c": LEC_C},
     "LS": {"l": LS_VALUES, "s": LS_VALUES},
 }

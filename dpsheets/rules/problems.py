@@ -167,7 +167,7 @@ class Report:
         return not self.errors
 
     def counts(self) -> dict[str, int]:
-        c = Counter(p.severity for p in self.problems)
+        c: Counter[str] = Counter(p.severity for p in self.problems)
         return {s: c.get(s, 0) for s in SEVERITY_ORDER}
 
     def sorted(self) -> list[Problem]:

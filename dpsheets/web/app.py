@@ -241,7 +241,7 @@ async def login(request: Request) -> Response:
     if user is None:
         await run_in_threadpool(burn_time, password)
     now = svc.clock()
-    if not ok:
+    if not ok or user is None:
         svc.login_failures.hit(f"a:{addr}")
         svc.login_failures.hit(f"u:{username}")
         await run_in_threadpool(svc.store.audit, username or "-", "login.fail", username, "", addr, now)

@@ -81,7 +81,7 @@ def read_layout(sheet: str, rows: list[list[Any]], merged: Sequence[tuple[tuple[
             if text:
                 values[(r, c)] = text
     for (r0, c0), (r1, c1) in merged:
-        text = values.get((r0, c0))
+        text = values.get((r0, c0)) or ""
         if text and r0 >= GRID_TOP:
             for r in range(r0, r1 + 1):
                 for c in range(c0, c1 + 1):
