@@ -255,8 +255,9 @@ def demo(output_dir: str, as_of: date) -> None:
 # --- shared folders and the archive ------------------------------------------------------------
 
 folder_argument = click.argument("folder", type=click.Path(file_okay=False))
-archive_option = click.option("--archive", "archive_path", type=click.Path(dir_okay=False), default=None,
-                              help="档案库文件，默认是文件夹里的 档案.sqlite。")
+archive_option = click.option("--archive", "archive_path", default=None, metavar="PATH|URL",
+                              help="档案库：SQLite 文件，或 PostgreSQL 数据库地址 postgresql://用户@服务器/数据库"
+                                   "（也可用环境变量 DPSHEETS_ARCHIVE 或配置项 archive），默认是文件夹里的 档案.sqlite。")
 
 
 def _county(folder: str, config_path: str | None, archive_path: str | None):  # noqa: ANN202
@@ -328,14 +329,15 @@ def ingest(folder: str, as_of: date, no_docs: bool, archive_path: str | None, co
 
 
 @cli.group(cls=Group)
-@click.option("--archive", "archive_path", type=click.Path(), default="档案.sqlite", show_default=True,
-              help="档案库文件，或 watch 的文件夹（使用其中的 档案.sqlite）。")
+@click.option("--archive", "archive_path", default=None, metavar="PATH|URL",
+              help="档案库文件、watch 的文件夹（使用其中的 档案.sqlite）或 postgresql:// 数据库地址"
+                   "（也可用环境变量 DPSHEETS_ARCHIVE 或配置项 archive）；默认 ./档案.sqlite。")
 @click.pass_context
-def archive(ctx: click.Context, archive_path: str) -> None:
-    """查看一企一档数据库：list 企业清单，show 某企业最新报送，history 报送历史，export 导出 Excel。"""
+def archive(ctx: click.Context, archive_path: str | None) -> None:
+    """一企一档数据库：list 企业清单，show 某企业最新报送，history 报送历史，export 导出 Excel。"""
     from dpsheets.county.county import County
 
-    ctx.obj = County.open(archive_path)
+    ctx.obj = County.open(archive_path, config=_config(None))
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -430,8 +432,8 @@ def roster(output: str) -> None:
 
 
 @cli.command()
-@click.option("--archive", "archives", multiple=True, type=click.Path(),
-              help="档案库文件或 watch 文件夹（可重复），默认当前目录的 档案.sqlite。")
+@click.option("--archive", "archives", multiple=True, metavar="PATH|URL",
+              help="档案库文件、watch 文件夹或 postgresql:// 数据库地址（可重复），默认当前目录的 档案.sqlite。")
 @click.option("--from", "summaries", multiple=True, type=click.Path(dir_okay=False),
               help="由下级汇总表合成上级汇总：--from 县1.xlsx 县2.xlsx …（也可重复 --from），如各县的汇总表合成市级；统计日期取自汇总表。")
 @click.argument("more_summaries", nargs=-1, type=click.Path(dir_okay=False), metavar="[汇总表...]")

@@ -99,6 +99,7 @@ class Config:
     # the archive's QR secret (read by ``dpsheets docs --archive`` and the watcher); without it QR codes hold text
     qr_secret: str = setting("", doc="二维码令牌密钥（一般不必填写：由档案库提供）")
     templates_dir: str = setting("", directory=True, doc="县里自己的 Word 模板文件夹")  # default: the shipped ones
+    archive: str = setting("", doc="档案库：SQLite 文件或 postgresql://用户@服务器/数据库")  # DPSHEETS_ARCHIVE overrides
     rules: RollupRules = setting(factory=RollupRules, doc="未有效运行的判定")
     official: OfficialForm = setting(factory=OfficialForm, doc="文书的发文单位、主送机关、联系人和电话")
 

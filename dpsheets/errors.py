@@ -68,6 +68,7 @@ FATAL: dict[str, FatalType] = _types(
     ("archive.no-enterprise", "企业信息为空，无法建档"),
     ("archive.no-uscc", "没有统一社会信用代码，无法建档"),
     ("archive.invalid-uscc", "统一社会信用代码有误，无法建档"),
+    ("archive.bad-url", "档案数据库地址无法识别"),
     ("watch.locked", "文件夹正被另一个 dpsheets 处理", EXIT_LOCKED),
     # the machine, not the file: the file waits in 处理中 and is finished at the next run
     ("env.disk-full", "磁盘已满"),
@@ -76,6 +77,10 @@ FATAL: dict[str, FatalType] = _types(
     ("env.unreachable", "文件夹或网络共享无法访问"),
     ("env.archive-busy", "档案库被长时间占用"),
     ("env.archive-unreachable", "档案库无法打开"),
+    ("env.archive-no-rights", "档案数据库用户没有权限"),
+    ("env.archive-login", "无法登录档案数据库"),
+    ("env.archive-no-database", "档案数据库不存在"),
+    ("env.archive-error", "档案数据库出错"),
     # county staff accounts (dpsheets user, dpsheets serve)
     ("user.bad-name", "用户名不合规"),
     ("user.weak-password", "密码太短"),

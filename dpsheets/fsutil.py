@@ -64,6 +64,14 @@ def environment_error(exc: BaseException, *, archive: Path | None = None, own_fi
     """
     if isinstance(exc, DpsheetsError):
         return exc if exc.code.startswith("env.") else None
+    if type(exc).__module__.startswith("sqlalchemy"):  # the archive's database (SQLite or PostgreSQL)
+        import sqlalchemy as sa
+
+        if isinstance(exc, sa.exc.DBAPIError) and archive is not None:
+            from dpsheets.county.database import explain
+
+            return explain(exc, str(archive))
+        return None
     if isinstance(exc, sqlite3.Error) and archive is not None:
         text = str(exc).lower()
         if "full" in text:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 from builders import AS_OF, small_workbook
 from click.testing import CliRunner
 
 from dpsheets.cli import cli
-from dpsheets.county.archive import SCHEMA_VERSION, Archive, migrate
+from dpsheets.county import schema
+from dpsheets.county.archive import SCHEMA_VERSION, Archive, DuplicateSubmission, migrate
+from dpsheets.county.database import current_revision
 from dpsheets.county.inbox import Processor
 from dpsheets.errors import DpsheetsError
 from dpsheets.pipeline import check
+from dpsheets.workbook.registers import BY_KEY
 from dpsheets.workbook.samples import valid_uscc
 
 
@@ -31,26 +34,43 @@ class Clock:
         return self.times[0] if len(self.times) == 1 else self.times.pop(0)
 
 
-def test_schema_is_versioned_and_migrations_are_idempotent(tmp_path):
-    with Archive(tmp_path / "a.sqlite") as a:
-        assert a.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert migrate(a.db) == SCHEMA_VERSION  # nothing left to do
-    db = sqlite3.connect(tmp_path / "a.sqlite")
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    db.commit()
-    db.close()
+def test_schema_is_versioned_and_migrations_are_idempotent(archive_target):
+    with Archive(archive_target) as a:
+        with a.connect() as conn:
+            assert current_revision(conn) == SCHEMA_VERSION
+        assert migrate(a) == SCHEMA_VERSION  # nothing left to do
+        if a.is_sqlite:  # an older dpsheets refuses the file instead of damaging it
+            assert a.scalar("PRAGMA user_version") == int(SCHEMA_VERSION)
+        with a.transaction() as tx:
+            tx.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(DpsheetsError, match="升级 dpsheets"):
-        Archive(tmp_path / "a.sqlite")
+        Archive(archive_target)
 
 
-def test_history_and_state_on_a_date(tmp_path):
+def test_schema_on_both_engines_is_the_declared_one(archive_target):
+    """The migrated database has exactly the tables, columns and indexes of dpsheets.county.schema."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with Archive(archive_target) as a, a.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), schema.metadata)
+    assert diff == []
+
+
+def test_typed_tables_follow_the_register_declarations():
+    for key, table in schema.record_tables.items():
+        declared = [f.key for f in BY_KEY[key].fields]
+        assert [c.name for c in table.columns] == ["submission_id", "row", *declared], key
+
+
+def test_history_and_state_on_a_date(tmp_path, archive_target):
     root = tmp_path / "县"
     march = small_workbook(tmp_path / "march.xlsx", 1)
     wb = openpyxl.load_workbook(march)
     wb["隐患排查治理清单"]["B3"] = "三月的隐患名称"
     wb.save(march)
     june = small_workbook(tmp_path / "june.xlsx", 1, mistakes=False)
-    p = Processor(root, as_of=AS_OF, documents=False, clock=Clock("2026-03-20T09:00:00"))
+    p = Processor(root, as_of=AS_OF, documents=False, clock=Clock("2026-03-20T09:00:00"), archive_path=archive_target)
     (root / "收件箱" / "三月.xlsx").write_bytes(march.read_bytes())
     assert p.process(root / "收件箱" / "三月.xlsx").submission_id == 1
     p.clock = Clock("2026-06-18T10:00:00")
@@ -64,26 +84,37 @@ def test_history_and_state_on_a_date(tmp_path):
     names = [r["name"] for r in a.records(in_april.id, "hazard")]
     assert "三月的隐患名称" in names
     assert "三月的隐患名称" not in [r["name"] for r in a.records(a.latest(uscc).id, "hazard")]
-    # records are queryable in SQL as JSON
-    overdue = a.db.execute("SELECT COUNT(*) FROM records WHERE submission_id = ? AND register = 'hazard' "
-                           "AND json_extract(data, '$.status') != '已销号'", (in_april.id,)).fetchone()[0]
-    assert overdue == sum(1 for r in a.records(in_april.id, "hazard") if r.get("status") != "已销号")
+    # records are typed rows: questions are SQL
+    still_open = a.scalar("SELECT COUNT(*) FROM hazards WHERE submission_id = :s AND status <> '已销号'", s=in_april.id)
+    assert still_open == sum(1 for r in a.records(in_april.id, "hazard") if r.get("status") != "已销号")
     p.close()
 
 
-def test_archived_submission_matches_the_check(tmp_path):
+def test_archived_submission_matches_the_check(tmp_path, archive_target):
     path = small_workbook(tmp_path / "x.xlsx", 3)
     data, report = check(path, AS_OF)
-    with Archive(tmp_path / "a.sqlite") as a:
+    with Archive(archive_target) as a:
         sid = a.add_submission(data, report, file_name="x.xlsx", sha256="abc", received_at=datetime(2026, 11, 28, 9))
-        row = a.db.execute("SELECT * FROM submissions WHERE id = ?", (sid,)).fetchone()
+        row = a.rows("SELECT * FROM submissions WHERE id = :id", id=sid)[0]
         assert row["hazards"] == len(data.records("hazard")) and row["posts"] == 3 and row["employees"] == 4
         assert row["errors"] == len(report.errors) and bool(row["valid"]) == report.valid
         assert sum(row[k] for k in ("risks_major", "risks_significant", "risks_general", "risks_low", "risks_unrated")) == 5
+        assert row["city"] == "漯河市"  # from the division code 411121 inside the credit code
         assert len(a.records(sid)) == sum(len(s.records) for s in data.sheets.values())
-        assert len(a.problems(sid)) == len(report.problems)
-        with pytest.raises(sqlite3.IntegrityError):
+        assert [p["code"] for p in a.problems(sid)] == [p.code for p in report.problems]
+        for key, table in schema.record_tables.items():  # every record also as a typed row
+            assert a.count(table.name) == len(data.records(key)), key
+        assert a.count("hazards") == len(data.records("hazard"))
+        risk = data.records("risk")[0]
+        stored = a.rows("SELECT * FROM risks WHERE submission_id = :s AND row = :r", s=sid, r=risk.row)[0]
+        assert stored["name"] == risk["name"] and stored["identified_on"] in (risk["identified_on"],
+                                                                            risk["identified_on"].isoformat())
+        before = a.table_counts()
+        with pytest.raises(DuplicateSubmission) as dup:  # the database refuses the same content twice
             a.add_submission(data, report, file_name="y.xlsx", sha256="abc", received_at=datetime(2026, 11, 28, 10))
+        assert dup.value.submission_id == sid and a.table_counts() == before
+        with pytest.raises(sa.exc.IntegrityError), a.transaction() as tx:  # the constraint itself, not a check
+            tx.execute(schema.submissions.insert().values(dict(a.rows("SELECT * FROM submissions")[0], id=None)))
 
 
 def test_empty_enterprise_sheet_is_rejected(tmp_path):
@@ -97,7 +128,7 @@ def test_empty_enterprise_sheet_is_rejected(tmp_path):
     outcome = p.process(root / "收件箱" / "空.xlsx")
     assert outcome.destination == "退回" and "企业信息" in outcome.message
     assert (root / "退回" / "空.xlsx.txt").read_text(encoding="utf-8").count("企业信息") >= 1
-    assert p.archive.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
+    assert p.archive.count("submissions") == 0
     p.close()
 
 

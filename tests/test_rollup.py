@@ -75,8 +75,8 @@ def county(tmp_path_factory):
 def independent(archive_path) -> pd.DataFrame:
     """The indicators recomputed with pandas from the archived records (the JSON, not the typed tables)."""
     with Archive(archive_path) as a:
-        subs = pd.read_sql("SELECT id, uscc, received_at, errors FROM submissions", a.db)
-        recs = pd.read_sql("SELECT submission_id, register, data FROM records", a.db)
+        subs = pd.DataFrame(a.rows("SELECT id, uscc, received_at, errors FROM submissions"))
+        recs = pd.DataFrame(a.rows("SELECT submission_id, register, data FROM records"))
     subs = subs[subs.received_at.str[:10] <= AS_OF.isoformat()]
     latest = subs.sort_values(["received_at", "id"]).groupby("uscc").tail(1).set_index("id")
     recs = recs[recs.submission_id.isin(latest.index)]

@@ -53,7 +53,7 @@ class Watcher:
         return sorted(p.name for p in (self.layout.root / folder).iterdir() if not p.name.endswith(".txt"))
 
     def submissions(self) -> int:
-        return self.processor.archive.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+        return self.processor.archive.count("submissions")
 
 
 @pytest.fixture
@@ -198,8 +198,8 @@ def test_kill_9_mid_batch_then_restart_accounts_for_every_file(root, tmp_path):
     assert processed == sorted(names) and returned == []
     assert list((root / "收件箱").iterdir()) == [] and list((root / "处理中").iterdir()) == []
     with Archive(root / "档案.sqlite") as db:
-        assert db.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == len(names) - 1
+        assert db.count("submissions") == len(names) - 1
         assert db.unfinished_jobs() == []
-        half = db.db.execute("SELECT COUNT(*) FROM submissions s WHERE NOT EXISTS "
-                             "(SELECT 1 FROM records r WHERE r.submission_id = s.id)").fetchone()[0]
+        half = db.scalar("SELECT COUNT(*) FROM submissions s WHERE NOT EXISTS "
+                         "(SELECT 1 FROM records r WHERE r.submission_id = s.id)")
         assert half == 0

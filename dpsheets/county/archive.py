@@ -1,104 +1,44 @@
-"""一企一档: the SQLite archive of every submission of every enterprise.
+"""一企一档: the archive of every submission of every enterprise, on SQLite or PostgreSQL.
 
 Enterprises are keyed by 统一社会信用代码. Every submission is kept (time, file name,
-content hash, template version, validity, counts) with its parsed records as JSON, so
-history is queryable; hazards, risks and ledger dates are also kept in typed tables for
-the county roll-up. The same content submitted twice is recognised by its hash. The
-schema is versioned (``PRAGMA user_version``) and upgraded by the migrations below.
-The processing journal of the folder watcher lives in the same file, so that archiving a
-submission and recording that fact are one transaction.
+content hash, template version, validity, counts) with its parsed records, both as JSON
+(history, exactly as read) and as typed rows per register (risks, hazards, posts,
+employees, trainings, drills, confirmations), so that county and province questions are SQL.
+The same content submitted twice is recognised by its hash, and the database itself
+enforces it (a unique constraint; an insert that meets it adds nothing), so several
+processes may write at once. The processing journal of the folder watcher lives in the same
+database, so that archiving a submission and recording that fact are one transaction.
+
+The archive is opened from a path (SQLite, the default) or a URL (PostgreSQL); see
+:mod:`dpsheets.county.database` for engines, migrations and messages.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
 from dpsheets.config import Config
+from dpsheets.county import schema as t
+from dpsheets.county.compat import Compat
+from dpsheets.county.database import create_engine, database_url, display, explain, head_revision, writing
+from dpsheets.county.database import migrate as migrate_engine
+from dpsheets.county.regions import city_of
 from dpsheets.errors import DpsheetsError
 from dpsheets.rules.grading import risk_level
 from dpsheets.rules.problems import Report
 from dpsheets.workbook.model import Record, WorkbookData
+from dpsheets.workbook.registers import BY_KEY, FieldType
 
-MIGRATIONS: list[str] = [
-    # 1: enterprises, submissions, records, problems, hazards, ledgers, jobs
-    """
-    CREATE TABLE enterprises (
-        uscc TEXT PRIMARY KEY, name TEXT NOT NULL, county TEXT, township TEXT, industry TEXT,
-        first_seen TEXT NOT NULL, last_seen TEXT NOT NULL
-    );
-    CREATE TABLE submissions (
-        id INTEGER PRIMARY KEY, uscc TEXT NOT NULL REFERENCES enterprises(uscc), received_at TEXT NOT NULL,
-        file_name TEXT NOT NULL, stored_name TEXT, sha256 TEXT NOT NULL UNIQUE, template_version TEXT,
-        filled_on TEXT, valid INTEGER NOT NULL, errors INTEGER NOT NULL, warnings INTEGER NOT NULL,
-        findings INTEGER NOT NULL, name TEXT, county TEXT, township TEXT, industry TEXT,
-        risks_major INTEGER NOT NULL, risks_significant INTEGER NOT NULL, risks_general INTEGER NOT NULL,
-        risks_low INTEGER NOT NULL, risks_unrated INTEGER NOT NULL, posts INTEGER NOT NULL,
-        employees INTEGER NOT NULL, hazards INTEGER NOT NULL
-    );
-    CREATE INDEX submissions_by_enterprise ON submissions(uscc, received_at);
-    CREATE TABLE records (
-        submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
-        register TEXT NOT NULL, row INTEGER NOT NULL, data TEXT NOT NULL
-    );
-    CREATE INDEX records_by_submission ON records(submission_id, register);
-    CREATE TABLE problems (
-        submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
-        code TEXT NOT NULL, severity TEXT NOT NULL, sheet TEXT, row INTEGER, column_name TEXT, cell TEXT,
-        message TEXT NOT NULL
-    );
-    CREATE INDEX problems_by_submission ON problems(submission_id);
-    CREATE TABLE hazards (
-        submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
-        row INTEGER NOT NULL, number TEXT, name TEXT, location TEXT, level TEXT, status TEXT,
-        found_on TEXT, deadline TEXT, completed_on TEXT, unit TEXT, owner TEXT, has_plan INTEGER NOT NULL
-    );
-    CREATE INDEX hazards_by_submission ON hazards(submission_id);
-    CREATE TABLE ledger_dates (
-        submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
-        kind TEXT NOT NULL, day TEXT NOT NULL
-    );
-    CREATE INDEX ledger_dates_by_submission ON ledger_dates(submission_id, kind);
-    CREATE TABLE jobs (
-        id INTEGER PRIMARY KEY, source TEXT NOT NULL, original_name TEXT NOT NULL, processing_name TEXT NOT NULL,
-        state TEXT NOT NULL, destination TEXT, final_name TEXT, reason TEXT, submission_id INTEGER,
-        created_at TEXT NOT NULL, updated_at TEXT NOT NULL
-    );
-    CREATE INDEX jobs_by_state ON jobs(state);
-    """,
-    # 2: the web service (一码 and 一题): archive secrets, QR tokens, phone confirmations, county users, audit log
-    """
-    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE qr_tokens (
-        token TEXT PRIMARY KEY, kind TEXT NOT NULL, uscc TEXT NOT NULL, workshop TEXT NOT NULL DEFAULT '',
-        post TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX qr_tokens_by_enterprise ON qr_tokens(uscc, kind);
-    CREATE TABLE confirmations (
-        id INTEGER PRIMARY KEY, uscc TEXT NOT NULL, day TEXT NOT NULL, at TEXT NOT NULL, name TEXT NOT NULL,
-        workshop TEXT NOT NULL DEFAULT '', post TEXT NOT NULL, result TEXT NOT NULL, via TEXT NOT NULL,
-        address TEXT
-    );
-    CREATE INDEX confirmations_by_enterprise ON confirmations(uscc, day);
-    CREATE TABLE users (
-        username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, county TEXT, created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    CREATE TABLE audit (
-        id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, target TEXT,
-        detail TEXT, address TEXT
-    );
-    CREATE INDEX audit_by_time ON audit(at);
-    """,
-]
-SCHEMA_VERSION = len(MIGRATIONS)
+SCHEMA_VERSION = head_revision()
 
 
 @dataclass(frozen=True)
@@ -116,6 +56,14 @@ class Submission:
     findings: int
 
 
+class DuplicateSubmission(Exception):
+    """The content is already archived (possibly by another process a moment ago)."""
+
+    def __init__(self, submission_id: int | None) -> None:
+        super().__init__(submission_id)
+        self.submission_id = submission_id
+
+
 def _iso(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
@@ -124,47 +72,47 @@ def _iso(value: Any) -> Any:
     return value
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-    db.row_factory = sqlite3.Row
-    db.execute("PRAGMA foreign_keys = ON")
-    _retry_locked(lambda: db.execute("PRAGMA journal_mode = WAL"))  # ignores the busy timeout: two first opens collide
-    db.execute("PRAGMA synchronous = NORMAL")
-    return db
+def _typed(value: Any, kind: FieldType) -> Any:
+    """A record value as its column stores it."""
+    if value is None:
+        return None
+    if kind is FieldType.DATE:
+        return value if isinstance(value, date) else None
+    if kind is FieldType.INT:
+        return int(value) if isinstance(value, (int, float)) and float(value).is_integer() else None
+    if kind is FieldType.NUMBER:
+        return float(value) if isinstance(value, (int, float)) else None
+    if isinstance(value, (tuple, list)):
+        return "、".join(map(str, value))
+    return str(value)
 
 
-def _retry_locked(step: Callable[[], Any], seconds: float = 30.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return step()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+def migrate(archive_or_engine: Archive | sa.Engine) -> str | None:
+    """Bring the schema to the newest revision; the revision found before."""
+    engine = archive_or_engine.engine if isinstance(archive_or_engine, Archive) else archive_or_engine
+    return migrate_engine(engine)
 
 
-def migrate(db: sqlite3.Connection) -> int:
-    """Bring the schema up to :data:`SCHEMA_VERSION`; returns the version found before."""
-    found = db.execute("PRAGMA user_version").fetchone()[0]
-    if found > SCHEMA_VERSION:
-        raise DpsheetsError("archive.newer", f"档案库是新版 dpsheets 创建的（结构版本 {found}），请升级 dpsheets 后再使用。")
-    for version in range(found, SCHEMA_VERSION):
-        db.execute("BEGIN IMMEDIATE")
-        if db.execute("PRAGMA user_version").fetchone()[0] > version:  # another process migrated meanwhile
-            db.execute("COMMIT")
-            continue
-        try:
-            for statement in MIGRATIONS[version].split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(f"PRAGMA user_version = {version + 1}")
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-    return found
+def _upsert(conn: Connection, table: sa.Table, values: dict[str, Any], keys: list[str], update: list[str]) -> None:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(**values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update}))
+
+
+def insert_ignoring_duplicates(conn: Connection, table: sa.Table, values: dict[str, Any], keys: list[str],
+                               returning: sa.Column | None = None) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING; the *returning* value, or None when the row was already there."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    if returning is None:
+        return conn.execute(stmt).rowcount or None
+    return conn.execute(stmt.returning(returning)).scalar()
 
 
 def require_enterprise(data: WorkbookData) -> Record:
@@ -191,21 +139,33 @@ def require_enterprise(data: WorkbookData) -> Record:
 
 
 class Archive:
-    """The archive database at *path* (created and migrated on open)."""
+    """The archive database at *target* (a path or a URL), created and migrated on open."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    def __init__(self, target: str | Path) -> None:
+        self.url = database_url(target)
+        self.shown = display(self.url)
+        self.path: Path | None = Path(self.url.database or "") if self.is_sqlite else None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = connect(self.path)
-            migrate(self.db)
-        except (OSError, sqlite3.Error) as exc:
-            from dpsheets.fsutil import environment_error
+            self.engine = create_engine(target)
+            migrate_engine(self.engine)
+        except (sa.exc.DBAPIError, OSError) as exc:
+            raise explain(exc, str(target) if self.path is None else self.path) from exc
 
-            raise (environment_error(exc, archive=self.path) or _unreachable(self.path, exc)) from exc
+    @property
+    def where(self) -> Path | str:
+        """The archive for messages: its file, or its URL without the password."""
+        return self.path if self.path is not None else self.shown
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def dialect(self) -> str:
+        return self.url.get_backend_name()
 
     def close(self) -> None:
-        self.db.close()
+        self.engine.dispose()
 
     def __enter__(self) -> Archive:
         return self
@@ -213,94 +173,148 @@ class Archive:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __repr__(self) -> str:
+        return f"Archive({self.shown})"
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            if self.db.in_transaction:  # SQLite rolls back by itself on some errors (disk full)
-                self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def transaction(self) -> Iterator[Connection]:
+        """A writing transaction; its connection also takes plain SQL with ``?`` placeholders (see :mod:`compat`)."""
+        with writing(self.engine) as conn:
+            yield Compat(conn)  # type: ignore[misc]
+
+    @property
+    def db(self) -> Compat:
+        """Plain SQL with ``?`` placeholders, each statement on its own (autocommit), on either engine."""
+        return Compat(None, self.engine)
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    # --- plain queries (named parameters) ---------------------------------------------------
+
+    def rows(self, sql: str, **params: Any) -> list[Mapping[str, Any]]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.text(sql), params).mappings())
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar()
+
+    def count(self, table: str) -> int:
+        """Rows in one of the archive's tables."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(t.metadata.tables[table])).scalar_one()
 
     # --- submissions ----------------------------------------------------------------------
 
     def find_by_hash(self, sha256: str) -> int | None:
-        row = self.db.execute("SELECT id FROM submissions WHERE sha256 = ?", (sha256,)).fetchone()
-        return row[0] if row else None
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(t.submissions.c.id).where(t.submissions.c.sha256 == sha256)).scalar()
+
+    def submission_name(self, submission_id: int) -> str:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(t.submissions.c.name).where(t.submissions.c.id == submission_id)).scalar() or ""
 
     def add_submission(self, data: WorkbookData, report: Report, *, file_name: str, sha256: str, received_at: datetime,
                        stored_name: str | None = None, config: Config | None = None,
-                       db: sqlite3.Connection | None = None) -> int:
-        """Archive one checked workbook. Call inside :meth:`transaction` (or it opens its own)."""
+                       db: Connection | None = None) -> int:
+        """Archive one checked workbook. Call inside :meth:`transaction` (or it opens its own).
+
+        Raises :class:`DuplicateSubmission` (and writes nothing) when the content is already archived.
+        """
         if db is None:
             with self.transaction() as tx:
                 return self.add_submission(data, report, file_name=file_name, sha256=sha256, received_at=received_at,
                                            stored_name=stored_name, config=config, db=tx)
         config = config or Config()
         ent = require_enterprise(data)
-        uscc = ent["uscc"]
-        when = received_at.isoformat(timespec="seconds")
-        db.execute(
-            "INSERT INTO enterprises (uscc, name, county, township, industry, first_seen, last_seen) VALUES (?,?,?,?,?,?,?) "
-            "ON CONFLICT(uscc) DO UPDATE SET name=excluded.name, county=excluded.county, township=excluded.township, "
-            "industry=excluded.industry, last_seen=excluded.last_seen",
-            (uscc, ent["name"] or uscc, ent["county"], ent["township"], ent["industry"], when, when))
+        uscc, when = ent["uscc"], received_at.isoformat(timespec="seconds")
+        city = city_of(uscc)
+        _upsert(db, t.enterprises, dict(uscc=uscc, name=ent["name"] or uscc, county=ent["county"],
+                                        township=ent["township"], industry=ent["industry"], city=city,
+                                        first_seen=when, last_seen=when),
+                ["uscc"], ["name", "county", "township", "industry", "city", "last_seen"])
         counts = report.counts()
         levels = _risk_levels(data, config)
-        cur = db.execute(
-            "INSERT INTO submissions (uscc, received_at, file_name, stored_name, sha256, template_version, filled_on, valid,"
-            " errors, warnings, findings, name, county, township, industry, risks_major, risks_significant, risks_general,"
-            " risks_low, risks_unrated, posts, employees, hazards) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (uscc, when, file_name, stored_name, sha256, data.template_version, _iso(ent["filled_on"]), int(report.valid),
-             counts["error"], counts["warning"], counts["finding"], ent["name"], ent["county"], ent["township"],
-             ent["industry"], levels["重大风险"], levels["较大风险"], levels["一般风险"], levels["低风险"], levels[None],
-             len(data.records("post")), len(data.records("employee")), len(data.records("hazard"))))
-        sid = cur.lastrowid
-        db.executemany("INSERT INTO records (submission_id, register, row, data) VALUES (?,?,?,?)",
-                       ((sid, key, r.row, json.dumps({k: _iso(v) for k, v in r.values.items() if v is not None},
-                                                      ensure_ascii=False))
-                        for key, sheet in data.sheets.items() for r in sheet.records))
-        db.executemany("INSERT INTO problems VALUES (?,?,?,?,?,?,?,?)",
-                       ((sid, p.code, p.severity, p.sheet, p.row, p.column, p.cell, p.message) for p in report.problems))
-        db.executemany("INSERT INTO hazards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                       ((sid, h.row, h["number"], h["name"], h["location"], h["level"], h["status"], _iso(h["found_on"]),
-                         _iso(h["deadline"]), _iso(h["completed_on"]), h["unit"], h["owner"], int(bool(h["plan"])))
-                        for h in data.records("hazard")))
-        db.executemany("INSERT INTO ledger_dates VALUES (?,?,?)",
-                       ((sid, kind, r["date"].isoformat()) for kind in ("training", "drill", "quiz")
-                        for r in data.records(kind) if r["date"]))
+        sid = insert_ignoring_duplicates(db, t.submissions, dict(
+            uscc=uscc, received_at=when, file_name=file_name, stored_name=stored_name, sha256=sha256,
+            template_version=data.template_version, filled_on=_iso(ent["filled_on"]), valid=int(report.valid),
+            errors=counts["error"], warnings=counts["warning"], findings=counts["finding"], name=ent["name"],
+            county=ent["county"], township=ent["township"], industry=ent["industry"], city=city,
+            risks_major=levels["重大风险"], risks_significant=levels["较大风险"], risks_general=levels["一般风险"],
+            risks_low=levels["低风险"], risks_unrated=levels[None], posts=len(data.records("post")),
+            employees=len(data.records("employee")), hazards=len(data.records("hazard"))),
+            ["sha256"], returning=t.submissions.c.id)
+        if sid is None:
+            raise DuplicateSubmission(db.execute(sa.select(t.submissions.c.id)
+                                                 .where(t.submissions.c.sha256 == sha256)).scalar())
+        self._insert(db, t.records, [
+            dict(submission_id=sid, register=key, row=r.row,
+                 data=json.dumps({k: _iso(v) for k, v in r.values.items() if v is not None}, ensure_ascii=False))
+            for key, sheet in data.sheets.items() for r in sheet.records])
+        self._insert(db, t.problems, [
+            dict(submission_id=sid, code=p.code, severity=p.severity, sheet=p.sheet, row=p.row, column_name=p.column,
+                 cell=p.cell, message=p.message, seq=i) for i, p in enumerate(report.problems)])
+        self._insert(db, t.hazards, [
+            dict(submission_id=sid, row=h.row, number=_typed(h["number"], FieldType.TEXT), name=h["name"],
+                 location=h["location"], level=h["level"], status=h["status"],
+                 found_on=_typed(h["found_on"], FieldType.DATE), deadline=_typed(h["deadline"], FieldType.DATE),
+                 completed_on=_typed(h["completed_on"], FieldType.DATE), unit=h["unit"], owner=h["owner"],
+                 has_plan=int(bool(h["plan"]))) for h in data.records("hazard")])
+        self._insert(db, t.ledger_dates, [
+            dict(submission_id=sid, kind=kind, day=r["date"]) for kind in ("training", "drill", "quiz")
+            for r in data.records(kind) if isinstance(r["date"], date)])
+        for key, table in t.record_tables.items():
+            fields = BY_KEY[key].fields
+            self._insert(db, table, [
+                dict(submission_id=sid, row=r.row, **{f.key: _typed(r[f.key], f.type) for f in fields})
+                for r in data.records(key)])
         return sid
 
-    def enterprises(self) -> list[sqlite3.Row]:
-        return self.db.execute(
-            "SELECT e.uscc, e.name, e.county, e.township, e.industry, e.first_seen, e.last_seen, "
-            "COUNT(s.id) AS submissions FROM enterprises e LEFT JOIN submissions s USING (uscc) "
-            "GROUP BY e.uscc ORDER BY e.county, e.township, e.name").fetchall()
+    @staticmethod
+    def _insert(db: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            db.execute(table.insert(), list(rows))
+
+    def enterprises(self) -> list[Mapping[str, Any]]:
+        e, s = t.enterprises, t.submissions
+        query = (sa.select(e.c.uscc, e.c.name, e.c.county, e.c.township, e.c.industry, e.c.city, e.c.first_seen,
+                           e.c.last_seen, sa.func.count(s.c.id).label("submissions"))
+                 .select_from(e.outerjoin(s, s.c.uscc == e.c.uscc)).group_by(e.c.uscc))
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query).mappings())
+        return sorted(rows, key=lambda r: (r["county"] or "", r["township"] or "", r["name"], r["uscc"]))
 
     def history(self, uscc: str) -> list[Submission]:
-        rows = self.db.execute("SELECT * FROM submissions WHERE uscc = ? ORDER BY received_at, id", (uscc,)).fetchall()
-        return [_submission(r) for r in rows]
+        s = t.submissions
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(s).where(s.c.uscc == uscc).order_by(s.c.received_at, s.c.id)).mappings()
+            return [_submission(r) for r in rows]
 
     def latest(self, uscc: str, on_or_before: date | None = None) -> Submission | None:
-        sql, args = "SELECT * FROM submissions WHERE uscc = ?", [uscc]
+        s = t.submissions
+        query = sa.select(s).where(s.c.uscc == uscc)
         if on_or_before is not None:
-            sql += " AND substr(received_at, 1, 10) <= ?"
-            args.append(on_or_before.isoformat())
-        row = self.db.execute(sql + " ORDER BY received_at DESC, id DESC LIMIT 1", args).fetchone()
+            query = query.where(sa.func.substr(s.c.received_at, 1, 10) <= on_or_before.isoformat())
+        with self.engine.connect() as conn:
+            row = conn.execute(query.order_by(s.c.received_at.desc(), s.c.id.desc()).limit(1)).mappings().first()
         return _submission(row) if row else None
 
     def records(self, submission_id: int, register: str | None = None) -> list[dict[str, Any]]:
-        sql, args = "SELECT register, row, data FROM records WHERE submission_id = ?", [submission_id]
+        r = t.records
+        query = sa.select(r.c.register, r.c.row, r.c.data).where(r.c.submission_id == submission_id)
         if register:
-            sql += " AND register = ?"
-            args.append(register)
-        return [dict(json.loads(r["data"]), _register=r["register"], _row=r["row"])
-                for r in self.db.execute(sql + " ORDER BY rowid", args)]
+            query = query.where(r.c.register == register)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(r.c.register, r.c.row)).mappings()
+            return [dict(json.loads(x["data"]), _register=x["register"], _row=x["row"]) for x in rows]
 
-    def problems(self, submission_id: int) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM problems WHERE submission_id = ? ORDER BY rowid", (submission_id,)).fetchall()
+    def problems(self, submission_id: int) -> list[Mapping[str, Any]]:
+        p = t.problems
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(p).where(p.c.submission_id == submission_id).order_by(p.c.seq)).mappings())
 
     # --- secrets and the audit log (the web service) ----------------------------------------
 
@@ -308,46 +322,64 @@ class Archive:
         """A random secret kept in the archive (created on first use): QR tokens, session cookies."""
         import secrets
 
-        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (name,)).fetchone()
-        if row:
-            return row[0]
-        self.db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (name, secrets.token_urlsafe(32)))
-        return self.db.execute("SELECT value FROM settings WHERE key = ?", (name,)).fetchone()[0]
+        with self.transaction() as tx:
+            insert_ignoring_duplicates(tx, t.settings, {"key": name, "value": secrets.token_urlsafe(32)}, ["key"])
+            return tx.execute(sa.select(t.settings.c.value).where(t.settings.c.key == name)).scalar_one()
 
     def audit(self, who: str, action: str, target: str = "", detail: str = "", address: str | None = None, *,
-              now: datetime, db: sqlite3.Connection | None = None) -> None:
+              now: datetime, db: Any = None) -> None:
         """Record one write: who, when, what (every write of the web service and of user management)."""
-        (db or self.db).execute("INSERT INTO audit (at, who, action, target, detail, address) VALUES (?,?,?,?,?,?)",
-                                (now.isoformat(timespec="seconds"), who, action, target, detail, address))
+        stmt = t.audit.insert().values(at=now.isoformat(timespec="seconds"), who=who, action=action, target=target,
+                                       detail=detail, address=address)
+        if db is not None:
+            db.execute(stmt)
+            return
+        with self.transaction() as tx:
+            tx.execute(stmt)
 
-    def audit_log(self, limit: int = 200) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    def audit_log(self, limit: int = 200) -> list[Mapping[str, Any]]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(t.audit).order_by(t.audit.c.id.desc()).limit(limit)).mappings())
 
     # --- the processing journal of the folder watcher ------------------------------------------
 
-    def begin_job(self, source: str, original_name: str, processing_name: str, now: datetime) -> int:
+    def begin_job(self, source: str, original_name: str, processing_name: str, now: datetime,
+                  folder: str | None = None) -> int:
         when = now.isoformat(timespec="seconds")
-        cur = self.db.execute("INSERT INTO jobs (source, original_name, processing_name, state, created_at, updated_at)"
-                              " VALUES (?,?,?,?,?,?)", (source, original_name, processing_name, "claiming", when, when))
-        return cur.lastrowid
+        with self.transaction() as conn:
+            return conn.execute(t.jobs.insert().values(
+                source=source, original_name=original_name, processing_name=processing_name, state="claiming",
+                created_at=when, updated_at=when, folder=folder).returning(t.jobs.c.id)).scalar_one()
 
-    def set_job(self, job_id: int, now: datetime, db: sqlite3.Connection | None = None, **fields: Any) -> None:
+    def set_job(self, job_id: int, now: datetime, db: Connection | None = None, **fields: Any) -> None:
         fields["updated_at"] = now.isoformat(timespec="seconds")
-        assignments = ", ".join(f"{k} = ?" for k in fields)
-        (db or self.db).execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*fields.values(), job_id))
+        stmt = t.jobs.update().where(t.jobs.c.id == job_id).values(**fields)
+        if db is not None:
+            db.execute(stmt)
+            return
+        with self.transaction() as conn:
+            conn.execute(stmt)
 
-    def unfinished_jobs(self) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM jobs WHERE state != 'done' ORDER BY id").fetchall()
+    def _jobs(self, folder: str | None) -> sa.Select:
+        j = t.jobs
+        query = sa.select(j).where(j.c.state != "done")
+        if folder is not None:  # NULL: written before folders were recorded (an SQLite archive of one folder)
+            query = query.where(sa.or_(j.c.folder == folder, j.c.folder.is_(None)))
+        return query
 
-    def job_names(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT processing_name FROM jobs WHERE state != 'done'")}
+    def unfinished_jobs(self, folder: str | None = None) -> list[Mapping[str, Any]]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(self._jobs(folder).order_by(t.jobs.c.id)).mappings())
 
+    def job_names(self, folder: str | None = None) -> set[str]:
+        return {r["processing_name"] for r in self.unfinished_jobs(folder)}
 
-def _unreachable(path: Path, exc: BaseException) -> Exception:
-    from dpsheets.errors import DpsheetsError
+    # --- operations -----------------------------------------------------------------------
 
-    return DpsheetsError("env.archive-unreachable", f"档案库 {path} 无法打开（{exc}）。请确认文件所在的磁盘或网络共享可以访问、"
-                         "有写入权限，且它是 dpsheets 的档案库文件。", path=str(path), exit_code=2)
+    def table_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                    for name, table in t.metadata.tables.items()}
 
 
 def _risk_levels(data: WorkbookData, config: Config) -> dict[str | None, int]:
@@ -358,6 +390,9 @@ def _risk_levels(data: WorkbookData, config: Config) -> dict[str | None, int]:
     return counts
 
 
-def _submission(row: sqlite3.Row) -> Submission:
+def _submission(row: Mapping[str, Any]) -> Submission:
     return Submission(row["id"], row["uscc"], row["name"], row["received_at"], row["file_name"], row["sha256"],
                       row["template_version"], bool(row["valid"]), row["errors"], row["warnings"], row["findings"])
+
+
+__all__ = ["Archive", "DpsheetsError", "DuplicateSubmission", "SCHEMA_VERSION", "Submission", "migrate"]

@@ -10,12 +10,10 @@ that sheet so the enterprise can paste them into its workbook.
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from dpsheets.county.archive import Archive
 from dpsheets.workbook.registers import QUIZ
@@ -65,37 +63,8 @@ def confirmations(archive: Archive, uscc: str, since: date | None = None) -> lis
     return [_row(r) for r in archive.db.execute(sql + " ORDER BY day, at, id", args)]
 
 
-def _row(r: sqlite3.Row) -> Confirmation:
+def _row(r: Any) -> Confirmation:
     return Confirmation(r["id"], r["uscc"], r["day"], r["at"], r["name"], r["workshop"], r["post"], r["result"], r["via"])
-
-
-@dataclass(frozen=True)
-class QuizCounts:
-    confirmations: int  # distinct (date, name, post) in the 12 months: workbook sheet and phone together
-    people: int  # distinct workers among them
-
-
-def counts_12m(db: sqlite3.Connection, latest: dict[str, int], as_of: date) -> dict[str, QuizCounts]:
-    """Per enterprise: confirmations and confirmed workers in the 12 months up to *as_of*.
-
-    *latest* maps each credit code to the id of its latest submission (whose 答题确认记录 counts).
-    """
-    since, until = (as_of - timedelta(days=365)).isoformat(), as_of.isoformat()
-    seen: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
-    by_submission = {sid: uscc for uscc, sid in latest.items()}
-    for r in db.execute("SELECT submission_id, data FROM records WHERE register = 'quiz' AND submission_id IN "
-                        "(SELECT id FROM latest)"):
-        uscc = by_submission.get(r["submission_id"])
-        if uscc is None:
-            continue
-        d = json.loads(r["data"])
-        day, name = str(d.get("date") or ""), str(d.get("name") or "").strip()
-        if name and since < day <= until:
-            seen[uscc].add((day, name, str(d.get("post") or "").strip()))
-    for r in db.execute("SELECT uscc, day, name, post FROM confirmations WHERE day > ? AND day <= ?", (since, until)):
-        if r["uscc"] in latest:
-            seen[r["uscc"]].add((r["day"], r["name"], r["post"]))
-    return {uscc: QuizCounts(len(items), len({name for _, name, _ in items})) for uscc, items in seen.items()}
 
 
 def export(archive: Archive, uscc: str, path: Path, since: date | None = None) -> tuple[Path, int]:

@@ -26,6 +26,7 @@ from typing import Any
 
 from dpsheets.config import Config
 from dpsheets.county.archive import Archive, Submission
+from dpsheets.county.database import is_url, resolve_target
 from dpsheets.county.inbox import ARCHIVE_FILE, Layout, Outcome, Processor
 from dpsheets.county.rollup import MissingRow, Rollup
 from dpsheets.errors import DpsheetsError
@@ -37,18 +38,23 @@ Report = Callable[[Outcome], None]
 Progress = Callable[[int, int, Path], None]
 
 
-def archive_path(path: PathLike) -> Path:
-    """The archive file *path* names: the file itself, or 档案.sqlite in a watch folder. It must exist."""
+def archive_path(path: PathLike) -> Path | str:
+    """The archive *path* names: a database URL as it is; the file itself, or 档案.sqlite in a watch folder,
+    which must exist."""
+    if is_url(path):
+        return str(path)
     p = Path(path)
     if p.is_dir():
         p = p / ARCHIVE_FILE
     if not p.is_file():
-        raise DpsheetsError("archive.missing", f"找不到档案库 {p}。请用 --archive 指定档案库文件或 watch 文件夹。")
+        raise DpsheetsError("archive.missing", f"找不到档案库 {p}。请用 --archive 指定档案库文件、watch 文件夹"
+                            "或 postgresql:// 数据库地址。")
     return p
 
 
 class County:
-    """A county's shared folder (*root*) and its archive (default: *root*/档案.sqlite).
+    """A county's shared folder (*root*) and its archive: *archive* (a file or a postgresql:// URL), else
+    $DPSHEETS_ARCHIVE, else ``archive`` in the configuration, else *root*/档案.sqlite.
 
     Nothing is created until files are ingested or watched; :meth:`open` opens an existing archive.
     """
@@ -57,14 +63,17 @@ class County:
         self.root = Path(root)
         self.layout = Layout(self.root)
         self.config = config or Config()
-        self.archive_path = Path(archive) if archive else self.root / ARCHIVE_FILE
+        target = resolve_target(str(archive) if archive else None, self.config.archive, self.root / ARCHIVE_FILE)
+        self.archive_path: Path | str = target if target is not None else self.root / ARCHIVE_FILE
         self._archive: Archive | None = None
 
     @classmethod
-    def open(cls, path: PathLike, *, config: Config | None = None) -> County:
-        """The county whose archive *path* is (an archive file or a watch folder); it must exist."""
-        found = archive_path(path)
-        return cls(found.parent, config=config, archive=found)
+    def open(cls, path: PathLike | None = None, *, config: Config | None = None) -> County:
+        """The county whose archive *path* is (an archive file, a watch folder or a database URL; default
+        $DPSHEETS_ARCHIVE, ``archive`` in the configuration, ./档案.sqlite); a file must exist."""
+        config = config or Config()
+        found = archive_path(resolve_target(str(path) if path else None, config.archive, Path(ARCHIVE_FILE)) or ARCHIVE_FILE)
+        return cls(found.parent if isinstance(found, Path) else Path.cwd(), config=config, archive=found)
 
     # --- the archive -----------------------------------------------------------------------
 
@@ -202,7 +211,7 @@ def rollup(*, as_of: date, archives: Sequence[PathLike] = (), summaries: Sequenc
     from dpsheets.county.rollup import rollup_archives
 
     members, warnings = read_roster(roster)
-    paths = [archive_path(a) for a in (archives or (ARCHIVE_FILE,))]
+    paths = [archive_path(a) for a in (archives or (resolve_target(None, config.archive, Path(ARCHIVE_FILE)),))]
     result = rollup_archives(paths, as_of=as_of, config=config, roster=members, level=level or "县")
     result.notes.extend(warnings)
     return result

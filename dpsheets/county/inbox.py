@@ -19,15 +19,15 @@ import hashlib
 import logging
 import os
 import re
-import sqlite3
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from dpsheets.config import Config
-from dpsheets.county.archive import Archive
+from dpsheets.county.archive import Archive, DuplicateSubmission
 from dpsheets.fsutil import environment_error, write_text_atomic
 from dpsheets.pipeline import FileResult, pipeline
 from dpsheets.workbook.model import WorkbookData
@@ -164,7 +164,7 @@ class Processor:
     """Processes inbox files one at a time through the journal. Used by ``watch`` and ``ingest``."""
 
     def __init__(self, root: Path, *, as_of: date | None, config: Config | None = None, documents: bool = True,
-                 archive_path: Path | None = None, clock: Clock = datetime.now) -> None:
+                 archive_path: str | Path | None = None, clock: Clock = datetime.now) -> None:
         self.layout = Layout(root)
         self.layout.create()
         self.config = config or Config()
@@ -178,6 +178,7 @@ class Processor:
             from dpsheets.web.store import QR_SECRET
 
             self.config = replace(self.config, qr_secret=self.archive.secret(QR_SECRET))
+        self.folder = str(self.layout.root.resolve())  # this folder's entries in a journal shared by many
 
     def close(self) -> None:
         self.archive.close()
@@ -191,7 +192,7 @@ class Processor:
         now = self.clock()
         relative = source.relative_to(self.layout.inbox)
         processing = unique_path(self.layout.processing, source.name, now)
-        job = self.archive.begin_job(str(relative), source.name, processing.name, now)
+        job = self.archive.begin_job(str(relative), source.name, processing.name, now, folder=self.folder)
         try:
             os.rename(source, processing)
         except FileNotFoundError:
@@ -203,27 +204,28 @@ class Processor:
     def recover(self) -> list[Outcome]:
         """Finish what a crash interrupted; then take up files left in 处理中/ without a job."""
         outcomes = []
-        for job in self.archive.unfinished_jobs():
+        for job in self.archive.unfinished_jobs(self.folder):
             try:
                 outcome = self._recover_job(job)
             except Exception as exc:  # noqa: BLE001 - one job must never keep the others from recovering
-                env = environment_error(exc, archive=self.archive.path)
+                env = environment_error(exc, archive=self.archive.where)
                 if env is not None:
                     raise env from exc  # the machine's fault (disk full, archive unreachable): stop, nothing is lost
                 log.exception("recovering job %s (%s) failed; it is retried at the next start", job["id"], job["original_name"])
                 continue
             if outcome is not None:
                 outcomes.append(outcome)
-        known = self.archive.job_names()
+        known = self.archive.job_names(self.folder)
         for stray in sorted(self.layout.processing.iterdir()):
             if (stray.is_file() or stray.is_symlink()) and stray.name not in known and not stray.name.startswith(".dpsheets-"):
                 now = self.clock()
-                job = self.archive.begin_job(f"{PROCESSING}/{stray.name}", stray.name, stray.name, now)
+                job = self.archive.begin_job(f"{PROCESSING}/{stray.name}", stray.name, stray.name, now,
+                                             folder=self.folder)
                 self.archive.set_job(job, now, state="claimed")
                 outcomes.append(self._run(job, stray, stray.name))
         return outcomes
 
-    def _recover_job(self, job: sqlite3.Row) -> Outcome | None:
+    def _recover_job(self, job: Mapping[str, Any]) -> Outcome | None:
         processing = self.layout.processing / job["processing_name"]
         state = job["state"]
         present = processing.exists() or processing.is_symlink()
@@ -257,7 +259,7 @@ class Processor:
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - one file must never stop the county
-            env = environment_error(exc, archive=self.archive.path, own_file=processing)
+            env = environment_error(exc, archive=self.archive.where, own_file=processing)
             if env is not None:
                 raise env from exc
             log.exception("processing %s failed", original_name)
@@ -294,11 +296,7 @@ class Processor:
             return self._reject(job, processing, original_name, f"文件无法读取（{exc.strerror}）。请确认文件没有被其他程序占用、有读取权限后重新提交。")
         existing = self.archive.find_by_hash(sha)
         if existing is not None:
-            name = self.archive.db.execute("SELECT name FROM submissions WHERE id = ?", (existing,)).fetchone()[0]
-            outcome = self._accept(job, processing, original_name, None, f"与第 {existing} 号报送内容完全相同，未重复归档",
-                                   None, name)
-            outcome.duplicate = True
-            return outcome
+            return self._duplicate(job, processing, original_name, existing)
         feedback = self._feedback_folder
         docs = (lambda data: (f / "打印") if (f := feedback(data)) else None) if self.documents else None
         result = pipeline(processing, as_of=as_of, config=self.config, out_dir=feedback, documents_dir=docs,
@@ -312,7 +310,17 @@ class Processor:
         counts = result.report.counts()
         message = (f"错误 {counts['error']}，提醒 {counts['warning']}，发现 {counts['finding']}；"
                    f"反馈在 {FEEDBACK}/{folder.name}/")
-        return self._accept(job, processing, original_name, result, message, sha, folder.name)
+        try:
+            return self._accept(job, processing, original_name, result, message, sha, folder.name)
+        except DuplicateSubmission as dup:  # another process archived the same content meanwhile
+            return self._duplicate(job, processing, original_name, dup.submission_id)
+
+    def _duplicate(self, job: int, processing: Path, original_name: str, existing: int | None) -> Outcome:
+        name = self.archive.submission_name(existing) if existing is not None else ""
+        outcome = self._accept(job, processing, original_name, None, f"与第 {existing} 号报送内容完全相同，未重复归档",
+                               None, name)
+        outcome.duplicate = True
+        return outcome
 
     def _feedback_folder(self, data: WorkbookData | None) -> Path | None:
         """Where an enterprise collects its feedback (the pipeline asks only for an archivable workbook)."""

@@ -9,16 +9,18 @@ date. Group figures are sums of the enterprise rows, so a city roll-up of county
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from dpsheets.config import Config, RollupRules
 from dpsheets.county.archive import Archive
-from dpsheets.county.confirmations import counts_12m
 from dpsheets.rules import hazard_state
 from dpsheets.rules.breaches import Breach, applies, breach
 from dpsheets.workbook.registers import identity_columns
@@ -187,136 +189,229 @@ def not_submitted(row: MissingRow, rules: RollupRules) -> MissingRow:
     return replace(row, breaches=[breach("rule.not-submitted", rules)])
 
 
-# --- computing from archives --------------------------------------------------------------
+# --- computing from archives (set-based SQL shared by SQLite and PostgreSQL) ---------------------
 
+# The latest submission of each enterprise on or before :as_of, inside the area (city/county) asked for.
 _LATEST = """
-CREATE TEMP TABLE latest AS
-SELECT * FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY uscc ORDER BY received_at DESC, id DESC) AS rn
-               FROM submissions s WHERE substr(received_at, 1, 10) <= :as_of
-                 AND (:county IS NULL OR county = :county)) WHERE rn = 1
+SELECT * FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.uscc ORDER BY s.received_at DESC, s.id DESC) AS rn
+               FROM submissions s WHERE substr(s.received_at, 1, 10) <= :as_of_day {prefilter}) ranked
+WHERE rn = 1 {area} {keep}
 """
+# With several archives, the submissions that win across all of them (see _restrict) are kept in this temp table.
+KEEP = "dpsheets_keep"
 # The hazard state (open, overdue, closed on time / late) is generated from its one declaration.
 _H = {key: f"h.{key}" for key in hazard_state.FIELDS}
 _OPEN = hazard_state.sql("open", _H)
 _OVERDUE = hazard_state.sql("overdue", _H)
 _MAJOR = f"h.level = '{hazard_state.MAJOR_LEVEL}'"
-_HAZARDS = f"""
-SELECT h.submission_id AS sid, COUNT(*) AS total, {hazard_state.sql_count("open", _H)} AS open,
-       {hazard_state.sql_count("overdue", _H)} AS overdue,
-       SUM(CASE WHEN {_MAJOR} AND {_OPEN} THEN 1 ELSE 0 END) AS major_open,
-       SUM(CASE WHEN {_MAJOR} AND {_OPEN} AND h.has_plan = 0 THEN 1 ELSE 0 END) AS major_without_plan,
-       {hazard_state.sql_count("closed_on_time", _H)} AS on_time, {hazard_state.sql_count("closed_late", _H)} AS late
-FROM hazards h JOIN latest l ON l.id = h.submission_id GROUP BY h.submission_id
+
+
+def _count(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+_ENTERPRISES = f"""
+WITH latest AS ({_LATEST}),
+hz AS (SELECT h.submission_id AS sid, COUNT(*) AS total, {_count(_OPEN)} AS open, {_count(_OVERDUE)} AS overdue,
+              {_count(f"{_MAJOR} AND {_OPEN}")} AS major_open,
+              {_count(f"{_MAJOR} AND {_OPEN} AND h.has_plan = 0")} AS major_without_plan,
+              {hazard_state.sql_count("closed_on_time", _H)} AS on_time,
+              {hazard_state.sql_count("closed_late", _H)} AS late
+       FROM hazards h JOIN latest l ON l.id = h.submission_id GROUP BY h.submission_id),
+ld AS (SELECT d.submission_id AS sid,
+              {_count("d.kind = 'training' AND d.day > :since AND d.day <= :as_of")} AS trainings,
+              {_count("d.kind = 'drill' AND d.day > :since AND d.day <= :as_of")} AS drills,
+              MAX(CASE WHEN d.kind = 'training' AND d.day <= :as_of THEN d.day END) AS last_training,
+              MAX(CASE WHEN d.kind = 'drill' AND d.day <= :as_of THEN d.day END) AS last_drill
+       FROM ledger_dates d JOIN latest l ON l.id = d.submission_id GROUP BY d.submission_id),
+-- 一题: the workbook's 答题确认记录 and the phone confirmations (dpsheets serve), each (date, name, post) once
+quiz AS (SELECT l.uscc, CAST(x.date AS TEXT) AS day, TRIM(x.name) AS name, TRIM(COALESCE(x.post, '')) AS post
+         FROM quizzes x JOIN latest l ON l.id = x.submission_id
+         WHERE TRIM(COALESCE(x.name, '')) <> '' AND x.date > :since AND x.date <= :as_of
+         UNION
+         SELECT c.uscc, c.day, c.name, c.post FROM confirmations c JOIN latest l ON l.uscc = c.uscc
+         WHERE c.day > :since_day AND c.day <= :as_of_day),
+qc AS (SELECT uscc, COUNT(*) AS confirmations, COUNT(DISTINCT name) AS people FROM quiz GROUP BY uscc)
+SELECT l.uscc, l.name, l.county, l.township, l.industry, substr(l.received_at, 1, 10) AS last_submission, l.received_at,
+       l.template_version, l.errors, l.risks_major, l.risks_significant, l.risks_general, l.risks_low, l.posts,
+       l.employees, COALESCE(hz.total, 0) AS hazards_total, COALESCE(hz.open, 0) AS hazards_open,
+       COALESCE(hz.overdue, 0) AS hazards_overdue, COALESCE(hz.major_open, 0) AS major_open,
+       COALESCE(hz.major_without_plan, 0) AS major_without_plan, COALESCE(hz.on_time, 0) AS closed_on_time,
+       COALESCE(hz.late, 0) AS closed_late, COALESCE(ld.trainings, 0) AS trainings_12m,
+       COALESCE(ld.drills, 0) AS drills_12m, COALESCE(qc.confirmations, 0) AS quiz_12m,
+       COALESCE(qc.people, 0) AS quiz_people_12m, ld.last_training, ld.last_drill
+FROM latest l LEFT JOIN hz ON hz.sid = l.id LEFT JOIN ld ON ld.sid = l.id LEFT JOIN qc ON qc.uscc = l.uscc
+ORDER BY l.uscc
 """
-_LEDGERS = """
-SELECT d.submission_id AS sid, kind, SUM(day > :since AND day <= :as_of) AS recent,
-       MAX(CASE WHEN day <= :as_of THEN day END) AS last_day
-FROM ledger_dates d JOIN latest l ON l.id = d.submission_id GROUP BY d.submission_id, kind
-"""
-_OVERDUE_LIST = """
+_HAZARD_LIST = f"""
+WITH latest AS ({_LATEST})
 SELECT l.uscc, l.name AS enterprise, l.county, l.township, l.industry, h.number, h.name, h.location, h.level, h.status,
        h.deadline, h.unit, h.owner, h.has_plan
-FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {where} ORDER BY h.deadline, l.uscc, h.row
+FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {{where}} ORDER BY h.deadline, l.uscc, h.row
 """
+# Overdue hazards at several month-ends in one pass: a submission is an enterprise's latest on day m
+# when it was received on or before m and the next one (if any) after m.
+_TREND = f"""
+WITH spans AS (
+  SELECT s.id, substr(s.received_at, 1, 10) AS first_day,
+         LEAD(substr(s.received_at, 1, 10)) OVER (PARTITION BY s.uscc ORDER BY s.received_at, s.id) AS next_day
+  FROM submissions s WHERE substr(s.received_at, 1, 10) <= :as_of_day {{prefilter}}),
+months AS ({{months}})
+SELECT m.month, l.uscc, l.received_at,
+       SUM(CASE WHEN h.submission_id IS NOT NULL AND {_OVERDUE.replace(":as_of", "m.day")} THEN 1 ELSE 0 END) AS overdue
+FROM months m JOIN spans sp ON sp.first_day <= m.day_text AND (sp.next_day IS NULL OR sp.next_day > m.day_text)
+JOIN submissions l ON l.id = sp.id {{area}} {{keep}}
+LEFT JOIN hazards h ON h.submission_id = sp.id
+GROUP BY m.month, l.id, l.uscc, l.received_at
+"""
+
+
+@dataclass(frozen=True)
+class Area:
+    """The part of the archive a roll-up covers: everything, one city, or one county (of one city)."""
+
+    city: str | None = None
+    county: str | None = None
+
+    def sql(self, alias: str) -> str:
+        parts = [f"{alias}.{k} = :area_{k}" for k in ("city", "county") if getattr(self, k)]
+        return "".join(f" AND {p}" for p in parts)
+
+    def prefilter(self) -> str:
+        """Limits the ranking to enterprises that were ever in the area (uses the area index)."""
+        inner = self.sql("a")
+        return f" AND s.uscc IN (SELECT a.uscc FROM submissions a WHERE 1 = 1{inner})" if inner else ""
+
+    def params(self) -> dict[str, str]:
+        return {f"area_{k}": v for k in ("city", "county") if (v := getattr(self, k))}
+
+    def __str__(self) -> str:
+        return "/".join(x for x in (self.city, self.county) if x) or "全部"
 
 
 def months_between(earlier: date, later: date) -> int:
     return (later.year - earlier.year) * 12 + later.month - earlier.month - (later.day < earlier.day)
 
 
-def _from_archive(archive: Archive, as_of: date) -> tuple[list[EnterpriseRow], list[dict], list[dict]]:
-    """Rows and hazard lists of the submissions in ``temp.latest`` (see :func:`_latest`)."""
-    db = archive.db
-    params = {**hazard_state.sql_params(as_of), "since": (as_of - timedelta(days=365)).isoformat()}
-    hazards = {r["sid"]: r for r in db.execute(_HAZARDS, params)}
-    ledgers: dict[int, dict[str, tuple[int, str | None]]] = defaultdict(dict)
-    for r in db.execute(_LEDGERS, params):
-        ledgers[r["sid"]][r["kind"]] = (r["recent"] or 0, r["last_day"])
-    quiz = counts_12m(db, {r["uscc"]: r["id"] for r in db.execute("SELECT uscc, id FROM latest")}, as_of)
-    rows = []
-    for s in db.execute("SELECT * FROM latest ORDER BY uscc"):
-        h = hazards.get(s["id"])
-        led = ledgers.get(s["id"], {})
-        row = EnterpriseRow(
-            uscc=s["uscc"], name=s["name"] or s["uscc"], county=s["county"] or "", township=s["township"] or "",
-            industry=s["industry"] or "", last_submission=s["received_at"][:10], template_version=s["template_version"] or "",
-            data_errors=s["errors"], risks_major=s["risks_major"], risks_significant=s["risks_significant"],
-            risks_general=s["risks_general"], risks_low=s["risks_low"], posts=s["posts"], employees=s["employees"],
-            hazards_total=h["total"] if h else 0, hazards_open=h["open"] if h else 0, hazards_overdue=h["overdue"] if h else 0,
-            major_open=h["major_open"] if h else 0, major_without_plan=h["major_without_plan"] if h else 0,
-            closed_on_time=h["on_time"] if h else 0, closed_late=h["late"] if h else 0,
-            trainings_12m=led.get("training", (0, None))[0], drills_12m=led.get("drill", (0, None))[0],
-            quiz_12m=quiz[s["uscc"]].confirmations if s["uscc"] in quiz else 0,
-            quiz_people_12m=quiz[s["uscc"]].people if s["uscc"] in quiz else 0,
-            months_since_training=_months_since(led.get("training"), as_of),
-            months_since_drill=_months_since(led.get("drill"), as_of), received_at=s["received_at"])
-        rows.append(row)
-    overdue = [_hazard_dict(r, as_of) for r in db.execute(_OVERDUE_LIST.format(where=_OVERDUE), params)]
-    majors = [_hazard_dict(r, as_of) for r in db.execute(_OVERDUE_LIST.format(where=f"{_MAJOR} AND {_OPEN}"), params)]
-    return rows, overdue, majors
+def _params(conn: Connection, as_of: date, area: Area) -> dict[str, Any]:
+    since = as_of - timedelta(days=365)
+    return {"as_of_day": as_of.isoformat(), "as_of": _day(conn, as_of), "since_day": since.isoformat(),
+            "since": _day(conn, since), **area.params()}
 
 
-def _latest(archives: Sequence[Archive], day: date, county: str | None = None) -> None:
-    """In every archive, ``temp.latest`` := the submissions that count on *day*: per credit code the
-    latest received on or before *day* across *all* archives (on a tie, the later archive's); only
-    *county*'s when given (the web service's county scoping)."""
-    params = {"as_of": day.isoformat(), "county": county}
-    candidates = []
-    for i, archive in enumerate(archives):
-        archive.db.execute("DROP TABLE IF EXISTS temp.latest")
-        archive.db.execute(_LATEST, params)
-        candidates += [(r["uscc"], r["received_at"], i, r["id"])
-                       for r in archive.db.execute("SELECT uscc, received_at, id FROM latest")]
-    winner: dict[str, tuple[int, int]] = {}
-    for uscc, _received, i, sid in sorted(candidates):
-        winner[uscc] = (i, sid)
-    if len(archives) < 2:
-        return
-    for i, archive in enumerate(archives):
-        keep = [(sid,) for j, sid in winner.values() if j == i]
-        archive.db.execute("DROP TABLE IF EXISTS temp.keep")
-        archive.db.execute("CREATE TEMP TABLE keep (id INTEGER PRIMARY KEY)")
-        archive.db.executemany("INSERT INTO keep VALUES (?)", keep)
-        archive.db.execute("DELETE FROM latest WHERE id NOT IN (SELECT id FROM keep)")
-        archive.db.execute("DROP TABLE temp.keep")
+def _day(conn: Connection, day: date) -> Any:
+    """A date parameter: ISO text for SQLite's text dates, a date for PostgreSQL's DATE columns."""
+    return day.isoformat() if conn.dialect.name == "sqlite" else day
 
 
-def _drop_latest(archives: Sequence[Archive]) -> None:
-    for archive in archives:
-        archive.db.execute("DROP TABLE IF EXISTS temp.latest")
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
-def _months_since(ledger: tuple[int, str | None] | None, as_of: date) -> int | None:
-    if not ledger or not ledger[1]:
-        return None
-    return months_between(date.fromisoformat(ledger[1]), as_of)
+def _sql(template: str, area: Area, keep: bool, alias: str = "ranked", **more: str) -> str:
+    return template.format(prefilter=area.prefilter(), area=area.sql(alias),
+                           keep=f" AND {alias}.id IN (SELECT id FROM {KEEP})" if keep else "", **more)
 
 
-def _hazard_dict(r, as_of: date) -> dict:  # noqa: ANN001
-    d = {k: r[k] for k in r.keys()}  # noqa: SIM118 - sqlite3.Row
-    deadline = d.get("deadline")
-    d["days_overdue"] = max((as_of - date.fromisoformat(deadline)).days, 0) if deadline else 0
+def enterprise_rows(conn: Connection, as_of: date, area: Area = Area(), keep: bool = False) -> Iterator[EnterpriseRow]:
+    """Each enterprise's indicators from its latest submission on or before *as_of* (one query, streamed)."""
+    result = conn.execution_options(stream_results=True, yield_per=2000).execute(
+        sa.text(_sql(_ENTERPRISES, area, keep)), _params(conn, as_of, area)).mappings()
+    for r in result:
+        yield EnterpriseRow(
+            uscc=r["uscc"], name=r["name"] or r["uscc"], county=r["county"] or "", township=r["township"] or "",
+            industry=r["industry"] or "", last_submission=r["last_submission"], received_at=r["received_at"],
+            template_version=r["template_version"] or "", data_errors=r["errors"], risks_major=r["risks_major"],
+            risks_significant=r["risks_significant"], risks_general=r["risks_general"], risks_low=r["risks_low"],
+            posts=r["posts"], employees=r["employees"], hazards_total=int(r["hazards_total"]),
+            hazards_open=int(r["hazards_open"]), hazards_overdue=int(r["hazards_overdue"]),
+            major_open=int(r["major_open"]), major_without_plan=int(r["major_without_plan"]),
+            closed_on_time=int(r["closed_on_time"]), closed_late=int(r["closed_late"]),
+            trainings_12m=int(r["trainings_12m"]), drills_12m=int(r["drills_12m"]), quiz_12m=int(r["quiz_12m"]),
+            quiz_people_12m=int(r["quiz_people_12m"]),
+            months_since_training=_months_since(_date(r["last_training"]), as_of),
+            months_since_drill=_months_since(_date(r["last_drill"]), as_of))
+
+
+def hazard_list(conn: Connection, as_of: date, which: str, area: Area = Area(), keep: bool = False) -> list[dict]:
+    """The overdue (*which* = "overdue") or open major ("major") hazards of the latest submissions."""
+    where = _OVERDUE if which == "overdue" else f"{_MAJOR} AND {_OPEN}"
+    sql = _sql(_HAZARD_LIST, area, keep, where=where)
+    return [_hazard_dict(r, as_of) for r in conn.execute(sa.text(sql), _params(conn, as_of, area)).mappings()]
+
+
+def _months_since(last: date | None, as_of: date) -> int | None:
+    return None if last is None else months_between(last, as_of)
+
+
+def _hazard_dict(r: Mapping[str, Any], as_of: date) -> dict:
+    d = dict(r)
+    deadline = _date(d.get("deadline"))
+    d["deadline"] = deadline.isoformat() if deadline else None
+    d["days_overdue"] = max((as_of - deadline).days, 0) if deadline else 0
     d["has_plan"] = "是" if d.get("has_plan") else "否"
     return d
 
 
-def overdue_by_enterprise(archives: Sequence[Archive], day: date, county: str | None = None) -> dict[str, tuple[str, int]]:
-    """Per credit code: the time of the submission that counts on *day* and its overdue hazards on *day*."""
-    _latest(archives, day, county)
-    params = hazard_state.sql_params(day)
-    out = {}
-    for a in archives:
-        for r in a.db.execute(f"SELECT l.uscc, l.received_at, SUM(CASE WHEN h.submission_id IS NOT NULL AND {_OVERDUE} "
-                              "THEN 1 ELSE 0 END) FROM latest l LEFT JOIN hazards h ON h.submission_id = l.id "
-                              "GROUP BY l.id", params):
-            out[r[0]] = (r[1], r[2] or 0)
-    _drop_latest(archives)
+def trend(conn: Connection, days: list[date], area: Area = Area(), keep: bool = False) -> dict[str, int]:
+    """Overdue hazards at each of *days* (month → count), across the latest submissions on each day, in one query."""
+    return {month: sum(n for _, n in by.values()) for month, by in monthly(conn, days, area, keep).items()}
+
+
+def monthly(conn: Connection, days: list[date], area: Area = Area(),
+            keep: bool = False) -> dict[str, dict[str, tuple[str, int]]]:
+    """Month → credit code → (time of the submission that counts on that day, its overdue hazards then)."""
+    params: dict[str, Any] = {"as_of_day": max(days).isoformat(), **area.params()}
+    rows = []
+    for i, day in enumerate(days):
+        params[f"t{i}"], params[f"d{i}"], params[f"m{i}"] = day.isoformat(), _day(conn, day), day.strftime("%Y-%m")
+        cast = f":d{i}" if conn.dialect.name == "sqlite" else f"CAST(:d{i} AS DATE)"
+        rows.append(f"SELECT :m{i} AS month, :t{i} AS day_text, {cast} AS day")
+    sql = _sql(_TREND, area, keep, alias="l", months=" UNION ALL ".join(rows))
+    out: dict[str, dict[str, tuple[str, int]]] = {day.strftime("%Y-%m"): {} for day in days}
+    for month, uscc, received_at, n in conn.execute(sa.text(sql), params):
+        out[month][uscc] = (received_at, int(n or 0))
     return out
 
 
-def overdue_at(archives: Sequence[Archive], day: date, county: str | None = None) -> int:
+def _restrict(conns: Sequence[Connection], day: date, area: Area) -> None:
+    """Several archives: in each, keep (temp table) only the submissions that count on *day* across all of
+    them: per credit code the latest received on or before *day* (on a tie, the later archive's)."""
+    candidates = []
+    for i, conn in enumerate(conns):
+        sql = "SELECT uscc, received_at, id FROM (" + _sql(_LATEST, area, False) + ") latest"
+        candidates += [(r[0], r[1], i, r[2]) for r in conn.execute(sa.text(sql), _params(conn, day, area))]
+    winner: dict[str, tuple[int, int]] = {}
+    for uscc, _received, i, sid in sorted(candidates):
+        winner[uscc] = (i, sid)
+    for i, conn in enumerate(conns):
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {KEEP}"))
+        conn.execute(sa.text(f"CREATE TEMP TABLE {KEEP} (id INTEGER PRIMARY KEY)"))
+        keep = [{"id": sid} for j, sid in winner.values() if j == i]
+        if keep:
+            conn.execute(sa.text(f"INSERT INTO {KEEP} (id) VALUES (:id)"), keep)
+
+
+def overdue_at(archives: Sequence[Archive], day: date, area: Area = Area()) -> int:
     """Overdue hazards on *day* across the enterprises' latest submissions on or before it (each counted once)."""
-    return sum(n for _, n in overdue_by_enterprise(archives, day, county).values())
+    with ExitStack() as stack:
+        conns = [stack.enter_context(a.connect()) for a in archives]
+        return sum(n for by in _monthly(conns, [day], area).values() for _, n in by.values())
+
+
+def _monthly(conns: Sequence[Connection], days: list[date], area: Area) -> dict[str, dict[str, tuple[str, int]]]:
+    if len(conns) == 1:
+        return monthly(conns[0], days, area)
+    out: dict[str, dict[str, tuple[str, int]]] = {}
+    for day in days:
+        _restrict(conns, day, area)
+        month = day.strftime("%Y-%m")
+        out[month] = {}
+        for c in conns:
+            out[month].update(monthly(c, [day], area, keep=True)[month])
+    return out
 
 
 def month_ends(as_of: date, months: int = 12) -> list[date]:
@@ -330,35 +425,40 @@ def month_ends(as_of: date, months: int = 12) -> list[date]:
     return sorted(out)
 
 
-def rollup_archives(paths: Iterable[Path], *, as_of: date, config: Config | None = None,
-                    roster: list[MissingRow] | None = None, level: str = "县") -> Rollup:
-    """The roll-up of one or more archives. Every figure, list and month of the trend comes from one set of
-    submissions: per credit code the latest on or before the day, whichever archive holds it."""
+def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config | None = None,
+                    roster: list[MissingRow] | None = None, level: str = "县", area: Area = Area()) -> Rollup:
+    """The roll-up of one or more archives (paths or URLs), of *area* in them. Every figure, list and month of
+    the trend comes from one set of submissions: per credit code the latest on or before the day, whichever
+    archive holds it. Computed in SQL, set-based; one archive needs no reconciliation at all."""
     config = config or Config()
-    paths = list(paths)
     with ExitStack() as stack:
         archives = [stack.enter_context(Archive(p)) for p in paths]
-        _latest(archives, as_of)
+        conns = [stack.enter_context(a.connect()) for a in archives]
+        several = len(conns) > 1
+        if several:
+            _restrict(conns, as_of, area)
         rows: list[EnterpriseRow] = []
         overdue: list[dict] = []
         majors: list[dict] = []
-        for archive in archives:
-            r, od, mj = _from_archive(archive, as_of)
-            rows += r
-            overdue += od
-            majors += mj
-        _drop_latest(archives)
-        monthly = {day.strftime("%Y-%m"): overdue_by_enterprise(archives, day) for day in month_ends(as_of)}
-    trend = {month: sum(n for _, n in by.values()) for month, by in monthly.items()}
-    overdue.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))
+        for conn in conns:
+            rows += enterprise_rows(conn, as_of, area, several)
+            overdue += hazard_list(conn, as_of, "overdue", area, several)
+            majors += hazard_list(conn, as_of, "major", area, several)
+        by_month = _monthly(conns, month_ends(as_of), area)
+        months = {month: sum(n for _, n in by.values()) for month, by in by_month.items()}
+        if several:
+            for conn in conns:
+                conn.execute(sa.text(f"DROP TABLE IF EXISTS {KEEP}"))
+        sources = [a.shown for a in archives]
+    overdue.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))  # the same order from every engine
     majors.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))
     enterprises = sorted(rows, key=lambda r: (r.county, r.township, r.name, r.uscc))
     for row in enterprises:
         row.breaches = evaluate(row, as_of, config.rules)
     submitted = {r.uscc for r in enterprises}
     missing = [not_submitted(m, config.rules) for m in (roster or []) if m.uscc not in submitted]
-    return Rollup(as_of, level, enterprises, missing, overdue, majors, dict(sorted(trend.items())), config.rules,
-                  [str(p) for p in paths], monthly=monthly)
+    return Rollup(as_of, level, enterprises, missing, overdue, majors, dict(sorted(months.items())), config.rules,
+                  sources, monthly=by_month)
 
 
 def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:

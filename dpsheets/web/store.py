@@ -24,16 +24,16 @@ from dpsheets.county import confirmations as conf
 from dpsheets.county import users
 from dpsheets.county.archive import Archive
 from dpsheets.county.rollup import (
+    Area,
     EnterpriseRow,
     MissingRow,
     Rollup,
-    _drop_latest,
-    _from_archive,
-    _latest,
+    enterprise_rows,
     evaluate,
+    hazard_list,
     month_ends,
     not_submitted,
-    overdue_at,
+    trend,
 )
 from dpsheets.documents import qr
 from dpsheets.rules.grading import risk_level
@@ -249,12 +249,10 @@ class Store:
         key = (county, as_of, self._version())
         hit = self._list_cache.get(key)
         if hit is None:
-            archive = self.archive
-            _latest([archive], as_of, county)
-            try:
-                rows, overdue, majors = _from_archive(archive, as_of)
-            finally:
-                _drop_latest([archive])
+            area = Area(county=county)
+            with self.archive.connect() as conn:
+                rows = list(enterprise_rows(conn, as_of, area))
+                overdue, majors = hazard_list(conn, as_of, "overdue", area), hazard_list(conn, as_of, "major", area)
             rows.sort(key=lambda r: (r.county, r.township, r.name, r.uscc))
             for row in rows:
                 row.breaches = evaluate(row, as_of, self.config.rules)
@@ -280,9 +278,10 @@ class Store:
 
     def rollup(self, county: str | None, as_of: date) -> Rollup:
         rows, overdue, majors = self.scoped(county, as_of)
-        trend = {d.strftime("%Y-%m"): overdue_at([self.archive], d, county) for d in month_ends(as_of)}
+        with self.archive.connect() as conn:
+            months = trend(conn, month_ends(as_of), Area(county=county))
         missing = [not_submitted(m, self.config.rules) for m in (self.missing(county) or [])]
-        return Rollup(as_of, "县" if county else "省", rows, missing, overdue, majors, trend, self.config.rules,
+        return Rollup(as_of, "县" if county else "省", rows, missing, overdue, majors, months, self.config.rules,
                       [str(self.path)])
 
     def enterprise_file(self, county: str | None, uscc: str, as_of: date, submission: int | None = None) -> FileView | None:

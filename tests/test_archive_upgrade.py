@@ -1,0 +1,186 @@
+"""An archive written by the released schema (SQLite, ``PRAGMA user_version = 1``) upgrades in place.
+
+The old archive is built here with the released DDL and the released writer (copied verbatim
+below, raw sqlite3), then opened by today's Archive: nothing is lost, the typed record rows are
+filled from the JSON records, and the roll-up equals the roll-up of the same submissions
+archived by today's code, sheet by sheet.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+from builders import AS_OF
+
+from dpsheets.config import Config
+from dpsheets.county import schema
+from dpsheets.county.archive import SCHEMA_VERSION, Archive
+from dpsheets.county.rollup import rollup_archives
+from dpsheets.county.summary_book import write_summary
+from dpsheets.pipeline import check
+from dpsheets.rules.grading import risk_level
+from dpsheets.workbook.samples import plant, valid_uscc
+from dpsheets.workbook.template import write_workbook
+
+read_excel = functools.partial(pd.read_excel, engine="openpyxl")
+
+RELEASED_DDL = """
+CREATE TABLE enterprises (
+    uscc TEXT PRIMARY KEY, name TEXT NOT NULL, county TEXT, township TEXT, industry TEXT,
+    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL
+);
+CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY, uscc TEXT NOT NULL REFERENCES enterprises(uscc), received_at TEXT NOT NULL,
+    file_name TEXT NOT NULL, stored_name TEXT, sha256 TEXT NOT NULL UNIQUE, template_version TEXT,
+    filled_on TEXT, valid INTEGER NOT NULL, errors INTEGER NOT NULL, warnings INTEGER NOT NULL,
+    findings INTEGER NOT NULL, name TEXT, county TEXT, township TEXT, industry TEXT,
+    risks_major INTEGER NOT NULL, risks_significant INTEGER NOT NULL, risks_general INTEGER NOT NULL,
+    risks_low INTEGER NOT NULL, risks_unrated INTEGER NOT NULL, posts INTEGER NOT NULL,
+    employees INTEGER NOT NULL, hazards INTEGER NOT NULL
+);
+CREATE INDEX submissions_by_enterprise ON submissions(uscc, received_at);
+CREATE TABLE records (
+    submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+    register TEXT NOT NULL, row INTEGER NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX records_by_submission ON records(submission_id, register);
+CREATE TABLE problems (
+    submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+    code TEXT NOT NULL, severity TEXT NOT NULL, sheet TEXT, row INTEGER, column_name TEXT, cell TEXT,
+    message TEXT NOT NULL
+);
+CREATE INDEX problems_by_submission ON problems(submission_id);
+CREATE TABLE hazards (
+    submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+    row INTEGER NOT NULL, number TEXT, name TEXT, location TEXT, level TEXT, status TEXT,
+    found_on TEXT, deadline TEXT, completed_on TEXT, unit TEXT, owner TEXT, has_plan INTEGER NOT NULL
+);
+CREATE INDEX hazards_by_submission ON hazards(submission_id);
+CREATE TABLE ledger_dates (
+    submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL, day TEXT NOT NULL
+);
+CREATE INDEX ledger_dates_by_submission ON ledger_dates(submission_id, kind);
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY, source TEXT NOT NULL, original_name TEXT NOT NULL, processing_name TEXT NOT NULL,
+    state TEXT NOT NULL, destination TEXT, final_name TEXT, reason TEXT, submission_id INTEGER,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE INDEX jobs_by_state ON jobs(state);
+"""
+
+
+def _iso(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def released_add_submission(db, data, report, *, file_name, sha256, received_at, config):
+    """The released writer (dpsheets/county/archive.py before the SQLAlchemy archive), verbatim in substance."""
+    ent = data.enterprise
+    uscc, when = ent["uscc"], received_at.isoformat(timespec="seconds")
+    db.execute(
+        "INSERT INTO enterprises (uscc, name, county, township, industry, first_seen, last_seen) VALUES (?,?,?,?,?,?,?) "
+        "ON CONFLICT(uscc) DO UPDATE SET name=excluded.name, county=excluded.county, township=excluded.township, "
+        "industry=excluded.industry, last_seen=excluded.last_seen",
+        (uscc, ent["name"] or uscc, ent["county"], ent["township"], ent["industry"], when, when))
+    counts = report.counts()
+    levels = {"重大风险": 0, "较大风险": 0, "一般风险": 0, "低风险": 0, None: 0}
+    for r in data.records("risk"):
+        level = risk_level(r, config)
+        levels[level if level in levels else None] += 1
+    cur = db.execute(
+        "INSERT INTO submissions (uscc, received_at, file_name, stored_name, sha256, template_version, filled_on, valid,"
+        " errors, warnings, findings, name, county, township, industry, risks_major, risks_significant, risks_general,"
+        " risks_low, risks_unrated, posts, employees, hazards) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (uscc, when, file_name, None, sha256, data.template_version, _iso(ent["filled_on"]), int(report.valid),
+         counts["error"], counts["warning"], counts["finding"], ent["name"], ent["county"], ent["township"],
+         ent["industry"], levels["重大风险"], levels["较大风险"], levels["一般风险"], levels["低风险"], levels[None],
+         len(data.records("post")), len(data.records("employee")), len(data.records("hazard"))))
+    sid = cur.lastrowid
+    db.executemany("INSERT INTO records (submission_id, register, row, data) VALUES (?,?,?,?)",
+                   ((sid, key, r.row, json.dumps({k: _iso(v) for k, v in r.values.items() if v is not None},
+                                                  ensure_ascii=False))
+                    for key, sheet in data.sheets.items() for r in sheet.records))
+    db.executemany("INSERT INTO problems VALUES (?,?,?,?,?,?,?,?)",
+                   ((sid, p.code, p.severity, p.sheet, p.row, p.column, p.cell, p.message) for p in report.problems))
+    db.executemany("INSERT INTO hazards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   ((sid, h.row, h["number"], h["name"], h["location"], h["level"], h["status"], _iso(h["found_on"]),
+                     _iso(h["deadline"]), _iso(h["completed_on"]), h["unit"], h["owner"], int(bool(h["plan"])))
+                    for h in data.records("hazard")))
+    db.executemany("INSERT INTO ledger_dates VALUES (?,?,?)",
+                   ((sid, kind, r["date"].isoformat()) for kind in ("training", "drill", "quiz")
+                    for r in data.records(kind) if r["date"]))
+    return sid
+
+
+def submissions(tmp):
+    """(checked workbook, received) for 8 enterprises, two submissions each, some of them stale or overdue."""
+    out = []
+    for i in range(8):
+        for k, days_ago in enumerate((150 + 11 * i, 5 + 13 * i)):
+            received = datetime.combine(AS_OF - timedelta(days=days_ago), datetime.min.time()).replace(hour=9)
+            p = plant(received.date(), seed=100 * i + k, uscc=valid_uscc(f"9141112100{i:07d}"), name=f"企业{i}",
+                      township=("舞泉镇", "孟寨镇")[i % 2], industry=("机械", "建材")[i % 2], hazards=4 + i, risks=5 + k)
+            if i % 3 == 0:
+                p.rows["drill"] = []
+            path = write_workbook(tmp / f"{i}-{k}.xlsx", p.enterprise, p.rows)
+            out.append((check(path, received.date()), path.name, f"sha-{i}-{k}", received))
+    return out
+
+
+def test_released_archive_upgrades_in_place_and_rolls_up_identically(tmp_path):
+    config = Config()
+    subs = submissions(tmp_path)
+    old = tmp_path / "旧档案.sqlite"
+    db = sqlite3.connect(old)
+    db.executescript(RELEASED_DDL)
+    db.execute("PRAGMA user_version = 1")
+    for (data, report), name, sha, received in subs:
+        released_add_submission(db, data, report, file_name=name, sha256=sha, received_at=received, config=config)
+    db.execute("INSERT INTO jobs (source, original_name, processing_name, state, created_at, updated_at) "
+               "VALUES ('a.xlsx', 'a.xlsx', 'a.xlsx', 'claimed', '2026-11-27T09:00:00', '2026-11-27T09:00:00')")
+    db.commit()
+    before = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+              for t in ("enterprises", "submissions", "records", "problems", "hazards", "ledger_dates", "jobs")}
+    db.close()
+
+    new = tmp_path / "新档案.sqlite"
+    with Archive(new) as a:
+        for (data, report), name, sha, received in subs:
+            a.add_submission(data, report, file_name=name, sha256=sha, received_at=received, config=config)
+
+    with Archive(old) as a:  # the upgrade happens here
+        assert a.scalar("SELECT version_num FROM alembic_version") == SCHEMA_VERSION
+        assert a.scalar("PRAGMA user_version") == int(SCHEMA_VERSION)
+        counts = a.table_counts()
+        assert {t: counts[t] for t in before} == before  # nothing lost
+        with Archive(new) as fresh:  # the typed rows, filled from the JSON records, equal those written today
+            for table in (*schema.record_tables.values(), schema.hazards):
+                cols = ", ".join(c.name for c in table.columns)
+                assert a.rows(f"SELECT {cols} FROM {table.name} ORDER BY submission_id, row") == \
+                       fresh.rows(f"SELECT {cols} FROM {table.name} ORDER BY submission_id, row"), table.name
+            assert a.rows("SELECT uscc, city FROM enterprises ORDER BY uscc") == \
+                   fresh.rows("SELECT uscc, city FROM enterprises ORDER BY uscc")
+        assert [p["code"] for p in a.problems(1)] == [p.code for p in subs[0][0][1].problems]
+        assert [j["processing_name"] for j in a.unfinished_jobs("/any/folder")] == ["a.xlsx"]  # its own journal
+
+    old_book = write_summary(rollup_archives([old], as_of=AS_OF), tmp_path / "old.xlsx")
+    new_book = write_summary(rollup_archives([new], as_of=AS_OF), tmp_path / "new.xlsx")
+    sheets = pd.ExcelFile(old_book, engine="openpyxl").sheet_names
+    assert "企业明细" in sheets and "逾期隐患" in sheets
+    for sheet in sheets:
+        if sheet.startswith("_"):
+            continue
+        pd.testing.assert_frame_equal(read_excel(old_book, sheet_name=sheet), read_excel(new_book, sheet_name=sheet))
+    assert len(read_excel(old_book, sheet_name="企业明细")) == 8
+    # and it is not rolled up from nothing: overdue hazards and enforcement entries are there
+    assert read_excel(old_book, sheet_name="企业明细")["逾期隐患"].sum() > 0
+    assert len(read_excel(old_book, sheet_name="重点检查企业")) > 0
