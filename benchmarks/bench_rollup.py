@@ -35,10 +35,10 @@ def synthetic_archive(path: Path, n: int, seed: int = 1) -> None:
         for i in range(n):
             uscc = valid_uscc(f"914111{i:011d}")
             town, industry = f"乡镇{i % 12:02d}", ("机械", "建材", "商贸", "轻工")[i % 4]
-            db.execute("INSERT INTO enterprises VALUES (?,?,?,?,?,?,?)", (uscc, f"企业{i}", "某县", town, industry, "", ""))
+            db.exec_driver_sql("INSERT INTO enterprises (uscc, name, county, township, industry, first_seen, last_seen) VALUES (?,?,?,?,?,?,?)", (uscc, f"企业{i}", "某县", town, industry, "", ""))
             for k in range(2):
                 received = datetime.combine(AS_OF - timedelta(days=rnd.randint(1, 200) + 90 * (1 - k)), datetime.min.time())
-                cur = db.execute(
+                cur = db.exec_driver_sql(
                     "INSERT INTO submissions (uscc, received_at, file_name, sha256, template_version, valid, errors, warnings,"
                     " findings, name, county, township, industry, risks_major, risks_significant, risks_general, risks_low,"
                     " risks_unrated, posts, employees, hazards) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -54,8 +54,8 @@ def synthetic_archive(path: Path, n: int, seed: int = 1) -> None:
                     hazards.append((sid, h + 3, f"H{h}", f"隐患{h}", "车间", "重大隐患" if h == 0 and i % 9 == 0 else "一般隐患",
                                     status, found.isoformat(), deadline.isoformat(), done.isoformat() if done else None,
                                     "车间", "张三", int(i % 18 != 0)))
-                db.executemany("INSERT INTO hazards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", hazards)
-                db.executemany("INSERT INTO ledger_dates VALUES (?,?,?)",
+                db.exec_driver_sql("INSERT INTO hazards (submission_id, row, number, name, location, level, status, found_on, deadline, completed_on, unit, owner, has_plan) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", hazards)
+                db.exec_driver_sql("INSERT INTO ledger_dates VALUES (?,?,?)",
                                [(sid, kind, (received.date() - timedelta(days=rnd.randint(0, 500))).isoformat())
                                 for kind in ("training", "drill", "quiz") for _ in range(5)])
 
