@@ -334,8 +334,12 @@ def ingest(folder: str, as_of: date, no_docs: bool, archive_path: str | None, co
                    "（也可用环境变量 DPSHEETS_ARCHIVE 或配置项 archive）；默认 ./档案.sqlite。")
 @click.pass_context
 def archive(ctx: click.Context, archive_path: str | None) -> None:
-    """一企一档数据库：list 企业清单，show 某企业最新报送，history 报送历史，export 导出 Excel。"""
+    """一企一档数据库：list 企业清单，show 某企业最新报送，history 报送历史，export 导出 Excel，
+    check 检查数据库，push 把县档案库上传到市、省数据库。"""
     from dpsheets.county.county import County
+
+    if ctx.invoked_subcommand == "push":
+        return  # push names its own source and destination
 
     ctx.obj = County.open(archive_path, config=_config(None))
     ctx.call_on_close(ctx.obj.close)
@@ -420,6 +424,43 @@ def archive_export(county, output: str) -> None:  # noqa: ANN001
     _console().print(f"已导出 [cyan]{escape(str(county.export(output)))}[/]")
 
 
+@archive.command("check")
+@click.pass_obj
+def archive_check(county) -> None:  # noqa: ANN001
+    """检查档案数据库的完整性（数据库自身的检查和档案的一致性规则），并列出每张表的行数。"""
+    from rich.table import Table
+
+    from dpsheets.county.archive_ops import check
+
+    result = check(county.archive_path)
+    table = Table("表", "行数")
+    for name, n in result.counts.items():
+        table.add_row(name, str(n))
+    console = _console()
+    console.print(f"档案库 {escape(result.archive)}（结构版本 {result.revision}）")
+    console.print(table)
+    for problem in result.problems:
+        console.print(f"[red]✗ {escape(problem)}[/]")
+    if not result.ok:
+        raise DpsheetsError("archive.damaged", f"档案库 {result.archive} 有 {len(result.problems)} 项完整性问题（见上）。"
+                            "请先备份，再联系管理员修复。")
+    console.print("[green]✓ 完整性检查通过[/]")
+
+
+@archive.command("push")
+@click.argument("source")
+@click.option("--to", "destination", required=True, metavar="URL|PATH",
+              help="目标档案库，一般是市、省的 PostgreSQL 数据库 postgresql://用户@服务器/数据库。")
+def archive_push(source: str, destination: str) -> None:
+    """把县档案库 SOURCE（档案.sqlite 或 watch 文件夹）的全部报送上传到目标数据库；重复上传不会重复添加。"""
+    from dpsheets.county.archive_ops import push
+    from dpsheets.county.county import archive_path
+
+    result = push(archive_path(source), destination)
+    _console().print(f"{escape(result.source)} → {escape(result.destination)}：新增报送 {result.added} 份，"
+                     f"目标中已有 {result.present} 份（未重复添加）。")
+
+
 # --- county, city and province roll-up ---------------------------------------------------------
 
 @cli.command()
@@ -439,14 +480,17 @@ def roster(output: str) -> None:
 @click.argument("more_summaries", nargs=-1, type=click.Path(dir_okay=False), metavar="[汇总表...]")
 @click.option("--roster", "roster_path", type=click.Path(dir_okay=False), default=None, help="应报企业名单（用于统计未报送企业）。")
 @as_of_option
-@click.option("--level", type=click.Choice(["县", "市", "省"]), default=None, help="汇总级别，默认：有 --from 时为市，否则为县。")
+@click.option("--level", type=click.Choice(["县", "市", "省"]), default=None,
+              help="汇总级别，默认：有 --from 时为市；有 --where 时按其范围；否则为县。")
+@click.option("--where", "where", default=None, metavar="城市/县区",
+              help="只汇总档案库中的这一部分，如“漯河市/舞阳县”或“漯河市”（城市取自统一社会信用代码的行政区划码）。")
 @click.option("--title", default=None, help="报告标题，如“舞阳县小微企业双重预防体系运行情况”。")
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="汇总", show_default=True)
 @click.option("--no-report", is_flag=True, help="只生成汇总表，不生成 Word 报告。")
 @config_option
 def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], more_summaries: tuple[str, ...],
-           roster_path: str | None, as_of: date, level: str | None, title: str | None, output_dir: str, no_report: bool,
-           config_path: str | None) -> None:
+           roster_path: str | None, as_of: date, level: str | None, where: str | None, title: str | None,
+           output_dir: str, no_report: bool, config_path: str | None) -> None:
     """由档案库生成汇总表（总览、企业明细、乡镇/行业汇总、逾期和重大隐患、重点检查企业、未报送企业）和 Word 报告。"""
     if more_summaries and not summaries:
         raise click.UsageError(f"“{more_summaries[0]}”：要合成的汇总表请写在 --from 之后，如 --from 县1.xlsx 县2.xlsx。")
@@ -456,7 +500,7 @@ def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], more_summaries
 
     console = _console()
     result = make_rollup(archives=archives, summaries=summaries, roster=roster_path, as_of=as_of, level=level,
-                         config=_config(config_path))
+                         where=where, config=_config(config_path))
     for note in result.notes:
         console.print(f"[yellow]{escape(note)}[/]")
     title = title or default_title(result)

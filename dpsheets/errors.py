@@ -69,6 +69,7 @@ FATAL: dict[str, FatalType] = _types(
     ("archive.no-uscc", "没有统一社会信用代码，无法建档"),
     ("archive.invalid-uscc", "统一社会信用代码有误，无法建档"),
     ("archive.bad-url", "档案数据库地址无法识别"),
+    ("archive.damaged", "档案库完整性检查未通过"),
     ("watch.locked", "文件夹正被另一个 dpsheets 处理", EXIT_LOCKED),
     # the machine, not the file: the file waits in 处理中 and is finished at the next run
     ("env.disk-full", "磁盘已满"),
@@ -95,6 +96,7 @@ FATAL: dict[str, FatalType] = _types(
     ("rollup.damaged", "汇总表被改动或损坏"),
     ("rollup.mixed-dates", "各汇总表统计日期不一致"),
     ("rollup.mixed-inputs", "汇总表和档案库不能同时使用"),
+    ("rollup.where-summaries", "汇总表不能按范围筛选"),
     # web service accounts
     ("user.scope", "未指定账号范围"),
     ("user.weak-password", "密码太短"),

@@ -193,26 +193,35 @@ def read_roster(roster: Roster) -> tuple[list[MissingRow] | None, list[str]]:
 
 
 def rollup(*, as_of: date, archives: Sequence[PathLike] = (), summaries: Sequence[PathLike] = (),
-           roster: Roster = None, level: str | None = None, config: Config | None = None) -> Rollup:
+           roster: Roster = None, level: str | None = None, where: str | None = None,
+           config: Config | None = None) -> Rollup:
     """The roll-up of *archives* (files or watch folders; default ./档案.sqlite), or, given *summaries*,
     the combination of those summary workbooks into the next level up (县 → 市 → 省); summaries carry
     their own as-of date (they must share one), so *as_of* applies to archives only.
 
     An enterprise present in several archives or summaries counts once, from its latest submission.
+    *where* (``城市/县区``, ``城市`` or ``县区``) limits an archive roll-up to that area (a city or province
+    database holds many counties); the level then defaults to the area's (县 for a county, 市 for a city).
     """
     config = config or Config()
     if summaries:
         from dpsheets.county.summary_book import combine, read_summary
 
+        if where:
+            raise DpsheetsError("rollup.where-summaries", "--where 只用于档案库：汇总表（--from）已经是某一地区的汇总。")
         if archives or roster is not None:
             raise DpsheetsError("rollup.mixed-inputs", "汇总表（--from）和档案库（--archive、--roster）不能同时使用："
                                 "市级汇总由各县汇总表合成，县级汇总由档案库生成。")
         return combine([read_summary(Path(p)) for p in summaries], level or "市")
-    from dpsheets.county.rollup import rollup_archives
+    from dpsheets.county.regions import parse_where
+    from dpsheets.county.rollup import Area, rollup_archives
 
     members, warnings = read_roster(roster)
     paths = [archive_path(a) for a in (archives or (resolve_target(None, config.archive, Path(ARCHIVE_FILE)),))]
-    result = rollup_archives(paths, as_of=as_of, config=config, roster=members, level=level or "县")
+    city, county = parse_where(where)
+    area = Area(city, county)
+    level = level or ("县" if county else "市" if city else "县")
+    result = rollup_archives(paths, as_of=as_of, config=config, roster=members, level=level, area=area)
     result.notes.extend(warnings)
     return result
 

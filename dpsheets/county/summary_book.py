@@ -424,7 +424,9 @@ def combine(parts: list[Rollup], level: str) -> Rollup:
     missing = {m.uscc: m for p in parts for m in p.missing if m.uscc not in by_uscc}
 
     def winners(lists: list[list[dict]]) -> list[dict]:
-        return [h for i, hs in enumerate(lists) for h in hs if by_uscc.get(str(h["uscc"]), (-1,))[0] == i]
+        kept = [h for i, hs in enumerate(lists) for h in hs if by_uscc.get(str(h["uscc"]), (-1,))[0] == i]
+        # the order of a database roll-up of the same data (rollup_archives): by deadline, then credit code
+        return sorted(kept, key=lambda h: (str(h["deadline"] or ""), str(h["uscc"])))
 
     rule_sets = _merge_rule_sets(parts)
     return Rollup(parts[0].as_of, level, sorted((e for _, e in by_uscc.values()), key=lambda r: (r.county, r.township, r.name, r.uscc)),
