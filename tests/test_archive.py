@@ -113,8 +113,9 @@ def test_archived_submission_matches_the_check(tmp_path, archive_target):
         with pytest.raises(DuplicateSubmission) as dup:  # the database refuses the same content twice
             a.add_submission(data, report, file_name="y.xlsx", sha256="abc", received_at=datetime(2026, 11, 28, 10))
         assert dup.value.submission_id == sid and a.table_counts() == before
+        again = dict(a.rows("SELECT * FROM submissions")[0], id=None)
         with pytest.raises(sa.exc.IntegrityError), a.transaction() as tx:  # the constraint itself, not a check
-            tx.execute(schema.submissions.insert().values(dict(a.rows("SELECT * FROM submissions")[0], id=None)))
+            tx.execute(schema.submissions.insert().values(again))
 
 
 def test_empty_enterprise_sheet_is_rejected(tmp_path):
