@@ -14,6 +14,7 @@ import sqlite3
 from datetime import date, datetime, timedelta
 
 import pandas as pd
+from archive_builders import workbook_data
 from builders import AS_OF
 
 from dpsheets.config import Config
@@ -21,10 +22,11 @@ from dpsheets.county import schema
 from dpsheets.county.archive import SCHEMA_VERSION, Archive
 from dpsheets.county.rollup import rollup_archives
 from dpsheets.county.summary_book import write_summary
-from dpsheets.pipeline import check
+from dpsheets.rules.checks import check_workbook
+from dpsheets.rules.findings import find
 from dpsheets.rules.grading import risk_level
+from dpsheets.rules.problems import Report
 from dpsheets.workbook.samples import plant, valid_uscc
-from dpsheets.workbook.template import write_workbook
 
 read_excel = functools.partial(pd.read_excel, engine="openpyxl")
 
@@ -123,7 +125,7 @@ def released_add_submission(db, data, report, *, file_name, sha256, received_at,
 
 def submissions(tmp):
     """(checked workbook, received) for 8 enterprises, two submissions each, some of them stale or overdue."""
-    out = []
+    out, config = [], Config()
     for i in range(8):
         for k, days_ago in enumerate((150 + 11 * i, 5 + 13 * i)):
             received = datetime.combine(AS_OF - timedelta(days=days_ago), datetime.min.time()).replace(hour=9)
@@ -131,8 +133,9 @@ def submissions(tmp):
                       township=("舞泉镇", "孟寨镇")[i % 2], industry=("机械", "建材")[i % 2], hazards=4 + i, risks=5 + k)
             if i % 3 == 0:
                 p.rows["drill"] = []
-            path = write_workbook(tmp / f"{i}-{k}.xlsx", p.enterprise, p.rows)
-            out.append((check(path, received.date()), path.name, f"sha-{i}-{k}", received))
+            data = workbook_data(p.enterprise, p.rows)  # as the reader hands it over (no .xlsx round trip)
+            report = Report(check_workbook(data, received.date(), config) + find(data, received.date(), config))
+            out.append(((data, report), f"{i}-{k}.xlsx", f"sha-{i}-{k}", received))
     return out
 
 
@@ -184,3 +187,52 @@ def test_released_archive_upgrades_in_place_and_rolls_up_identically(tmp_path):
     # and it is not rolled up from nothing: overdue hazards and enforcement entries are there
     assert read_excel(old_book, sheet_name="企业明细")["逾期隐患"].sum() > 0
     assert len(read_excel(old_book, sheet_name="重点检查企业")) > 0
+
+
+RELEASED_WEB_DDL = """
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE qr_tokens (
+    token TEXT PRIMARY KEY, kind TEXT NOT NULL, uscc TEXT NOT NULL, workshop TEXT NOT NULL DEFAULT '',
+    post TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX qr_tokens_by_enterprise ON qr_tokens(uscc, kind);
+CREATE TABLE confirmations (
+    id INTEGER PRIMARY KEY, uscc TEXT NOT NULL, day TEXT NOT NULL, at TEXT NOT NULL, name TEXT NOT NULL,
+    workshop TEXT NOT NULL DEFAULT '', post TEXT NOT NULL, result TEXT NOT NULL, via TEXT NOT NULL,
+    address TEXT
+);
+CREATE INDEX confirmations_by_enterprise ON confirmations(uscc, day);
+CREATE TABLE users (
+    username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, county TEXT, created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, target TEXT,
+    detail TEXT, address TEXT
+);
+CREATE INDEX audit_by_time ON audit(at);
+"""
+
+
+def test_archive_of_the_web_service_release_upgrades_too(tmp_path):
+    """``PRAGMA user_version = 2`` (the release with the web service): its confirmations, users and audit stay."""
+    (data, report), name, sha, received = submissions(tmp_path)[0]
+    old = tmp_path / "v2.sqlite"
+    db = sqlite3.connect(old)
+    db.executescript(RELEASED_DDL + RELEASED_WEB_DDL)
+    db.execute("PRAGMA user_version = 2")
+    released_add_submission(db, data, report, file_name=name, sha256=sha, received_at=received, config=Config())
+    uscc = data.enterprise["uscc"]
+    db.execute("INSERT INTO confirmations (uscc, day, at, name, workshop, post, result, via) VALUES "
+               "(?, '2026-11-20', '2026-11-20T10:00:00', '张三', '机加工车间', '车工', '全部正确', '手机扫码')", (uscc,))
+    db.execute("INSERT INTO users VALUES ('wuyang', 'hash', '舞阳县', '2026-11-01', '2026-11-01')")
+    db.execute("INSERT INTO settings VALUES ('qr_secret', 'kept')")
+    db.commit()
+    db.close()
+    with Archive(old) as a:
+        assert a.scalar("SELECT version_num FROM alembic_version") == SCHEMA_VERSION
+        assert a.secret("qr_secret") == "kept"
+        assert [r["name"] for r in a.rows("SELECT name FROM confirmations")] == ["张三"]
+        assert a.count("users") == 1 and a.count("risks") == len(data.records("risk"))
+    row = rollup_archives([old], as_of=AS_OF).enterprises[0]
+    assert row.quiz_people_12m >= 1  # the phone confirmation counts in the roll-up after the upgrade
