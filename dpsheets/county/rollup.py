@@ -44,7 +44,7 @@ OVERDUE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class EnterpriseRow:
     uscc: str
     name: str
@@ -90,7 +90,7 @@ class EnterpriseRow:
         return bool(self.breaches)
 
 
-@dataclass
+@dataclass(slots=True)
 class MissingRow:
     """An enterprise on the roster without a submission on or before the as-of date."""
 

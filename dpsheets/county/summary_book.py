@@ -11,6 +11,7 @@ rules each county applied.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -60,7 +61,7 @@ def write_summary(rollup: Rollup, path: Path, title: str = "") -> Path:
 
 def _write(rollup: Rollup, path: Path, title: str) -> None:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                          "strings_to_numbers": False, "constant_memory": False})
+                                          "strings_to_numbers": False, "constant_memory": True})  # rows streamed out
     f = {
         "title": wb.add_format({"bold": True, "font_size": 16, "font_name": "黑体"}),
         "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}),
@@ -73,16 +74,16 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
     totals = rollup.totals()
     _overview(wb, f, rollup, totals, title)
     _table(wb, f, "企业明细", [h for _, h in DETAIL_COLUMNS],
-           [[_value(e, k) for k, _ in DETAIL_COLUMNS] for e in rollup.enterprises],
+           ([_value(e, k) for k, _ in DETAIL_COLUMNS] for e in rollup.enterprises),
            highlight=("逾期隐患", "未有效运行"), widths={0: 20, 1: 28, len(DETAIL_COLUMNS) - 1: 60})
     for sheet, key in (("县区汇总", "county"), ("乡镇汇总", "township"), ("行业汇总", "industry")):
         groups = rollup.groups(key) + [totals]
         _table(wb, f, sheet, [dict(IDENTITY)[key], *GROUP_HEAD,
                               *(h for _, h in INDICATORS), "销号率"], [_group_values(g) for g in groups],
                highlight=("逾期隐患",), widths={0: 18})
-    _table(wb, f, "逾期隐患", [h for _, h in OVERDUE_COLUMNS], [[d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.overdue],
+    _table(wb, f, "逾期隐患", [h for _, h in OVERDUE_COLUMNS], ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.overdue),
            widths={1: 28, 6: 24})
-    _table(wb, f, "重大隐患", [h for _, h in OVERDUE_COLUMNS], [[d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.majors],
+    _table(wb, f, "重大隐患", [h for _, h in OVERDUE_COLUMNS], ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.majors),
            widths={1: 28, 6: 24})
     _table(wb, f, "重点检查企业", list(ENFORCEMENT_HEAD),
            [[i, *(getattr(r, k) for k, _ in identity_columns()), len(r.breaches), messages(r.breaches)]
@@ -159,27 +160,46 @@ def _write_cell(ws: Any, r: int, c: int, value: Any, f: dict, header: str = "") 
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         ws.write_number(r, c, value, f["cell"])
     else:
-        ws.write_string(r, c, str(value), f["wrap"] if len(str(value)) > 30 else f["cell"])
+        text = str(value)
+        ws.write_string(r, c, text, f["wrap"] if len(text) > 30 else f["cell"])
 
 
-def _table(wb: Any, f: dict, name: str, headers: list[str], rows: list[list[Any]], *, highlight: tuple[str, ...] = (),
-           widths: dict[int, int] | None = None) -> None:
+class _InRowOrder:
+    """Collects a sheet's cells and writes them row by row (the workbook streams rows: constant_memory)."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.cells: dict[tuple[int, int], tuple[str, tuple]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("write_"):
+            return lambda r, c, *args: self.cells.__setitem__((r, c), (name, args))
+        return getattr(self.ws, name)
+
+    def flush(self) -> None:
+        for (r, c), (method, args) in sorted(self.cells.items()):
+            getattr(self.ws, method)(r, c, *args)
+
+
+def _table(wb: Any, f: dict, name: str, headers: list[str], rows: Iterable[list[Any]], *,
+           highlight: tuple[str, ...] = (), widths: dict[int, int] | None = None) -> None:
     ws = wb.add_worksheet(name)
     ws.set_row(0, 30)
     for c, h in enumerate(headers):
         ws.write_string(0, c, h, f["head"])
         ws.set_column(c, c, (widths or {}).get(c, max(8, min(16, len(h) * 2 + 2))))
-    for r, row in enumerate(rows, start=1):
+    count = 0
+    for count, row in enumerate(rows, start=1):  # noqa: B007 - the count is used below
         for c, value in enumerate(row):
-            _write_cell(ws, r, c, value, f, headers[c])
+            _write_cell(ws, count, c, value, f, headers[c])
     ws.freeze_panes(1, 2 if name == "企业明细" else 1)
-    ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
+    ws.autofilter(0, 0, max(count, 1), len(headers) - 1)
     for h in highlight:
-        if h in headers and rows:
+        if h in headers and count:
             c = headers.index(h)
             criteria = {"type": "cell", "criteria": ">", "value": 0} if h != "未有效运行" else \
                 {"type": "cell", "criteria": "==", "value": '"是"'}
-            ws.conditional_format(1, c, len(rows), c, {**criteria, "format": f["red"]})
+            ws.conditional_format(1, c, count, c, {**criteria, "format": f["red"]})
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
@@ -187,7 +207,7 @@ def _table(wb: Any, f: dict, name: str, headers: list[str], rows: list[list[Any]
 
 
 def _overview(wb: Any, f: dict, rollup: Rollup, totals: GroupRow, title: str) -> None:
-    ws = wb.add_worksheet("总览")
+    ws = _InRowOrder(wb.add_worksheet("总览"))
     ws.set_column(0, 0, 26)
     ws.set_column(1, 1, 14)
     ws.write_string(0, 0, title or f"{rollup.level}级双重预防体系运行情况汇总", f["title"])
@@ -244,6 +264,7 @@ def _overview(wb: Any, f: dict, rollup: Rollup, totals: GroupRow, title: str) ->
         trend_chart.set_title({"name": "逾期隐患月度趋势"})
         trend_chart.set_legend({"none": True})
         ws.insert_chart(33, 6, trend_chart, {"x_scale": 1.4, "y_scale": 0.9})
+    ws.flush()
     ws.activate()
 
 
