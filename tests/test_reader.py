@@ -92,7 +92,7 @@ def _rows(register):
     return st.lists(row.filter(lambda r: any(v is not None for v in r.values())), min_size=1, max_size=6)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(risks=_rows(RISK), hazards=_rows(HAZARD), posts=_rows(POST))
 def test_round_trip(tmp_path, risks, hazards, posts):
     path = write_workbook(tmp_path / "rt.xlsx", {"name": "企业"}, {"risk": risks, "hazard": hazards, "post": posts})
