@@ -48,6 +48,25 @@ LS_VALUES = (1, 2, 3, 4, 5)
 
 
 
+def _alias_keys() -> tuple[str, ...]:
+    from dpsheets.workbook.registers import TABLES
+
+    return tuple(f"{r.sheet}.{f.header}" for r in TABLES for f in r.fields)
+
+
+def header_aliases(config: Config) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The configured aliases as the reader wants them: register key → field key → headers."""
+    from dpsheets.workbook.registers import TABLES
+
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for r in TABLES:
+        for f in r.fields:
+            names = config.aliases.get(f"{r.sheet}.{f.header}")
+            if names:
+                out.setdefault(r.key, {})[f.key] = tuple(n.strip() for n in names if n.strip())
+    return out
+
+
 def setting(default: Any = MISSING, *, factory: Any = MISSING, doc: str = "", **limits: Any) -> Any:
     """A configuration field: its default and its limits (min, max, keys, descending, directory)."""
     meta = {"doc": doc, **limits}
@@ -102,6 +121,8 @@ class Config:
     archive: str = setting("", doc="档案库：SQLite 文件或 postgresql://用户@服务器/数据库")  # DPSHEETS_ARCHIVE overrides
     rules: RollupRules = setting(factory=RollupRules, doc="未有效运行的判定")
     official: OfficialForm = setting(factory=OfficialForm, doc="文书的发文单位、主送机关、联系人和电话")
+    # Local header aliases, "表名.标准列名" = ["本地列名", …] (issue 9): [aliases] "隐患排查治理清单.治理期限" = ["限改日期"]
+    aliases: dict[str, tuple[str, ...]] = setting(factory=dict, keys=_alias_keys(), doc="本地列名别名")
 
 
 def load_config(path: str | Path | None = None) -> Config:

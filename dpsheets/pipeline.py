@@ -71,6 +71,7 @@ class FileResult:
             out["enterprise"] = {"name": ent["name"], "uscc": ent["uscc"], "county": ent["county"]}
         if self.data is not None:
             out["template_version"] = self.data.template_version
+            out["records"] = self.data.counts()
         out["highlighted"] = str(self.highlighted) if self.highlighted else None
         out["documents"] = [str(p) for p in self.documents]
         if self.notes:
@@ -155,7 +156,7 @@ def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - a file must never crash a batch or the watcher (panics included)
-        log.exception("unexpected failure reading %s", path)
+        log.debug("unexpected failure reading %s", path, exc_info=True)  # the Chinese message says it
         result.error = DpsheetsError("file.unexpected", f"读取时发生意外错误（{type(exc).__name__}）。请用 Excel 打开后另存为新的 .xlsx 文件再提交。",
                                      path=str(path))
         return result
@@ -186,7 +187,7 @@ def _write_highlight(result: FileResult, out_dir: Path) -> None:
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - the report stands even when the copy cannot be made
-        log.warning("highlighted copy of %s failed: %s", result.path, exc)
+        log.debug("highlighted copy of %s failed", result.path, exc_info=True)  # the note says it in Chinese
         env = environment_error(exc)
         result.environment = result.environment or env
         why = env.message if env is not None else f"{type(exc).__name__}"
@@ -218,7 +219,7 @@ def _write_documents(result: FileResult, folder: Path, as_of: date, config: Conf
         outcome = render_all(result.data, folder, as_of=as_of, config=config, kinds=options.kinds or KINDS,
                              split=options.split, pdf=options.pdf, period=period)
     except Exception as exc:  # noqa: BLE001 - documents must not lose the check result
-        log.exception("documents for %s failed", result.path)
+        log.debug("documents for %s failed", result.path, exc_info=True)
         result.notes.append(f"文书生成失败（{type(exc).__name__}: {exc}），检查结果仍然有效。")
         return
     result.documents.extend(outcome.files)

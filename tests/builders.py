@@ -165,7 +165,8 @@ def invalid_workbook(path: Path) -> tuple[Path, list[tuple[str, str | None]]]:
 
 
 def broken_structure_workbook(path: Path) -> tuple[Path, list[tuple[str, str | None]]]:
-    """Sheet and header problems: no template id, missing sheets, odd headers, an empty register."""
+    """Sheet and header problems: missing sheets, odd headers, an empty register (the template id is kept:
+    a standard workbook missing a sheet is an error; a real register missing one is a finding, see real_registers)."""
     p = plant(AS_OF, uscc=valid_uscc("91110108MA01ABCD0"))
     closed_in_time = [h for h in p.rows["hazard"] if h["status"] == "已销号" and h["completed_on"] <= h["deadline"]]
     signs = [dict(sign, state="完好") for sign in p.rows["sign"]]
@@ -174,7 +175,6 @@ def broken_structure_workbook(path: Path) -> tuple[Path, list[tuple[str, str | N
     H = BY_KEY["hazard"]
 
     def change(wb: openpyxl.Workbook) -> None:
-        del wb[META_SHEET]
         del wb["岗位人员"]
         del wb["答题确认记录"]
         hz = wb["隐患排查治理清单"]
@@ -186,7 +186,6 @@ def broken_structure_workbook(path: Path) -> tuple[Path, list[tuple[str, str | N
     edit(path, change)
     risk_cols = len(BY_KEY["risk"].fields)
     expected = [
-        ("workbook.no-template-id", None),
         ("sheet.missing", None),
         ("sheet.missing-ledger", None),
         ("header.missing", None),
@@ -387,3 +386,43 @@ def huge_merge(src: Path, dst: Path, ref: str = "A1:XFD1048576", sheet: str = "�
         return xml.replace("</sheetData>", f'</sheetData><mergeCells count="1"><mergeCell ref="{ref}"/></mergeCells>')
 
     return rewrite_sheet(src, dst, sheet, change)
+def real_register_xls(path: Path) -> tuple[Path, list[tuple[str, str | None]]]:
+    """A hazard ledger alone, as a genuine .xls on a sheet called Sheet1, written the way ledgers are kept
+    (headers of the 隐患排查治理台账 in issue 9: 检查日期, 检查场所, 整改截止时间, 是否消除, 核查日期).
+    Triggers each code of reading a real register exactly once."""
+    import xlwt
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("Sheet1")
+    ws.write(0, 0, "隐患排查治理台账")
+    headers = ["序号", "隐患名称", "检查场所", "存在问题", "隐患级别", "检查日期", "整改目标", "整改措施", "整改截止时间",
+               "整改责任人", "是否消除", "核查人", "核查日期"]
+    for c, h in enumerate(headers):
+        ws.write(1, c, h)
+    found = (AS_OF - D(30)).isoformat()
+    rows = [
+        ["1", "配电箱门缺失", "配电室", "门缺失", "一般事故隐患", found, "恢复", "装门", (AS_OF + D(10)).isoformat(), "王五", "否", "", ""],
+        ["2", "通道堵塞", "仓库", "堵塞", "一般隐患", found, "畅通", "清理", "3日内", "王五", "是", "赵六", (AS_OF - D(20)).isoformat()],
+        ["3", "护栏松动", "平台", "松动", "一般隐患", "", "紧固", "紧固", "立即", "王五", "是", "赵六", (AS_OF - D(5)).isoformat()],
+        ["4", "标识脱落", "车间", "脱落", "一般隐患", found, "补齐", "补贴", (AS_OF - D(10)).isoformat(), "王五", "", "赵六",
+         (AS_OF - D(12)).isoformat()],
+    ]
+    for r, values in enumerate(rows, start=2):
+        for c, v in enumerate(values):
+            ws.write(r, c, v)
+    ws.write(7, 0, "填报人：张三")
+    ws.write(7, 4, "审核人：李四")
+    wb.save(str(path))
+    expected = [
+        ("workbook.xls", None),
+        ("workbook.no-template-id", None),
+        ("registers.missing", None),
+        ("value.normalized", "E3"),  # 一般事故隐患 → 一般隐患
+        ("value.normalized", "K3"),  # 是否消除 否 → 待整改
+        ("value.normalized", "K4"),  # 是否消除 是 → 已销号 (twice, one warning)
+        ("deadline.relative", "I4"),  # 3日内 from 检查日期
+        ("field.required", "F5"),  # no 检查日期 …
+        ("deadline.relative-unknown", "I5"),  # … so 立即 cannot be dated
+        ("hazard.status-inferred", "K6"),  # no 是否消除, but a 核查日期
+    ]
+    return path, sorted(expected, key=str)

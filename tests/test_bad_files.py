@@ -43,7 +43,6 @@ def _copy(src, dst):
 CASES = {
     "zero-byte": ("file.empty", lambda d, g: _write(d / "empty.xlsx", b"")),
     "not-excel": ("file.not-xlsx", lambda d, g: _write(d / "notes.xlsx", "名称,代码\n".encode())),
-    "xls": ("file.xls", lambda d, g: _xls(d / "old.xls")),
     "lock-file": ("file.lock", lambda d, g: _copy(g, d / "~$good.xlsx")),
     "truncated": ("file.truncated", lambda d, g: _write(d / "cut.xlsx", g.read_bytes()[: g.stat().st_size // 2])),
     "encrypted": ("file.encrypted", lambda d, g: encrypted(g, d / "locked.xlsx")),
@@ -61,6 +60,12 @@ def test_bad_file_gets_its_own_code_and_chinese_message(case, tmp_path, good):
     assert err.value.code == code
     assert any("\u4e00" <= ch <= "\u9fff" for ch in err.value.message)
     assert str(path) in str(err.value)
+
+
+def test_a_genuine_xls_is_read_with_a_note_not_refused(tmp_path):
+    data = read_workbook(_xls(tmp_path / "old.xls"))  # python-calamine reads Excel 97-2003 (issue 9)
+    assert data.problems[0].code == "workbook.xls" and "另存为" in data.problems[0].message
+    assert data.sheets["risk"].present
 
 
 def test_a_word_document_is_not_a_workbook(tmp_path):

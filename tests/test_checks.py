@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from builders import AS_OF, broken_structure_workbook, invalid_workbook, valid_workbook
+from builders import AS_OF, broken_structure_workbook, invalid_workbook, real_register_xls, valid_workbook
 
 from dpsheets.config import Config, config_from_dict
 from dpsheets.errors import DpsheetsError
@@ -34,8 +34,16 @@ def test_structure_problems_are_reported_once_each(tmp_path):
 def test_fixtures_cover_the_whole_catalogue(tmp_path):
     _, a = invalid_workbook(tmp_path / "a.xlsx")
     _, b = broken_structure_workbook(tmp_path / "b.xlsx")
-    codes = [c for c, _ in a + b]
-    assert sorted(codes) == sorted(CATALOGUE), "each code is triggered exactly once by the two fixtures"
+    _, c = real_register_xls(tmp_path / "c.xls")
+    codes = [code for code, _ in a + b]
+    assert len(codes) == len(set(codes)), "each code is triggered once by the two standard fixtures"
+    assert set(codes) | {code for code, _ in c} == set(CATALOGUE), "the three fixtures cover the catalogue"
+
+
+def test_real_register_problems_are_the_expected_ones(tmp_path):
+    path, expected = real_register_xls(tmp_path / "ledger.xls")
+    _, report = check(path, AS_OF)
+    assert pairs(report) == expected
 
 
 def test_valid_sample_plant_has_no_errors(tmp_path):

@@ -31,7 +31,7 @@ def test_messy_workbook_is_read_as_meant(tmp_path):
     hazards = data.records("hazard")
     assert [h["found_on"] for h in hazards] == [date(2026, 9, 23)] * 4
     assert [h["deadline"] for h in hazards] == [date(2026, 10, 23)] * 4
-    assert hazards[0]["funds"] == 1200.0 and hazards[0]["number"] == "1"
+    assert hazards[0]["funds"] == 1200.0 and hazards[0]["number"] is None  # 序号 is a row counter, not 隐患编号
     assert hazards[0].cell("deadline") == "I2"  # 整改时限 is an alternative header of 治理期限
     codes = {(p.code, p.column) for p in data.problems}
     assert ("header.unknown", "自定义列") in codes

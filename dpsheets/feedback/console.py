@@ -13,6 +13,7 @@ from rich.markup import escape
 from dpsheets.fsutil import write_text_atomic
 from dpsheets.pipeline import FileResult
 from dpsheets.rules.problems import SEVERITY_LABEL, Problem
+from dpsheets.workbook.model import WorkbookData
 
 STYLE = {"error": "bold red", "warning": "yellow", "finding": "magenta"}
 
@@ -29,6 +30,10 @@ def print_result(result: FileResult, console: Console, *, limit: int = 200, brie
     mark = "[bold green]✓[/]" if result.valid else "[bold red]✗[/]"
     console.print(f"{mark} [bold]{escape(result.name)}[/]{name}："
                   f"错误 [red]{counts['error']}[/] 处，提醒 [yellow]{counts['warning']}[/] 处，发现 [magenta]{counts['finding']}[/] 处")
+    if result.data is not None:
+        read = records_line(result.data)
+        if read and not brief:
+            console.print(f"  {escape(read)}")
     if brief:
         return
     problems = result.report.sorted()
@@ -51,6 +56,13 @@ def print_result(result: FileResult, console: Console, *, limit: int = 200, brie
         console.print(f"  [dim]{escape(line)}[/]")
     for note in result.notes:
         console.print(f"  [yellow]注意：{escape(note)}[/]")
+
+
+def records_line(data: WorkbookData) -> str:
+    """读取风险 15 条、隐患 20 条 — what was read, register by register."""
+    parts = [f"{d.register.label or d.register.sheet} {len(d.records)} 条" for d in data.sheets.values()
+             if d.present and not d.register.key_value]
+    return "读取" + "、".join(parts) if parts else ""
 
 
 def format_problem(p: Problem) -> str:

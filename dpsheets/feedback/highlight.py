@@ -84,6 +84,11 @@ RESULTS_ONLY = ("原工作簿的内容无法由本程序复制（文件内部结
 
 
 def _load(original: Path) -> openpyxl.Workbook:
+    """The workbook as openpyxl reads it. An .xls (which openpyxl cannot open) is copied cell by cell
+    from python-calamine, merged ranges included, so that it gets its marked copy too."""
+    with original.open("rb") as f:
+        if f.read(8) == bytes.fromhex("D0CF11E0A1B11AE1"):
+            return _from_xls(original)
     return openpyxl.load_workbook(original, rich_text=False)
 
 
@@ -95,6 +100,29 @@ def _load_cleaned(original: Path) -> openpyxl.Workbook:
         cleaned = Path(folder) / "cleaned.xlsx"
         _clean_copy(original, cleaned)
         return openpyxl.load_workbook(cleaned, rich_text=False)
+
+
+def _from_xls(original: Path) -> openpyxl.Workbook:
+    import python_calamine as pc
+
+    source = pc.CalamineWorkbook.from_path(str(original))
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    try:
+        for name in source.sheet_names:
+            sheet = source.get_sheet_by_name(name)
+            ws = wb.create_sheet(name[:31])
+            for r, row in enumerate(sheet.to_python(skip_empty_area=False), start=1):
+                for c, value in enumerate(row, start=1):
+                    if value != "" and value is not None:
+                        cell = ws.cell(row=r, column=c, value=value)
+                        if isinstance(value, str):
+                            cell.data_type = "s"  # text stays text, even when it starts with "="
+            for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []:
+                ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
+    finally:
+        source.close()
+    return wb
 
 
 _RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -28,9 +28,17 @@ def find(data: WorkbookData, as_of: date, config: Config) -> list[Problem]:
     return problems
 
 
+def hazard_name(record: Record) -> str:
+    """How a hazard is named in messages: its name, else its description (shortened), never a 序号."""
+    description = record["description"]
+    if not record["name"] and description:
+        return description if len(description) <= 20 else description[:19] + "…"
+    return record["name"] or record["number"] or f"第 {record.row} 行"
+
+
 def hazard_findings(record: Record, as_of: date, config: Config) -> Iterator[Problem]:
     s = hazard_state(record, as_of, config.due_soon_days)
-    name = record["name"] or record["number"] or f"第 {record.row} 行"
+    name = hazard_name(record)
     params: dict[str, Any] = {"name": name, "as_of": as_of.isoformat()}
     deadline = record["deadline"].isoformat() if record["deadline"] else ""
     where: dict[str, Any] = {"sheet": record.sheet, "row": record.row, "column": HAZARD["deadline"].header,

@@ -33,7 +33,10 @@ def _types(*rows: tuple[str, Severity, str, str]) -> dict[str, ProblemType]:
 CATALOGUE: dict[str, ProblemType] = _types(
     # structure of the workbook
     ("workbook.no-template-id", "warning", "非标准模板",
-     "工作簿缺少模板标识，可能是复制到了新文件中。建议用 `dpsheets template` 下载标准台账重新填写。"),
+     "工作簿缺少标准台账的模板标识，已按表头识别各表{recognised}。可用 `dpsheets convert` 转换成标准台账，"
+     "或用 `dpsheets template` 下载标准台账重新填写。"),
+    ("workbook.xls", "warning", "旧版 .xls 文件",
+     "这是旧版 Excel 97-2003（.xls）文件，已读取；标注副本保存为 .xlsx。建议在 Excel/WPS 中“另存为”Excel 工作簿（*.xlsx）后再填写。"),
     ("workbook.old-template", "warning", "模板版本较旧",
      "台账模板版本为 {found}，当前为 {expected}。请下载新版模板，把数据复制过去。"),
     ("sheet.missing", "error", "缺少工作表",
@@ -43,9 +46,17 @@ CATALOGUE: dict[str, ProblemType] = _types(
     ("header.missing", "error", "缺少必填列",
      "“{sheet}”缺少必填列“{column}”。请在表头行（第 {row} 行）补上这一列。"),
     ("header.unknown", "warning", "多余的列",
-     "列“{column}”不是标准台账的列，内容不会被读取。如是笔误，请改为标准列名。"),
+     "列“{column}”不是标准台账的列，内容不会被读取。{hint}"),
     ("header.duplicate", "warning", "重复的列",
      "列“{column}”出现了两次，只读取第一次出现的列。请删除或改名重复的列。"),
+    # values written the way real registers write them, read as the standard means them
+    ("value.normalized", "warning", "按标准取值读取", "“{column}”中的“{value}”按“{read}”读取{note}（共 {count} 处{more}）。"),
+    ("deadline.relative", "warning", "期限按发现日期换算",
+     "“{column}”写的是“{value}”，按发现日期起算读作 {read}（共 {count} 处{more}）。请填写具体日期。"),
+    ("deadline.relative-unknown", "warning", "期限无法换算",
+     "“{column}”写的是“{value}”，但没有发现日期，无法换算成日期，未判断是否逾期（共 {count} 处{more}）。请填写具体日期。"),
+    ("hazard.status-inferred", "warning", "治理状态按记录推定",
+     "治理状态未填写，但{evidence}：按“已销号”读取，不计逾期（共 {count} 处{more}）。请填写治理状态。"),
     # single cells
     ("field.required", "error", "必填项为空", "“{column}”是必填项，请填写。"),
     ("field.control-char", "warning", "含不可见的控制字符",
@@ -106,6 +117,8 @@ CATALOGUE: dict[str, ProblemType] = _types(
     ("sign.missing-area", "finding", "区域无警示标志",
      "“{location}”有{level}，但“警示标志清单”中没有该区域的警示标志。"),
     ("sign.damaged", "finding", "警示标志损坏或缺失", "“{location}”的警示标志“{name}”状态为“{state}”，请及时修复或补设。"),
+    ("registers.missing", "finding", "台账不全",
+     "本工作簿只有{found}，缺少{missing}，这些清单未检查。可用 `dpsheets convert` 转换成标准台账后补齐。"),
 )
 
 

@@ -58,14 +58,31 @@ class Record:
         return f"Record({self.sheet}!{self.row}, {self.values!r})"
 
 
+@dataclass(frozen=True)
+class Rewrite:
+    """A value read differently from how it was written (橙色 → 较大风险, 3日内 → a date)."""
+
+    sheet: str
+    row: int
+    cell: str | None
+    key: str  # the field
+    column: str  # the standard header of the field
+    original: str
+    new: str
+    kind: str  # "value" | "relative" | "relative-unknown" | "inferred" | "preamble" | "parts"
+    note: str = ""
+
+
 @dataclass
 class SheetData:
     register: Register
-    sheet: str  # the sheet's name in the workbook
+    sheet: str  # the sheet's name in the workbook (the first, when several sheets make one register)
     header_row: int  # 1-based; 0 when the sheet is missing
     columns: dict[str, str] = field(default_factory=dict)
     records: list[Record] = field(default_factory=list)
     present: bool = True
+    sources: list[Any] = field(default_factory=list)  # headers.Layout of each sheet read, with its sheet name
+    rewrites: list[Rewrite] = field(default_factory=list)
 
 
 @dataclass
@@ -75,6 +92,11 @@ class WorkbookData:
     sheets: dict[str, SheetData]  # register key → data
     problems: list[Problem] = field(default_factory=list)  # structure and cell-type problems
     layout: Layout | None = None  # the plant sketch of the 风险分布图 sheet, when the workbook has one
+    recognised: dict[str, str] = field(default_factory=dict)  # sheet → register sheet, recognised by its headers
+
+    def counts(self) -> dict[str, int]:
+        """Records read per register present: {"风险管控清单": 15, …}."""
+        return {d.register.sheet: len(d.records) for d in self.sheets.values() if d.present and not d.register.key_value}
 
     def records(self, register_key: str) -> list[Record]:
         data = self.sheets.get(register_key)

@@ -151,3 +151,43 @@ def split_list(text: str) -> list[str]:
 
 def fold_choice(value: str) -> str:
     return header_key(value)
+
+
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_RELATIVE = re.compile(r"^(?:限|须|要求|整改期限)?(\d+|[零一二两三四五六七八九十]+|半)?\s*(个)?\s*(工作日|日|天|周|星期|个?月)(?:内|之内|以内)?(?:完成|整改|整改完毕)?$")
+_IMMEDIATE = ("立即", "立即整改", "立行立改", "立改", "当日", "当天", "即时", "马上", "现场整改", "当场整改", "立即完成", "当日内",
+              "当天完成", "当日完成", "当场")
+
+
+def _cn_number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if text == "十":
+        return 10
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return _CN_DIGITS.get(tens, 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+    if len(text) == 1 and text in _CN_DIGITS:
+        return _CN_DIGITS[text]
+    return None
+
+
+def parse_relative_days(value: object) -> int | None:
+    """Calendar days of a deadline written relative to the day of discovery: 立即 → 0, 3日内 → 3,
+    一周内 → 7, 1个月内 → 30, 5个工作日内 → 7 (working days counted generously, never shorter)."""
+    if not isinstance(value, str):
+        return None
+    text = nfkc(value).strip().replace(" ", "")
+    if text in _IMMEDIATE:
+        return 0
+    m = _RELATIVE.match(text)
+    if not m:
+        return None
+    count_text, unit = m[1] or "一", m[3]
+    count = 0.5 if count_text == "半" else _cn_number(count_text)
+    if count is None:
+        return None
+    if unit == "工作日":
+        return -(-int(count) * 7 // 5)
+    per = {"日": 1, "天": 1, "周": 7, "星期": 7}.get(unit, 30)
+    return int(count * per)

@@ -18,16 +18,30 @@ from xml.etree import ElementTree
 
 import python_calamine as pc
 
-from dpsheets.config import Config
+from dpsheets.config import Config, header_aliases
 from dpsheets.errors import DpsheetsError
 from dpsheets.rules.problems import Problem, make
 from dpsheets.workbook import normalize as nz
 from dpsheets.workbook.bounds import Extent, check_extents, measure
+from dpsheets.workbook.headers import (
+    HEADER_SCAN_ROWS,
+    Aliases,
+    Column,
+    expected_headers,
+    find_layout,
+    index_for,
+    recognise,
+    table_end,
+)
+from dpsheets.workbook.headers import Layout as HeaderLayout
 from dpsheets.workbook.layout import Layout, read_layout, sheet_names
-from dpsheets.workbook.model import Record, SheetData, WorkbookData
+from dpsheets.workbook.model import Record, Rewrite, SheetData, WorkbookData
 from dpsheets.workbook.registers import (
+    HAZARD,
     META_SHEET,
+    POST,
     REGISTERS,
+    RISK,
     TEMPLATE_ID,
     TEMPLATE_VERSION,
     Field,
@@ -36,33 +50,31 @@ from dpsheets.workbook.registers import (
     column_letter,
 )
 from dpsheets.workbook.sniff import sniff
+from dpsheets.workbook.values import infer_hazard_status, resolve_relative, rewrite_problems
 
-HEADER_SCAN_ROWS = 15
-
-# header text (folded) → field, per register; built once from the declarations
-HEADER_MAPS: dict[str, dict[str, Field]] = {
-    r.key: {key: f for f in r.fields for name in (f.header, *f.aliases) for key in (name, nz.header_key(name))}
-    for r in REGISTERS
-}
+SKIPPED_SHEETS = (META_SHEET, "检查结果", "填表说明", "选项", "转换说明", *sheet_names())
 SHEET_NAMES: dict[str, Register] = {
     nz.header_key(name): r for r in REGISTERS for name in (r.sheet, *r.sheet_aliases)
 }
+REWRITE, RELATIVE = "rewrite", "relative"  # coercion outcomes that are not problems
 
 
 def read_workbook(path: str | Path, config: Config | None = None) -> WorkbookData:
-    """Read the standard workbook at *path*. Raises :class:`DpsheetsError` if unreadable.
+    """Read the standard workbook, or a register as enterprises keep it, at *path*.
 
-    No input can take the process down: every sheet is measured from its XML before
-    python-calamine reads it densely (see :mod:`dpsheets.workbook.bounds`), and a panic
-    inside calamine (a ``BaseException``) becomes a :class:`DpsheetsError` like any damage.
+    Raises :class:`DpsheetsError` if unreadable or not a register at all. No input can take the
+    process down: every sheet of an .xlsx is measured from its XML before python-calamine reads it
+    densely (see :mod:`dpsheets.workbook.bounds`), and a panic inside calamine (a ``BaseException``)
+    becomes a :class:`DpsheetsError` like any damage. An .xls has no XML to measure: its sheets are
+    held to the row limit by their height.
     """
     config = config or Config()
     path = Path(path)
-    sniff(path, config.max_file_mb)
-    extents = _measure(path, config)
+    kind = sniff(path, config.max_file_mb)
+    extents = _measure(path, config) if kind == "xlsx" else None
     wb = _open(path)
     try:
-        return _read(wb, path, config, extents)
+        data = _read(wb, path, config, extents)
     except DpsheetsError:
         raise
     except (KeyboardInterrupt, SystemExit):
@@ -71,6 +83,9 @@ def read_workbook(path: str | Path, config: Config | None = None) -> WorkbookDat
         raise _calamine_error(exc, path) from exc
     finally:
         wb.close()
+    if kind == "xls":
+        data.problems.insert(0, make("workbook.xls"))
+    return data
 
 
 def _measure(path: Path, config: Config) -> dict[str, Extent]:
@@ -101,8 +116,10 @@ def _calamine_error(exc: BaseException, path: Path, sheet: str | None = None) ->
 
 
 def _dense_rows(wb: pc.CalamineWorkbook, name: str, path: Path, config: Config,
-                extents: dict[str, Extent]) -> tuple[list[list[Any]], list[Any]]:
+                extents: dict[str, Extent] | None) -> tuple[list[list[Any]], list[Any]]:
     """The sheet's cells as a dense grid, after its measured extent proved that safe."""
+    if extents is None:  # an .xls: calamine knows its height without reading the cells
+        return _xls_rows(wb, name, path, config)
     extent = extents.get(name)
     if extent is None:  # calamine knows a sheet the XML scan did not find: refuse rather than guess
         raise DpsheetsError("file.corrupt", f"“{name}”表的结构无法识别。请用 Excel 打开后“另存为”新的 .xlsx 文件再提交。",
@@ -117,37 +134,74 @@ def _dense_rows(wb: pc.CalamineWorkbook, name: str, path: Path, config: Config,
         raise _calamine_error(exc, path, name) from exc
 
 
-def _read(wb: pc.CalamineWorkbook, path: Path, config: Config, extents: dict[str, Extent]) -> WorkbookData:
+def _xls_rows(wb: pc.CalamineWorkbook, name: str, path: Path, config: Config) -> tuple[list[list[Any]], list[Any]]:
+    try:
+        sheet = wb.get_sheet_by_name(name)
+        if sheet.height > config.max_rows:
+            raise DpsheetsError("workbook.too-many-rows",
+                                f"“{name}”有 {sheet.height} 行，超过上限 {config.max_rows} 行。请删除表格下方的空行或无关数据后再提交。",
+                                path=str(path))
+        return sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or []
+    except (DpsheetsError, KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - see read_workbook
+        raise _calamine_error(exc, path, name) from exc
+
+
+def _read(wb: pc.CalamineWorkbook, path: Path, config: Config, extents: dict[str, Extent] | None) -> WorkbookData:
     problems: list[Problem] = []
     names = wb.sheet_names
+    aliases = header_aliases(config) or None
     found = _match_sheets(names)
+    loaded: dict[str, tuple[list[list[Any]], list[Any]]] = {}
+    recognised: dict[str, str] = {}
+    if len(found) < len(REGISTERS):
+        # Sheets not named as a register may still be one: recognise them by their header rows.
+        named = {n for ns in found.values() for n in ns}
+        others = [n for n in names if n not in named and n not in SKIPPED_SHEETS and not n.startswith("_")]
+        for name in others:
+            loaded[name] = _dense_rows(wb, name, path, config, extents)
+        wanted = [r for r in REGISTERS if r not in found]
+        for register, matched in recognise({n: loaded[n][0] for n in others}, wanted, aliases).items():
+            found[register] = matched
+            recognised.update({n: register.sheet for n in matched})
     if not any(r.core for r in found):
-        raise DpsheetsError(
-            "workbook.not-standard",
-            "这不是双重预防体系标准台账：没有找到“企业信息”“风险管控清单”“隐患排查治理清单”“岗位安全责任清单”中的任何一张表。"
-            "请用 `dpsheets template` 生成标准台账，或从县应急管理局下载标准模板填写。",
-            path=str(path))
-    version = _template_version(wb, names, path, problems, config, extents)
+        raise _not_a_register(path, names, {n: rows for n, (rows, _) in loaded.items()})
+    version = _template_version(wb, names, path, problems, config, extents, recognised)
     sheets: dict[str, SheetData] = {}
+    missing: list[Register] = []
     for register in REGISTERS:
-        name = found.get(register)
-        if name is None:
-            code = "sheet.missing" if register.core else "sheet.missing-ledger"
-            problems.append(make(code, sheet=register.sheet))
+        matched = found.get(register)
+        if not matched:
+            if version is not None:
+                code = "sheet.missing" if register.core else "sheet.missing-ledger"
+                problems.append(make(code, sheet=register.sheet))
+            missing.append(register)
             sheets[register.key] = SheetData(register, register.sheet, 0, present=False)
             continue
-        rows, merged = _dense_rows(wb, name, path, config, extents)
-        _fill_merged(rows, merged)
-        reader = _read_key_value if register.key_value else _read_table
-        sheets[register.key] = reader(register, name, rows, problems)
-    return WorkbookData(path, version, sheets, problems, _layout(wb, names, path, config, extents))
+        parts = []
+        for name in matched:
+            rows, merged = loaded.pop(name, None) or _dense_rows(wb, name, path, config, extents)
+            _fill_merged(rows, merged)
+            if register.key_value:
+                parts.append(_read_key_value(register, name, rows, problems, aliases))
+            else:
+                parts.append(_read_table(register, name, rows, problems, aliases, real=version is None))
+        sheets[register.key] = _combine(parts)
+    if missing and version is None:
+        present = [r.sheet for r in REGISTERS if r not in missing]
+        problems.append(make("registers.missing", found="“" + "”“".join(present) + "”",
+                             missing="“" + "”“".join(r.sheet for r in missing) + "”"))
+    data = WorkbookData(path, version, sheets, problems, _layout(wb, names, path, config, extents))
+    data.recognised = recognised
+    return data
 
 
 LAYOUT_NAMES = {nz.header_key(n) for n in sheet_names()}
 
 
 def _layout(wb: pc.CalamineWorkbook, names: list[str], path: Path, config: Config,
-            extents: dict[str, Extent]) -> Layout | None:
+            extents: dict[str, Extent] | None) -> Layout | None:
     """The plant sketch on the 风险分布图 sheet, or None when the workbook has no such sheet."""
     name = next((n for n in names if nz.header_key(n) in LAYOUT_NAMES), None)
     if name is None:
@@ -156,19 +210,45 @@ def _layout(wb: pc.CalamineWorkbook, names: list[str], path: Path, config: Confi
     return read_layout(name, rows, merged)
 
 
-def _match_sheets(names: list[str]) -> dict[Register, str]:
-    found: dict[Register, str] = {}
+def _combine(parts: list[SheetData]) -> SheetData:
+    """Several sheets of one register (a ledger kept month by month) read as one."""
+    first = parts[0]
+    for other in parts[1:]:
+        first.records.extend(other.records)
+        first.sources.extend(other.sources)
+        first.rewrites.extend(other.rewrites)
+    return first
+
+
+def _not_a_register(path: Path, names: list[str], loaded: dict[str, list[list[Any]]]) -> DpsheetsError:
+    shown = []
+    for name in names[:8]:
+        rows = loaded.get(name) or []
+        first = next((r for r in rows[:HEADER_SCAN_ROWS] if sum(not nz.is_blank(c) for c in r) >= 2), None)
+        heads = "、".join(nz.as_text(c) for c in (first or []) if not nz.is_blank(c))[:40]
+        shown.append(f"“{name}”" + (f"（表头：{heads}）" if heads else ""))
+    expected = "；".join(f"{r.sheet}——{expected_headers(r)}" for r in (RISK, HAZARD, POST))
+    return DpsheetsError(
+        "workbook.not-standard",
+        f"这不是双重预防体系台账：工作簿中的工作表 {'、'.join(shown)} 都不像风险、隐患或岗位清单。"
+        f"台账的表头应包括：{expected}。请用 `dpsheets template` 生成标准台账，或从县应急管理局下载标准模板填写。",
+        path=str(path))
+
+
+def _match_sheets(names: list[str]) -> dict[Register, list[str]]:
+    found: dict[Register, list[str]] = {}
     for name in names:
         register = SHEET_NAMES.get(nz.header_key(name))
         if register is not None and register not in found:
-            found[register] = name
+            found[register] = [name]
     return found
 
 
 def _template_version(wb: pc.CalamineWorkbook, names: list[str], path: Path, problems: list[Problem], config: Config,
-                      extents: dict[str, Extent]) -> str | None:
+                      extents: dict[str, Extent] | None, recognised: dict[str, str]) -> str | None:
     if META_SHEET not in names:
-        problems.append(make("workbook.no-template-id"))
+        shown = "（" + "，".join(f"“{n}”读作“{r}”" for n, r in recognised.items()) + "）" if recognised else ""
+        problems.append(make("workbook.no-template-id", recognised=shown))
         return None
     meta_rows, _merged = _dense_rows(wb, META_SHEET, path, config, extents)
     meta = {nz.as_text(r[0]): nz.as_text(r[1]) for r in meta_rows if len(r) >= 2}
@@ -199,59 +279,79 @@ def _fill_merged(rows: list[list[Any]], ranges: list[tuple[tuple[int, int], tupl
                     row[c] = value
 
 
-def _find_header(register: Register, rows: list[list[Any]]) -> tuple[int, int]:
-    """(0-based header row, number of matched headers): the first row that matches at least two
-    headers and matches more than the row below it, else the best of the first rows."""
-    best, best_score, previous = -1, 0, 0
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        score = _header_score(register, row)
-        if previous >= 2 and score < previous:
-            return i - 1, previous
-        if score > best_score:
-            best, best_score = i, score
-        previous = score
-    return best, best_score
-
-
-def _header_score(register: Register, row: list[Any]) -> int:
-    header_map = HEADER_MAPS[register.key]
-    found = set()
-    for cell in row:
-        if isinstance(cell, str) and cell:
-            f = header_map.get(cell) or header_map.get(nz.header_key(cell))
-            if f is not None:
-                found.add(f.key)
-    return len(found)
-
-
-def _read_table(register: Register, name: str, rows: list[list[Any]], problems: list[Problem]) -> SheetData:
-    header_index, score = _find_header(register, rows)
-    if header_index < 0:
+def _read_table(register: Register, name: str, rows: list[list[Any]], problems: list[Problem],
+                aliases: Aliases | None = None, real: bool = True) -> SheetData:
+    """One register sheet. *real*: a register as enterprises keep it (not the standard template), whose
+    hazards without a state are read as closed when the row shows their closure."""
+    layout = find_layout(index_for(register, aliases), rows)
+    if layout is None:
         if any(any(not nz.is_blank(c) for c in row) for row in rows):
             for f in register.fields:
                 if f.required:
                     problems.append(make("header.missing", sheet=name, row=1, column=f.header))
         return SheetData(register, name, 0)
-    header_row = header_index + 1
-    columns, index_of = _map_columns(register, name, rows[header_index], header_row, problems)
-    body = rows[header_index + 1:]
-    content = [i for i, row in enumerate(body) if any(row)]  # calamine gives "" for an empty cell
+    header_row = layout.header_row + 1
+    mapped, parts = layout.mapped(), layout.parts()
+    _header_problems(register, name, layout, header_row, problems)
+    columns = {key: col.letter for key, col in mapped.items()}
+    for key, cols in parts.items():
+        columns.setdefault(key, cols[0].letter)
+    body = rows[layout.first_data:]
+    end = table_end(body)
+    content = [i for i in range(end) if any(body[i])]  # calamine gives "" for an empty cell
     values = {i: dict.fromkeys(register.by_key) for i in content}
     invalid: dict[int, dict[str, Any]] = {}
+    first_row = layout.first_data + 1
+    pending: list[tuple[int, Field, Any]] = []
+    raw: list[tuple[int, Field, str, Any, Any]] = []  # (row index, field, letter, original, typed) rewritten
+    for key, col in mapped.items():
+        _read_column(register[key], col.index, col.letter, body, content, first_row, values, invalid, name,
+                     problems, pending, raw)
+    for key, cols in parts.items():
+        _read_parts(register[key], cols, mapped.get(key), body, content, values)
+    sheet = SheetData(register, name, header_row, columns, sources=[(name, layout)])
+    sheet.rewrites.extend(Rewrite(name, first_row + i, f"{letter}{first_row + i}", f.key, f.header, nz.as_text(v),
+                                  nz.as_text(t), "value") for i, f, letter, v, t in raw)
+    for key, (text, r, c) in layout.preamble.items():
+        typed, problem = coerce(register[key], text)
+        if problem in (None, REWRITE):
+            for i in content:
+                if values[i][key] is None:
+                    values[i][key] = typed
+            sheet.rewrites.append(Rewrite(name, r + 1, f"{column_letter(c)}{r + 1}", key, register[key].header, text,
+                                          nz.as_text(typed), "preamble"))
+    if pending:
+        resolve_relative(register, name, first_row, pending, values, invalid, columns, sheet.rewrites)
+    records = [Record(name, first_row + i, values[i], invalid.get(i, {}), columns) for i in content]
+    sheet.records = [r for r in records if not r.is_blank()]
+    if register.key == "hazard" and real:
+        infer_hazard_status(sheet.records, sheet.rewrites)
+    problems.extend(rewrite_problems(sheet.rewrites))
+    return sheet
+
+
+def _header_problems(register: Register, name: str, layout: HeaderLayout, header_row: int, problems: list[Problem]) -> None:
+    for col in layout.columns:
+        if col.key is not None:
+            continue
+        cell = f"{col.letter}{header_row}"
+        if col.duplicate_of:
+            problems.append(make("header.duplicate", sheet=name, row=header_row, column=col.duplicate_of, cell=cell))
+        elif not col.reason.startswith(("序号", "图片")):
+            hint = f"它可能是“{col.hint}”：如是，请把列名改为“{col.hint}”。" if col.hint else "如是笔误，请改为标准列名。"
+            problems.append(make("header.unknown", sheet=name, row=header_row, column=col.header, cell=cell, hint=hint))
+    have = set(layout.mapped()) | set(layout.parts()) | set(layout.preamble)
     for f in register.fields:
-        if f.key in index_of:
-            _read_column(f, index_of[f.key], columns[f.key], body, content, header_index + 2, values, invalid, name,
-                         problems)
-    records = [Record(name, header_index + 2 + i, values[i], invalid.get(i, {}), columns) for i in content]
-    records = [r for r in records if not r.is_blank()]
-    return SheetData(register, name, header_row, columns, records)
+        if f.required and f.key not in have:
+            problems.append(make("header.missing", sheet=name, row=header_row, column=f.header))
 
 
 def _read_column(f: Field, c: int, letter: str, body: list[list[Any]], content: list[int],
                  first_row: int, values: dict[int, dict[str, Any]], invalid: dict[int, dict[str, Any]], sheet: str,
-                 problems: list[Problem]) -> None:
+                 problems: list[Problem], pending: list[tuple[int, Field, Any]],
+                 raw: list[tuple[int, Field, str, Any, Any]]) -> None:
     """Coerce one column of the data rows (column-wise: one field type, one coercer, a tight loop)."""
-    key, coerce, plain_text = f.key, _COERCE[f.type], f.type is FieldType.TEXT
+    key, coerce_, plain_text = f.key, _COERCE[f.type], f.type is FieldType.TEXT
     for i in content:
         v = body[i][c]
         if v == "" or v is None:
@@ -265,11 +365,17 @@ def _read_column(f: Field, c: int, letter: str, body: list[list[Any]], content: 
             if plain_text:
                 values[i][key] = stripped
                 continue
-        typed, problem = coerce(f, v)
+        typed, problem = coerce_(f, v)
         if problem:
-            problems.append(make(problem, sheet=sheet, row=first_row + i, column=f.header, cell=f"{letter}{first_row + i}",
-                                 value=nz.as_text(v), choices="、".join(f.choices)))
-            invalid.setdefault(i, {})[key] = v
+            if problem == REWRITE:
+                raw.append((i, f, letter, v, typed))
+            elif problem == RELATIVE:
+                pending.append((i, f, v))
+                continue
+            else:
+                problems.append(make(problem, sheet=sheet, row=first_row + i, column=f.header,
+                                     cell=f"{letter}{first_row + i}", value=nz.as_text(v), choices="、".join(f.choices)))
+                invalid.setdefault(i, {})[key] = v
         values[i][key] = typed
 
 
@@ -282,31 +388,24 @@ def _control_chars(f: Field, text: str, sheet: str, row: int, cell: str, problem
     problems.append(make("field.control-char", sheet=sheet, row=row, column=f.header, cell=cell, value=shown))
 
 
-def _map_columns(register: Register, name: str, header: list[Any], header_row: int,
-                 problems: list[Problem]) -> tuple[dict[str, str], dict[str, int]]:
-    header_map = HEADER_MAPS[register.key]
-    columns: dict[str, str] = {}
-    index_of: dict[str, int] = {}
-    for c, text in enumerate(header):
-        if nz.is_blank(text):
-            continue
-        letter = column_letter(c)
-        f = header_map.get(nz.header_key(text))
-        if f is None:
-            problems.append(make("header.unknown", sheet=name, row=header_row, column=nz.as_text(text), cell=f"{letter}{header_row}"))
-        elif f.key in columns:
-            problems.append(make("header.duplicate", sheet=name, row=header_row, column=f.header, cell=f"{letter}{header_row}"))
-        else:
-            columns[f.key], index_of[f.key] = letter, c
-    for f in register.fields:
-        if f.required and f.key not in columns:
-            problems.append(make("header.missing", sheet=name, row=header_row, column=f.header))
-    return columns, index_of
+def _read_parts(f: Field, cols: list[Column], main: Column | None, body: list[list[Any]], content: list[int],
+                values: dict[int, dict[str, Any]]) -> None:
+    """Sub-columns under one group header read as one text: “工程技术措施：…；管理措施：…”."""
+    for i in content:
+        row = body[i]
+        texts = [values[i][f.key]] if main is not None and values[i][f.key] else []
+        for col in cols:
+            v = row[col.index] if col.index < len(row) else ""
+            if not nz.is_blank(v):
+                texts.append(f"{col.part}：{nz.as_text(v)}")
+        if texts:
+            values[i][f.key] = "；".join(texts)
 
 
-def _read_key_value(register: Register, name: str, rows: list[list[Any]], problems: list[Problem]) -> SheetData:
+def _read_key_value(register: Register, name: str, rows: list[list[Any]], problems: list[Problem],
+                    aliases: Aliases | None = None) -> SheetData:
     """企业信息: a label in one cell, its value in the next non-blank cell to the right."""
-    header_map = HEADER_MAPS[register.key]
+    index = index_for(register, aliases)
     values: dict[str, Any] = dict.fromkeys(register.by_key)
     invalid: dict[str, Any] = {}
     columns: dict[str, str] = {}
@@ -315,9 +414,10 @@ def _read_key_value(register: Register, name: str, rows: list[list[Any]], proble
         label_col = next((c for c, v in enumerate(row) if not nz.is_blank(v)), None)
         if label_col is None:
             continue
-        f = header_map.get(nz.header_key(row[label_col]))
-        if f is None or f.key in columns:
+        kind, fs = index.lookup(row[label_col])
+        if kind not in ("exact", "alias") or fs[0].key in columns:
             continue
+        f = fs[0]
         value_col = next((c for c in range(label_col + 1, len(row)) if not nz.is_blank(row[c])), label_col + 1)
         columns[f.key], rows_of[f.key] = column_letter(value_col), r + 1
         v = row[value_col] if value_col < len(row) else ""
@@ -326,11 +426,11 @@ def _read_key_value(register: Register, name: str, rows: list[list[Any]], proble
         if type(v) is str and not v.isprintable() and _CONTROL.search(v):
             _control_chars(f, v, name, r + 1, f"{columns[f.key]}{r + 1}", problems)
         typed, problem = _COERCE[f.type](f, v)
-        if problem:
+        if problem and problem not in (REWRITE, RELATIVE):
             problems.append(make(problem, sheet=name, row=r + 1, column=f.header, cell=f"{columns[f.key]}{r + 1}",
                                  value=nz.as_text(v), choices="、".join(f.choices)))
             invalid[f.key] = v
-        values[f.key] = typed
+        values[f.key] = typed if problem != RELATIVE else None
     for f in register.fields:
         if f.required and f.key not in columns:
             problems.append(make("header.missing", sheet=name, row=1, column=f.header))
@@ -349,7 +449,13 @@ def _text(f: Field, v: Any) -> Coerced:
 
 def _date(f: Field, v: Any) -> Coerced:
     d = nz.parse_date(v)
-    return (d, None) if d else (None, "field.date")
+    if d:
+        return d, None
+    if f.relative_to:
+        days = nz.parse_relative_days(v)
+        if days is not None:
+            return days, RELATIVE  # resolved against the row's other date once the row is read
+    return None, "field.date"
 
 
 def _number(f: Field, v: Any) -> Coerced:
@@ -371,21 +477,47 @@ def _choice_index(f: Field) -> dict[str, str]:
 _CHOICE_CACHE: dict[tuple[str, ...], dict[str, str]] = {}
 
 
+_ALIAS_CACHE: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+
+
+def _alias_index(f: Field) -> dict[str, str]:
+    index = _ALIAS_CACHE.get(f.value_aliases)
+    if index is None:
+        index = _ALIAS_CACHE.setdefault(f.value_aliases, {nz.fold_choice(a): c for a, c in f.value_aliases})
+    return index
+
+
 def _choice(f: Field, v: Any) -> Coerced:
     if v in f.choices:
         return v, None
     index = _CHOICE_CACHE.get(f.choices) or _CHOICE_CACHE.setdefault(f.choices, _choice_index(f))
-    found = index.get(nz.fold_choice(nz.as_text(v)))
-    return (found, None) if found else (None, "field.choice")
+    key = nz.fold_choice(nz.as_text(v))
+    found = index.get(key)
+    if found:
+        return found, None
+    if f.value_aliases:
+        aliases = _alias_index(f)
+        found = aliases.get(key) or aliases.get(_BRACKETS.sub("", key)) or index.get(_BRACKETS.sub("", key))
+        if found:
+            return found, REWRITE
+    return None, "field.choice"
+
+
+_BRACKETS = re.compile(r"\(.*?\)")
 
 
 def _multi(f: Field, v: Any) -> Coerced:
     index = _CHOICE_CACHE.get(f.choices) or _CHOICE_CACHE.setdefault(f.choices, _choice_index(f))
     parts = nz.split_list(nz.as_text(v))
     found = [index.get(nz.fold_choice(p)) for p in parts]
-    if not found or None in found:
-        return None, "field.choice"
-    return tuple(found), None
+    if found and None not in found:
+        return tuple(found), None
+    if f.value_aliases and found:
+        aliases = _alias_index(f)
+        found = [x or aliases.get(nz.fold_choice(p)) for x, p in zip(found, parts, strict=True)]
+        if None not in found:
+            return tuple(dict.fromkeys(found)), REWRITE
+    return None, "field.choice"
 
 
 def _phone(f: Field, v: Any) -> Coerced:
@@ -403,3 +535,8 @@ _COERCE: dict[FieldType, Callable[[Field, Any], Coerced]] = {
     FieldType.TEXT: _text, FieldType.DATE: _date, FieldType.NUMBER: _number, FieldType.INT: _int,
     FieldType.CHOICE: _choice, FieldType.MULTI: _multi, FieldType.PHONE: _phone, FieldType.USCC: _uscc,
 }
+
+
+def coerce(f: Field, v: Any) -> Coerced:
+    """(typed value, None | "rewrite" | "relative" | a problem code) for one cell value of field *f*."""
+    return _COERCE[f.type](f, v)

@@ -45,6 +45,13 @@ class Field:
     aliases: tuple[str, ...] = ()
     help: str = ""
     width: int = 14
+    # Sub-columns under a group header that are read together as this one field, each labelled
+    # (工程技术措施 / 管理措施 / … under 现有管控措施).
+    parts: tuple[str, ...] = ()
+    # How real registers spell the choices: (spelling, choice); read as the choice with a warning.
+    value_aliases: tuple[tuple[str, str], ...] = ()
+    # A date that may be written relative to another date field of the row (整改期限 “3日内”).
+    relative_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Register:
     key_value: bool = False  # 企业信息 is label/value pairs, not a table
     core: bool = True  # the three registers and the enterprise sheet must exist
     sheet_aliases: tuple[str, ...] = ()
+    label: str = ""  # short name in counts: 读取风险 15 条
     by_key: dict[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -80,8 +88,73 @@ CONTROL_TIERS = ("公司", "车间", "班组", "岗位")
 HAZARD_STATUSES = ("待整改", "整改中", "待验收", "已销号")
 YES_NO = ("是", "否")
 
+# --- how real registers write the choices ------------------------------------------------------
+# Sources of the spellings (noted per issue 9): DB37/T 2882 and its JHA/SCL 评价记录 (一级…四级, 红橙黄蓝,
+# 公司（厂）级 / 车间级 / 班组级 / 岗位级 管控层级); the easypoi import template of
+# github.com/xiaojiege123/poi HiddenDangerImportVo (一般隐患 / 较大隐患 / 重大隐患); the 建设系统安全隐患库 mapping
+# of github.com/MouseDoNotLoveCat/luhao_CDRLApp (销号情况 已整改 / 整改完成); the 隐患治理信息台账 of
+# github.com/dudu-du/msm (复查结果); 16号令 art. 3 (一般事故隐患 / 重大事故隐患).
+
+
+def _risk_level_aliases() -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
+    grades = (("一", "1", "Ⅰ", "I"), ("二", "2", "Ⅱ", "II"), ("三", "3", "Ⅲ", "III"), ("四", "4", "Ⅳ", "IV"))
+    for level, numerals, colour in zip(RISK_LEVELS, grades, "红橙黄蓝", strict=True):
+        short = level[:-2]
+        out += [(short, level), (f"{short}风险等级", level), (f"{short}安全风险", level)]
+        for n in numerals:
+            out += [(n, level), (f"{n}级", level), (f"{n}级风险", level)]
+        for c in (colour, f"{colour}色"):
+            out += [(c, level), (f"{c}风险", level), (f"{c}色风险" if len(c) == 1 else f"{c}风险", level),
+                    (f"{level}（{c}）", level), (f"{c}（{level}）", level), (f"{short}（{c}）", level)]
+    # DB37/T 2882 grades LEC in five levels; its 4 and 5 are both 低风险.
+    out += [("五", "低风险"), ("5", "低风险"), ("五级", "低风险"), ("5级", "低风险"), ("Ⅴ级", "低风险")]
+    return tuple(dict(out).items())
+
+
+RISK_LEVEL_ALIASES = _risk_level_aliases()
+TIER_ALIASES = (
+    ("公司级", "公司"), ("厂级", "公司"), ("企业级", "公司"), ("公司（厂）级", "公司"), ("厂", "公司"), ("企业", "公司"),
+    ("公司层级", "公司"), ("厂部", "公司"), ("部门级", "车间"), ("车间级", "车间"), ("部室级", "车间"),
+    ("车间（部门）级", "车间"), ("部门", "车间"), ("车间（部门）", "车间"), ("科室", "车间"), ("班组级", "班组"),
+    ("工段", "班组"), ("岗位级", "岗位"), ("个人", "岗位"), ("员工", "岗位"),
+)
+HAZARD_LEVEL_ALIASES = (
+    ("一般", "一般隐患"), ("一般事故隐患", "一般隐患"), ("重大", "重大隐患"), ("重大事故隐患", "重大隐患"),
+    # 16号令 knows only 一般 and 重大; platforms' 较大/轻微 are not 重大.
+    ("较大隐患", "一般隐患"), ("较大", "一般隐患"), ("轻微隐患", "一般隐患"), ("轻微", "一般隐患"),
+    ("一般隐患A级", "一般隐患"), ("一般隐患B级", "一般隐患"),
+)
+# 整改状态 / 整改结果 / 是否消除 / 销号情况: what each spelling means for the standard lifecycle.
+HAZARD_STATUS_ALIASES = (
+    ("已闭环", "已销号"), ("闭环", "已销号"), ("已验收", "已销号"), ("验收通过", "已销号"), ("已关闭", "已销号"),
+    ("销号", "已销号"), ("已消除", "已销号"), ("是", "已销号"),
+    ("已整改", "已销号"), ("整改完成", "已销号"), ("已完成", "已销号"), ("完成", "已销号"), ("已整改完成", "已销号"),
+    ("未整改", "待整改"), ("未消除", "待整改"), ("否", "待整改"), ("待处理", "待整改"), ("未完成", "待整改"),
+    ("正在整改", "整改中"), ("延期整改", "整改中"), ("逾期未整改", "整改中"), ("限期整改", "整改中"), ("整改未完成", "整改中"),
+    ("待复查", "待验收"), ("待核查", "待验收"), ("已整改待验收", "待验收"),
+)
+# Spellings read as 已销号 although the row need not show an acceptance: the warning says so.
+ASSUMED_CLOSED = ("已整改", "整改完成", "已完成", "完成", "已整改完成", "是", "已消除")
+ACCEPTANCE_ALIASES = (
+    ("合格", "通过"), ("验收合格", "通过"), ("同意销号", "通过"), ("符合要求", "通过"), ("已整改", "通过"),
+    ("整改完成", "通过"), ("已销号", "通过"), ("验收通过", "通过"), ("是", "通过"),
+    ("不合格", "不通过"), ("未通过", "不通过"), ("验收不合格", "不通过"), ("未整改", "不通过"), ("否", "不通过"),
+)
+CHECK_TYPE_ALIASES = tuple((f"{t}{suffix}", t) for t in ("日常", "定期", "专项", "季节性", "节假日", "综合")
+                           for suffix in ("检查", "排查")) + (("日常巡查", "日常"), ("节前", "节假日"))
+RISK_STATE_ALIASES = (("已受控", "受控"), ("可控", "受控"), ("正常", "受控"), ("未受控", "失控"), ("不受控", "失控"),
+                      ("停止使用", "停用"), ("已停用", "停用"))
+KIND_ALIASES = (("设备", "设备设施"), ("设施", "设备设施"), ("作业", "作业活动"), ("活动", "作业活动"), ("场所", "作业场所"),
+                ("区域", "作业场所"))
+METHOD_ALIASES = (("LEC法", "LEC"), ("作业条件危险性分析法", "LEC"), ("LS法", "LS"), ("风险矩阵", "LS"),
+                  ("风险矩阵法", "LS"), ("直接判定法", "直接判定"))
+ACCIDENT_ALIASES = (("着火", "火灾"), ("起火", "火灾"), ("爆炸", "其他爆炸"), ("中毒", "中毒和窒息"), ("窒息", "中毒和窒息"),
+                    ("烫伤", "灼烫"), ("灼伤", "灼烫"), ("坠落", "高处坠落"), ("电击", "触电"), ("机械伤人", "机械伤害"))
+
 ENTERPRISE = Register(
-    key="enterprise", sheet="企业信息", key_value=True,
+    key="enterprise", sheet="企业信息", key_value=True, label="企业信息",
+    sheet_aliases=("企业基本信息", "单位信息", "企业基本情况", "基本信息"),
     help="企业基本信息，每个项目填在右侧一格。统一社会信用代码是企业在档案中的唯一标识。",
     fields=(
         Field("name", "企业名称", required=True, aliases=("单位名称",), width=30),
@@ -101,72 +174,135 @@ ENTERPRISE = Register(
     ),
 )
 
+# Aliases of the risk and hazard registers come from registers in use; each source is noted beside
+# the headers it contributed:
+#   [DB37] DB37/T 2882 工贸企业风险分级管控 JHA / SCL 评价记录 (work-activity and equipment sheets: 作业步骤,
+#          危险源或潜在事件, 现有管控措施 over 工程技术措施/管理措施/培训教育措施/个体防护措施/应急处置措施,
+#          L E C D, 评价级别, 管控级别, 管控层级, 建议新增（改进）措施), as printed on 360docs.net/doc/7511997694.html
+#   [JHA]  工作危害分析（JHA）记录表 / 安全检查表（SCL）分析记录表 (m.zixin.com.cn/doc/5432973.html;
+#          51dongshi.net/eedfrcvdcbvcr.html: 工作任务, 工作步骤, 危害或潜在事件, 主要后果, 现有的控制措施, L S R)
+#   [MSM]  github.com/dudu-du/msm 隐患治理信息台账 (排查时间, 排查人, 隐患部位, 治理措施, 完成时限, 复查时间, 复查人, 复查结果)
+#   [POI]  github.com/xiaojiege123/poi HiddenDangerImportVo, an easypoi import template (隐患描述, 隐患位置,
+#          整改建议, 整改时间)
+#   [HSE]  an HSE platform's hazard form (CHECKDATE 排查日期, CHANGEDEADINE 整改截止时间, CHANGEFINISHDATE 整改完成时间,
+#          ACCEPTDATE 验收日期, RECHECKDATE 复查验证日期), found by the code search of issue 9
+#   [JZB]  github.com/MouseDoNotLoveCat/luhao_CDRLApp 建设系统安全隐患库 (检查时间, 检查人, 隐患问题描述, 整改要求（措施）,
+#          整改期限, 整改完成日期, 销号情况)
+#   [ISSUE] the layouts quoted in issue 9 (作业活动 / 工作任务 / 设备名称, 区域位置 / 所在地点, 可能性（P）,
+#          暴露（E）, 后果（S）, 风险值 D, 检查场所, 整改结果, 是否消除, 核查人, 核查日期, 隐患编码)
 RISK = Register(
-    key="risk", sheet="风险管控清单", sheet_aliases=("风险分级管控清单", "风险清单"),
+    key="risk", sheet="风险管控清单", label="风险",
+    sheet_aliases=("风险分级管控清单", "风险清单", "风险库", "风险点清单", "风险辨识清单", "风险管控台账", "安全风险清单",
+                   "风险点台账", "危险源清单", "风险分级管控台账", "安全风险分级管控清单"),
     help="每行一个风险点。可按 LEC 或 LS 法填写因子，由系统计算风险值和等级；也可直接填写风险等级。",
     fields=(
-        Field("name", "风险点名称", required=True, aliases=("风险名称", "风险点"), width=18),
-        Field("kind", "风险点类型", C, False, ("设备设施", "作业活动", "作业场所"), aliases=("类型",)),
-        Field("source", "危险源/危险有害因素", required=True,
-              aliases=("危险源", "危险有害因素", "危险源名称"), width=24),
-        Field("accident", "可能导致的事故类型", M, True, ACCIDENT_TYPES, aliases=("事故类型",),
-              help="可填多个，用顿号“、”分隔", width=18),
-        Field("location", "所在位置", required=True, aliases=("位置", "所在区域"), width=14),
-        Field("state", "当前状态", C, True, ("受控", "失控", "停用"), aliases=("状态",), width=10),
-        Field("method", "评价方法", C, False, ("LEC", "LS", "直接判定"), width=10),
-        Field("l", "L", N, width=6, help="LEC：0.1、0.2、0.5、1、3、6、10；LS：1～5"),
-        Field("e", "E", N, width=6, help="0.5、1、2、3、6、10"),
-        Field("c", "C", N, width=6, help="1、3、7、15、40、100"),
-        Field("s", "S", N, width=6, help="1～5"),
-        Field("score", "风险值", N, width=8, help="可不填，由系统按 L×E×C 或 L×S 计算"),
-        Field("level", "风险等级", C, True, RISK_LEVELS, aliases=("风险级别", "等级"), width=10),
-        Field("controls", "管控措施", required=True, aliases=("管控措施（技术、管理、培训、防护、应急）",), width=30),
-        Field("emergency", "应急处置措施", aliases=("应急措施",), width=24),
-        Field("tier", "管控层级", C, False, CONTROL_TIERS, width=10),
-        Field("unit", "责任单位", required=True, aliases=("责任部门",)),
-        Field("owner", "责任人", required=True),
-        Field("phone", "联系电话", P),
-        Field("identified_on", "辨识日期", D),
+        Field("name", "风险点名称", required=True, width=18,
+              aliases=("风险名称", "风险点", "作业活动", "工作任务", "设备名称", "设备设施名称", "作业活动名称", "风险点名称（作业活动）",
+                       "风险点（设备设施/作业活动）", "设备设施", "作业活动/设备设施", "场所/设备设施/作业活动", "检查对象")),
+        Field("kind", "风险点类型", C, False, ("设备设施", "作业活动", "作业场所"), aliases=("类型", "风险点类别", "风险类型"),
+              value_aliases=KIND_ALIASES),
+        Field("source", "危险源/危险有害因素", required=True, width=24,
+              aliases=("危险源", "危险有害因素", "危险源名称", "危险源或潜在事件", "危害或潜在事件", "危害因素", "危害",
+                       "主要危险有害因素", "危险源（危险有害因素）", "危险因素", "不符合标准情况及后果", "潜在危险"),
+              parts=("作业步骤", "工作步骤", "检查项目", "项目")),
+        Field("accident", "可能导致的事故类型", M, True, ACCIDENT_TYPES,
+              aliases=("事故类型", "可能导致的事故", "可能发生的事故类型及后果", "可能发生的事故类型", "可能造成的事故", "事故类别",
+                       "可能导致的事故类别"),
+              help="可填多个，用顿号“、”分隔", width=18, value_aliases=ACCIDENT_ALIASES),
+        Field("location", "所在位置", required=True, width=14,
+              aliases=("位置", "所在区域", "区域位置", "所在地点", "区域", "场所", "所在场所", "所在部位", "部位", "地点",
+                       "作业区域", "作业场所")),
+        Field("state", "当前状态", C, True, ("受控", "失控", "停用"), aliases=("状态", "管控状态"), width=10,
+              value_aliases=RISK_STATE_ALIASES),
+        Field("method", "评价方法", C, False, ("LEC", "LS", "直接判定"), aliases=("风险评价方法", "评价方法（LEC/LS）"), width=10,
+              value_aliases=METHOD_ALIASES),
+        Field("l", "L", N, width=6, help="LEC：0.1、0.2、0.5、1、3、6、10；LS：1～5",
+              aliases=("可能性", "可能性（L）", "可能性（P）", "可能性P", "L值", "发生的可能性", "事故发生的可能性（L）",
+                       "事故发生的可能性", "可能性L")),
+        Field("e", "E", N, width=6, help="0.5、1、2、3、6、10",
+              aliases=("暴露", "暴露（E）", "暴露频率", "E值", "暴露频率（E）", "人员暴露于危险环境的频繁程度（E）",
+                       "暴露于危险环境的频繁程度", "频次", "频次（E）")),
+        Field("c", "C", N, width=6, help="1、3、7、15、40、100",
+              aliases=("后果（C）", "C值", "事故后果（C）", "后果严重程度（C）", "发生事故可能造成的后果（C）", "后果", "后果（S）")),
+        Field("s", "S", N, width=6, help="1～5",
+              aliases=("严重性", "严重性（S）", "严重程度（S）", "严重程度", "S值", "后果严重性（S）", "后果（S）", "后果")),
+        Field("score", "风险值", N, width=8, help="可不填，由系统按 L×E×C 或 L×S 计算",
+              aliases=("风险值 D", "风险值D", "风险值（D）", "D", "D值", "R", "风险值（R）", "风险度", "风险度R", "风险度（R）",
+                       "风险值（D=L×E×C）", "风险值（R=L×S）", "风险分值", "D=L×E×C", "R=L×S")),
+        Field("level", "风险等级", C, True, RISK_LEVELS, width=10, value_aliases=RISK_LEVEL_ALIASES,
+              aliases=("风险级别", "等级", "风险分级", "评价级别", "风险等级（颜色）", "风险等级/颜色", "风险评价等级", "风险色度",
+                       "管控级别")),
+        Field("controls", "管控措施", required=True, width=30,
+              aliases=("管控措施（技术、管理、培训、防护、应急）", "现有控制措施", "现有的控制措施", "现有管控措施", "控制措施",
+                       "风险管控措施", "主要管控措施", "现有安全控制措施", "管控措施（现有）"),
+              parts=("工程技术措施", "管理措施", "培训教育措施", "个体防护措施", "工程控制措施", "安全管理措施")),
+        Field("emergency", "应急处置措施", aliases=("应急措施", "应急处置"), width=24),
+        Field("tier", "管控层级", C, False, CONTROL_TIERS, width=10, value_aliases=TIER_ALIASES,
+              aliases=("管控级别", "管控层次", "分级管控层级", "管控层级（公司/车间/班组/岗位）")),
+        Field("unit", "责任单位", required=True, aliases=("责任部门", "管控单位", "管控部门", "责任单位（部门）", "管控责任单位")),
+        Field("owner", "责任人", required=True, aliases=("管控责任人", "负责人", "责任人员")),
+        Field("phone", "联系电话", P, aliases=("联系方式", "电话")),
+        Field("identified_on", "辨识日期", D, aliases=("辨识时间", "评价日期", "分析日期", "辨识评价日期")),
     ),
 )
 
 HAZARD = Register(
-    key="hazard", sheet="隐患排查治理清单", sheet_aliases=("隐患排查治理台账", "隐患清单"),
+    key="hazard", sheet="隐患排查治理清单", label="隐患",
+    sheet_aliases=("隐患排查治理台账", "隐患清单", "隐患台账", "隐患排查台账", "隐患整改台账", "隐患排查治理记录", "事故隐患台账",
+                   "隐患排查治理登记台账", "隐患治理台账", "隐患排查记录"),
     help="每行一条隐患，按“登记→整改→验收→销号”闭环填写。重大隐患须同时填写右侧的报告栏目。",
     fields=(
-        Field("number", "隐患编号", aliases=("编号", "序号"), width=10, help="同一台账内不得重复"),
-        Field("name", "隐患名称", required=True, width=18),
-        Field("location", "隐患位置", required=True, aliases=("位置", "隐患部位")),
-        Field("description", "隐患描述（现状）", required=True, aliases=("隐患描述", "隐患内容", "隐患现状"), width=30),
-        Field("category", "隐患类别", C, False, ("物的不安全状态", "人的不安全行为", "管理缺陷"), width=14),
-        Field("level", "隐患等级", C, True, ("一般隐患", "重大隐患"), aliases=("隐患级别",), width=10),
-        Field("risk", "关联风险点", aliases=("关联风险",), help="填写风险管控清单中的风险点名称"),
-        Field("check_type", "排查类型", C, False, ("日常", "定期", "专项", "季节性", "节假日", "综合"), width=10),
-        Field("found_on", "发现日期", D, True, aliases=("排查日期", "发现时间")),
-        Field("inspector", "排查人"),
-        Field("goal", "治理目标", required=True, aliases=("整改目标",), width=20),
-        Field("measures", "治理措施", required=True, aliases=("整改措施",), width=24),
-        Field("deadline", "治理期限", D, True, aliases=("整改期限", "整改时限", "治理时限")),
-        Field("unit", "责任单位", aliases=("整改责任单位", "责任部门")),
-        Field("owner", "责任人", required=True, aliases=("整改责任人",)),
-        Field("funds", "治理资金（元）", N, aliases=("治理资金", "整改资金")),
-        Field("status", "治理状态", C, True, HAZARD_STATUSES, aliases=("整改状态", "状态"), width=10),
-        Field("completed_on", "完成日期", D, aliases=("整改完成日期",)),
-        Field("accepted_by", "验收人", width=10),
-        Field("accepted_on", "验收日期", D),
-        Field("acceptance", "验收结论", C, False, ("通过", "不通过"), width=10),
+        # 序号 is a row counter, never the 隐患编号 (issue 9); it is ignored (see IGNORED_HEADERS).
+        Field("number", "隐患编号", aliases=("编号", "隐患编码", "隐患单号", "隐患序号"), width=10, help="同一台账内不得重复"),
+        Field("name", "隐患名称", required=True, width=18, aliases=("问题名称", "隐患标题", "隐患事项")),
+        Field("location", "隐患位置", required=True,
+              aliases=("位置", "隐患部位", "检查场所", "隐患地点", "排查部位", "检查部位", "所在位置", "区域位置", "检查工点",
+                       "隐患所在位置", "存在部位", "隐患所在部位", "检查区域", "所在地点", "部位")),
+        Field("description", "隐患描述（现状）", required=True, width=30,
+              aliases=("隐患描述", "隐患内容", "隐患现状", "隐患问题描述", "存在问题", "存在的问题", "隐患情况", "问题描述",
+                       "隐患详情", "存在隐患", "检查发现的问题", "事故隐患内容", "隐患具体情况", "发现的问题")),
+        Field("category", "隐患类别", C, False, ("物的不安全状态", "人的不安全行为", "管理缺陷"), width=14,
+              aliases=("隐患分类",)),
+        Field("level", "隐患等级", C, True, ("一般隐患", "重大隐患"), aliases=("隐患级别",), width=10,
+              value_aliases=HAZARD_LEVEL_ALIASES),
+        Field("risk", "关联风险点", aliases=("关联风险", "所属风险点", "风险点"), help="填写风险管控清单中的风险点名称"),
+        Field("check_type", "排查类型", C, False, ("日常", "定期", "专项", "季节性", "节假日", "综合"), width=10,
+              aliases=("检查类型", "排查类别", "检查类别", "排查方式"), value_aliases=CHECK_TYPE_ALIASES),
+        Field("found_on", "发现日期", D, True,
+              aliases=("排查日期", "发现时间", "检查日期", "检查时间", "排查时间", "登记日期", "发现日期（排查日期）")),
+        Field("inspector", "排查人", aliases=("检查人", "发现人", "排查人员", "检查人员")),
+        Field("goal", "治理目标", required=True, aliases=("整改目标", "整改要求"), width=20),
+        Field("measures", "治理措施", required=True, width=24,
+              aliases=("整改措施", "整改建议", "整改要求（措施）", "整改意见", "整改措施（建议）")),
+        Field("deadline", "治理期限", D, True, relative_to="found_on",
+              aliases=("整改期限", "整改时限", "治理时限", "整改截止时间", "整改截止日期", "整改时间", "完成时限", "要求完成时间",
+                       "要求整改时间", "计划完成时间", "整改完成时限", "限期整改时间", "要求完成日期", "规定整改期限")),
+        Field("unit", "责任单位", aliases=("整改责任单位", "责任部门", "整改部门", "整改单位", "整改责任部门")),
+        Field("owner", "责任人", required=True, aliases=("整改责任人", "整改负责人", "责任人员")),
+        Field("funds", "治理资金（元）", N, aliases=("治理资金", "整改资金", "整改资金（元）", "投入资金（元）", "整改费用（元）")),
+        Field("status", "治理状态", C, True, HAZARD_STATUSES, width=10, value_aliases=HAZARD_STATUS_ALIASES,
+              aliases=("整改状态", "状态", "整改情况", "整改结果", "是否消除", "整改完成情况", "销号情况", "隐患状态", "是否整改",
+                       "是否已整改", "完成情况")),
+        Field("completed_on", "完成日期", D,
+              aliases=("整改完成日期", "整改完成时间", "实际完成日期", "实际完成时间", "完成时间")),
+        Field("accepted_by", "验收人", width=10, aliases=("复查人", "核查人", "复核人", "验证人", "验收人员", "复查验收人")),
+        Field("accepted_on", "验收日期", D,
+              aliases=("验收时间", "复查时间", "复查日期", "核查日期", "核查时间", "复核日期", "复查验证日期", "验证时间")),
+        Field("acceptance", "验收结论", C, False, ("通过", "不通过"), width=10, value_aliases=ACCEPTANCE_ALIASES,
+              aliases=("验收意见", "复查结果", "复查意见", "验收情况", "核查结果", "验收结果")),
         Field("cause", "产生原因", help="重大隐患必填", width=20),
         Field("severity", "危害程度", help="重大隐患必填：危害程度和整改难易程度", width=20),
         Field("plan", "治理方案", help="重大隐患必填：目标任务、方法措施、经费物资、人员、时限、安全措施和应急预案", width=30),
         Field("suspended", "是否停产停业", C, False, YES_NO, help="重大隐患必填", width=10),
         Field("supervised", "是否挂牌督办", C, False, YES_NO, help="重大隐患必填", width=10),
         Field("supervisor", "督办单位"),
-        Field("reported_on", "上报日期", D, help="重大隐患必填：向负有安全监管职责的部门报告的日期"),
+        Field("reported_on", "上报日期", D, aliases=("上报时间", "报告日期"), help="重大隐患必填：向负有安全监管职责的部门报告的日期"),
     ),
 )
 
 POST = Register(
-    key="post", sheet="岗位安全责任清单", sheet_aliases=("岗位清单", "岗位安全责任"),
+    key="post", sheet="岗位安全责任清单", label="岗位",
+    sheet_aliases=("岗位清单", "岗位安全责任", "岗位风险告知", "岗位责任清单"),
     help="每行一个岗位。五个答案栏就是“一题”的五个应知应会问题，也是“一卡”告知卡的内容。",
     fields=(
         Field("workshop", "车间", required=True, aliases=("车间（部门）", "部门")),
@@ -184,7 +320,7 @@ POST = Register(
 )
 
 EMPLOYEE = Register(
-    key="employee", sheet="岗位人员", sheet_aliases=("员工名单", "人员名单"),
+    key="employee", sheet="岗位人员", label="人员", sheet_aliases=("员工名单", "人员名单", "员工花名册", "花名册"),
     help="每名员工一行，岗位须是岗位安全责任清单中的岗位（每人一张清单据此生成）。",
     fields=(
         Field("name", "姓名", required=True, width=10),
@@ -196,34 +332,36 @@ EMPLOYEE = Register(
 )
 
 TRAINING = Register(
-    key="training", sheet="教育培训记录", core=False, sheet_aliases=("培训记录", "教育培训台账"),
+    key="training", sheet="教育培训记录", core=False, label="培训",
+    sheet_aliases=("培训记录", "教育培训台账", "培训台账", "安全培训记录", "安全教育培训台账"),
     help="每次培训一行。近 12 个月没有培训记录会被列为问题。",
     fields=(
-        Field("date", "日期", D, True, aliases=("培训日期",)),
-        Field("topic", "培训主题", required=True, aliases=("培训内容",), width=24),
+        Field("date", "日期", D, True, aliases=("培训日期", "培训时间")),
+        Field("topic", "培训主题", required=True, aliases=("培训内容", "培训项目", "培训名称"), width=24),
         Field("audience", "培训对象"),
-        Field("attendees", "参加人数", INT, True),
+        Field("attendees", "参加人数", INT, True, aliases=("培训人数", "参训人数", "人数")),
         Field("hours", "学时", N, width=8),
-        Field("trainer", "授课人"),
+        Field("trainer", "授课人", aliases=("培训讲师", "讲师", "授课老师")),
         Field("assessment", "考核情况"),
     ),
 )
 
 DRILL = Register(
-    key="drill", sheet="应急演练记录", core=False, sheet_aliases=("演练记录", "应急演练台账"),
+    key="drill", sheet="应急演练记录", core=False, label="演练", sheet_aliases=("演练记录", "应急演练台账", "演练台账"),
     help="每次演练一行。近 12 个月没有演练记录会被列为问题。",
     fields=(
-        Field("date", "日期", D, True, aliases=("演练日期",)),
-        Field("subject", "演练科目", required=True, aliases=("演练内容", "演练名称"), width=24),
-        Field("form", "演练形式", C, False, ("桌面推演", "实战演练")),
-        Field("attendees", "参加人数", INT, True),
+        Field("date", "日期", D, True, aliases=("演练日期", "演练时间")),
+        Field("subject", "演练科目", required=True, aliases=("演练内容", "演练名称", "演练项目"), width=24),
+        Field("form", "演练形式", C, False, ("桌面推演", "实战演练"), aliases=("演练类型",),
+              value_aliases=(("桌面演练", "桌面推演"), ("实战", "实战演练"), ("现场演练", "实战演练"))),
+        Field("attendees", "参加人数", INT, True, aliases=("参演人数", "参加演练人数", "人数")),
         Field("evaluation", "评估结论", width=20),
         Field("improvements", "改进措施", width=24),
     ),
 )
 
 QUIZ = Register(
-    key="quiz", sheet="答题确认记录", core=False, sheet_aliases=("应知应会答题记录", "答题记录"),
+    key="quiz", sheet="答题确认记录", core=False, label="答题", sheet_aliases=("应知应会答题记录", "答题记录"),
     help="员工岗前回答五个应知应会问题后的确认记录（一题）。",
     fields=(
         Field("date", "日期", D, True),
@@ -332,6 +470,8 @@ REGISTERS: tuple[Register, ...] = (ENTERPRISE, RISK, HAZARD, POST, EMPLOYEE, TRA
 BY_KEY: dict[str, Register] = {r.key: r for r in REGISTERS}
 BY_SHEET: dict[str, Register] = {r.sheet: r for r in REGISTERS}
 TABLES: tuple[Register, ...] = tuple(r for r in REGISTERS if not r.key_value)
+# Columns real registers carry that hold nothing to read: the row counter and photos. Never 隐患编号.
+IGNORED_HEADERS = ("序号", "编号序号", "隐患图片", "图片", "照片", "整改前照片", "整改后照片", "现场照片", "操作")
 
 # 重大隐患 must also carry these (DOMAIN §5, 16号令 art. 15).
 MAJOR_HAZARD_FIELDS = ("cause", "severity", "plan", "suspended", "supervised", "reported_on")

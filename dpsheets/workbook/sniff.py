@@ -25,8 +25,8 @@ def is_temp_or_lock(path: Path) -> bool:
     return name.startswith(LOCK_PREFIXES) or name.lower().endswith(TEMP_SUFFIXES)
 
 
-def sniff(path: Path, max_file_mb: int = 50) -> None:
-    """Raise :class:`DpsheetsError` unless *path* looks like a readable .xlsx workbook."""
+def sniff(path: Path, max_file_mb: int = 50) -> str:
+    """Raise :class:`DpsheetsError` unless *path* looks like a readable workbook; "xlsx" or "xls"."""
     p = str(path)
     if is_temp_or_lock(path):
         raise DpsheetsError("file.lock", "这是 Excel/WPS 打开文件时生成的临时锁文件，不是台账。请关闭 Excel 后提交原文件。", path=p)
@@ -46,22 +46,26 @@ def sniff(path: Path, max_file_mb: int = 50) -> None:
         raise DpsheetsError("file.too-large", f"文件大小 {size / 1048576:.0f} MB，超过上限 {max_file_mb} MB。台账一般不超过几 MB，请删除图片等无关内容后再提交。", path=p)
     if head.startswith(OLE_MAGIC):
         _refuse_ole(path)
+        return "xls"  # python-calamine reads genuine Excel 97-2003 files
     if not head.startswith(ZIP_MAGIC):
         raise DpsheetsError("file.not-xlsx", "这不是 Excel 工作簿（.xlsx）文件。请在 Excel/WPS 中“另存为”Excel 工作簿（*.xlsx）后提交。", path=p)
     _check_zip(path)
+    return "xlsx"
 
 
 def _refuse_ole(path: Path) -> None:
+    """An OLE file is an encrypted workbook (refused), an .xls (read) or something else (refused)."""
     import msoffcrypto
 
     try:
         with path.open("rb") as f:
-            encrypted = msoffcrypto.OfficeFile(f).is_encrypted()
+            office = msoffcrypto.OfficeFile(f)
+            encrypted = office.is_encrypted()
     except Exception:  # noqa: BLE001 - any parser failure means "not a usable OLE file"
-        encrypted = False
+        raise DpsheetsError("file.xls", "这是旧版 Office 文件，但无法作为 Excel 97-2003（.xls）读取。请在 Excel/WPS 中“另存为”"
+                            "Excel 工作簿（*.xlsx）后提交。", path=str(path)) from None
     if encrypted:
         raise DpsheetsError("file.encrypted", "工作簿设置了打开密码，无法读取。请在 Excel 中“文件→信息→保护工作簿→用密码进行加密”清除密码后提交。", path=str(path))
-    raise DpsheetsError("file.xls", "这是旧版 Excel 97-2003（.xls）文件。请在 Excel/WPS 中“另存为”Excel 工作簿（*.xlsx）后提交。", path=str(path))
 
 
 def _check_zip(path: Path) -> None:
