@@ -131,6 +131,29 @@ def template(output: str, name: str | None, uscc: str | None, county: str | None
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="标准台账.xlsx", show_default=True,
+              help="转换后的标准台账。")
+@click.option("--name", help="企业名称（原台账没有时填写）。")
+@click.option("--uscc", help="统一社会信用代码。")
+@click.option("--county", help="所属县（市、区）。")
+@config_option
+def convert(files: tuple[str, ...], output: str, name: str | None, uscc: str | None, county: str | None,
+            config_path: str | None) -> None:
+    """把企业现有的台账 FILES（可多个，如风险一本、隐患一本；也可是 .xls）转换成标准台账。
+
+    标准台账中的“转换说明”表列出原台账每一列的去向（或未转换的原因）和每一处改写的值。
+    """
+    from dpsheets.workbook.convert import NOTES_SHEET
+    from dpsheets.workbook.convert import convert as run
+
+    result = run(files, output, {"name": name, "uscc": uscc, "county": county}, _config(config_path))
+    read = "、".join(f"{sheet} {n} 条" for sheet, n in result.counts.items()) or "没有记录"
+    _console().print(f"已转换为标准台账：[cyan]{escape(str(result.output))}[/]（{escape(read)}）；"
+                     f"改写的值 {len(result.rewrites)} 处，未转换的列 {len(result.dropped)} 个，详见“{NOTES_SHEET}”表。")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
 @as_of_option
 @click.option("--json", "as_json", is_flag=True, help="每个文件输出一行 JSON（供其他程序读取）。")
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), default=None,

@@ -12,7 +12,7 @@ and a hidden sheet with the template id and version.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -51,19 +51,20 @@ Rows = Mapping[str, Sequence[Mapping[str, Any]]]
 
 def write_workbook(path: str | Path, enterprise: Mapping[str, Any] | None = None, rows: Rows | None = None,
                    *, title: str = "", due_soon_days: int = hazard_state.DEFAULT_DUE_SOON_DAYS,
-                   layout: Sequence[Block] = ()) -> Path:
+                   layout: Sequence[Block] = (), extra: Callable[[Any], None] | None = None) -> Path:
     """Write the standard workbook to *path* (atomically), filled with *enterprise* and *rows*.
 
     Hazards due within *due_soon_days* (the configured ``due_soon_days``) turn orange in Excel/WPS.
-    *layout* sketches the plant on the 风险分布图 sheet (blank in a template)."""
+    *layout* sketches the plant on the 风险分布图 sheet (blank in a template). *extra* adds sheets of
+    its own to the xlsxwriter workbook (the 转换说明 of ``dpsheets convert``)."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        _write(tmp, enterprise or {}, rows or {}, title, due_soon_days, layout)
+        _write(tmp, enterprise or {}, rows or {}, title, due_soon_days, layout, extra)
     return path
 
 
 def _write(path: Path, enterprise: Mapping[str, Any], rows: Rows, title: str, due_soon_days: int,
-           layout: Sequence[Block] = ()) -> None:
+           layout: Sequence[Block] = (), extra: Callable[[Any], None] | None = None) -> None:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                           "default_date_format": "yyyy-mm-dd"})
     wb.set_properties({"title": "双重预防体系台账", "author": "dpsheets", "created": FIXED_DATE,
@@ -78,6 +79,8 @@ def _write(path: Path, enterprise: Mapping[str, Any], rows: Rows, title: str, du
         if register is RISK:
             counts = Counter(r.get("level") for r in rows.get(RISK.key, ()))
             write_layout_sheet(wb, layout, {k: v for k, v in counts.items() if isinstance(k, str)})
+    if extra is not None:
+        extra(wb)
     _write_meta(wb)
     options.finish()
     wb.close()
