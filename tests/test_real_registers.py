@@ -134,3 +134,218 @@ def test_convert_round_trip(make, tmp_path):
     text = "\n".join(str(c.value) for row in notes.iter_rows() for c in row if c.value)
     assert "序号只是行号" in text
     assert converted.template_version is not None and converted.enterprise["name"] == "测试厂"
+
+
+# --- more layouts in use ---------------------------------------------------------------------------
+
+def _sheet(wb, title, header, rows, *, first=1, titles=(), footer=()):
+    ws = wb.create_sheet(title)
+    r = first
+    for t in titles:
+        ws.cell(row=r, column=1, value=t)
+        r += 1
+    for c, h in enumerate(header, 1):
+        ws.cell(row=r, column=c, value=h)
+    for values in rows:
+        r += 1
+        for c, v in enumerate(values, 1):
+            if v != "":
+                ws.cell(row=r, column=c, value=v)
+    r += 1
+    for f in footer:
+        r += 1
+        ws.cell(row=r, column=1, value=f)
+    return ws
+
+
+def _new():
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    return wb
+
+
+def poi_import(path):
+    """The easypoi import template of github.com/xiaojiege123/poi (HiddenDangerImportVo: 企业id, 项目id, 隐患描述,
+    隐患位置, 隐患图片, 隐患类别, 隐患等级 一般/较大/重大隐患, 整改建议, 法律法规, 整改时间) with the 整改结果 column its
+    ledgers add. No 隐患名称: hazards are named by their description."""
+    wb = _new()
+    header = ["企业id", "项目id", "隐患描述", "隐患位置", "隐患图片", "隐患类别", "隐患等级", "整改建议", "法律法规", "整改时间", "整改结果"]
+    rows = [
+        [1, 7, "〔B1〕灭火器过期", "仓库", "", "消防安全", "一般隐患", "更换", "消防法", _iso(-20), "已整改"],
+        [1, 7, "〔B2〕电缆破损", "车间", "", "用电安全", "较大隐患", "更换电缆", "", _iso(-3), "未整改"],
+        [1, 7, "〔B3〕液氨管道泄漏", "制冷间", "", "生产设备设施及工艺类隐患", "重大隐患", "停产检修", "", _iso(15), ""],
+        [1, 7, "〔B4〕安全出口锁闭", "宿舍", "", "消防安全", "重大隐患", "开锁", "", _iso(-30), "已整改"],
+    ]
+    _sheet(wb, "隐患导入", header, rows)
+    wb.save(path)
+    return path, {"hazards": 4, "overdue": {"B2"}, "major_open": {"B3"}, "closed": {"B1", "B4"}}
+
+
+def hse_platform(path):
+    """An HSE platform's hazard list (CHECKDATE 排查日期, CHANGEDEADINE 整改截止时间, CHANGEFINISHDATE 整改完成时间,
+    ACCEPTDATE 验收日期; 隐患编码; states 已闭环 / 延期整改 / 逾期未整改 / 未整改), exported to a sheet 隐患排查治理台账."""
+    wb = _new()
+    header = ["隐患编码", "排查日期", "排查人", "检查场所", "隐患名称", "隐患描述", "隐患等级", "整改措施", "整改截止时间", "整改责任人",
+              "整改完成时间", "验收人", "验收日期", "隐患状态"]
+    rows = [
+        ["YH-001", _iso(-50), "李四", "锅炉房", "〔C1〕安全阀未校验", "过期", "一般隐患", "校验", _iso(-20), "王五", _iso(-25), "赵六",
+         _iso(-24), "已闭环"],
+        ["YH-002", _iso(-50), "李四", "仓库", "〔C2〕货架超载", "超载", "一般隐患", "卸载", _iso(-10), "王五", _iso(-12), "", "", "延期整改"],
+        ["YH-003", _iso(-50), "李四", "车间", "〔C3〕皮带无防护", "无罩", "一般隐患", "加罩", _iso(-2), "王五", "", "", "", "逾期未整改"],
+        ["YH-004", _iso(-5), "李四", "罐区", "〔C4〕可燃气体报警失效", "失效", "重大事故隐患", "更换", _iso(25), "王五", "", "", "", "未整改"],
+    ]
+    _sheet(wb, "隐患排查治理台账", header, rows, titles=("某公司隐患排查治理台账",))
+    wb.save(path)
+    return path, {"hazards": 4, "overdue": {"C3"}, "major_open": {"C4"}, "closed": {"C1", "C2"}}
+
+
+def jzb_library(path):
+    """The 建设系统安全隐患库 of github.com/MouseDoNotLoveCat/luhao_CDRLApp (序号, 检查时间, 检查单位, 检查人, 检查项目,
+    检查工点, 隐患问题描述, 隐患类型, 隐患等级, 整改要求（措施）, 整改期限, 整改责任人, 整改完成日期, 销号情况) on Sheet1."""
+    wb = _new()
+    header = ["序号", "检查时间", "检查单位", "检查人", "检查项目", "检查工点", "隐患问题描述", "隐患类型", "隐患等级", "整改要求（措施）",
+              "整改期限", "整改责任人", "整改完成日期", "销号情况"]
+    rows = [
+        [1, _iso(-40), "安监站", "李四", "一号楼", "脚手架", "〔D1〕连墙件缺失", "高处作业", "一般", "补设", _iso(-30), "王五", _iso(-31), "已销号"],
+        [2, _iso(-40), "安监站", "李四", "一号楼", "基坑", "〔D2〕临边无护栏", "高处作业", "一般", "设护栏", _iso(-1), "王五", "", ""],
+        [3, _iso(-40), "安监站", "李四", "二号楼", "塔吊", "〔D3〕塔吊限位失效", "起重", "重大", "停用维修", _iso(5), "王五", "", "整改中"],
+        [4, _iso(-40), "安监站", "李四", "二号楼", "配电", "〔D4〕一闸多机", "用电", "一般", "整改", _iso(-8), "王五", "", "整改完成"],
+    ]
+    _sheet(wb, "Sheet1", header, rows)
+    wb.save(path)
+    return path, {"hazards": 4, "overdue": {"D2"}, "major_open": {"D3"}, "closed": {"D1", "D4"}}
+
+
+def monthly_ledger(path):
+    """A 隐患排查治理登记台账 kept month by month (sheets 10月, 11月) as county templates print it: two title rows,
+    是否消除 是/否, deadlines written as 立即 / 7日内, 验收人 and 验收时间, a signature footer and a note."""
+    wb = _new()
+    header = ["序号", "排查时间", "隐患部位", "隐患名称", "隐患内容", "隐患等级（一般/重大）", "整改措施", "整改时限", "整改责任人",
+              "是否消除", "验收人", "验收时间"]
+    titles = ("隐患排查治理登记台账", "单位（盖章）：某机械厂        2026年")
+    footer = ("填报人：张三          审核人：李四          日期：2026年11月", "注：1.本台账每月汇总一次。")
+    october = [
+        [1, _iso(-50), "机加车间", "〔E1〕砂轮无罩", "无防护罩", "一般", "加罩", "7日内", "王五", "是", "赵六", _iso(-44)],
+        [2, _iso(-50), "喷漆房", "〔E2〕通风不良", "风机损坏", "一般", "修风机", "7日内", "王五", "否", "", ""],
+    ]
+    november = [
+        [1, _iso(-5), "仓库", "〔E3〕易燃物混放", "混放", "重大", "分区存放", "立即", "王五", "否", "", ""],
+        [2, _iso(-2), "配电室", "〔E4〕绝缘垫缺失", "缺失", "一般", "补设", "7日内", "王五", "否", "", ""],
+    ]
+    _sheet(wb, "10月", header, october, titles=titles, footer=footer)
+    _sheet(wb, "11月", header, november, titles=titles, footer=footer)
+    wb.save(path)
+    return path, {"hazards": 4, "overdue": {"E2", "E3"}, "major_open": {"E3"}, "closed": {"E1"}}
+
+
+def lec_library_and_group(path):
+    """Risks: an LEC 风险库 as the issue quotes it (作业活动, 区域位置, 危险源, 可能导致的事故, 现有的控制措施, 可能性（P）,
+    暴露（E）, 后果（S）, 风险值 D, 风险等级 in colours, 管控级别 公司级/车间级, 责任部门, 责任人). Hazards: a ledger whose
+    group header 整改情况 is merged over 整改完成日期 / 验收人 / 验收日期, on a sheet called 隐患整改."""
+    wb = _new()
+    risk_header = ["作业活动", "区域位置", "危险源", "可能导致的事故", "现有的控制措施", "可能性（P）", "暴露（E）", "后果（S）", "风险值 D",
+                   "风险等级", "管控级别", "责任部门", "责任人"]
+    risks = [["焊接作业", "焊接区", "焊渣飞溅", "灼烫、火灾", "动火审批", 3, 6, 15, 270, "橙色", "车间级", "焊接车间", "孙七"],
+             ["行车吊装", "装配区", "钢丝绳断裂", "起重伤害", "定期检查", 1, 6, 40, 240, "橙色风险", "公司级", "设备部", "周八"]]
+    _sheet(wb, "风险库", risk_header, risks)
+    ws = wb.create_sheet("隐患整改")
+    top = ["隐患名称", "隐患位置", "隐患描述", "隐患等级", "发现日期", "治理措施", "治理期限", "责任人", "整改情况", "", ""]
+    sub = ["", "", "", "", "", "", "", "", "整改完成日期", "验收人", "验收日期"]
+    for c, h in enumerate(top, 1):
+        if h:
+            ws.cell(row=1, column=c, value=h)
+    for c, h in enumerate(sub, 1):
+        if h:
+            ws.cell(row=2, column=c, value=h)
+    ws.merge_cells("I1:K1")
+    for c in range(1, 9):
+        ws.merge_cells(start_row=1, start_column=c, end_row=2, end_column=c)
+    rows = [
+        ["〔F1〕焊机接地线破损", "焊接区", "破损", "一般隐患", _iso(-30), "更换", _iso(-20), "孙七", _iso(-21), "周八", _iso(-20)],
+        ["〔F2〕吊钩防脱装置缺失", "装配区", "缺失", "一般隐患", _iso(-30), "加装", _iso(-6), "周八", "", "", ""],
+        ["〔F3〕气瓶库无泄爆", "气瓶库", "无泄爆面", "重大隐患", _iso(-10), "改造", _iso(40), "孙七", "", "", ""],
+    ]
+    for r, values in enumerate(rows, start=3):
+        for c, v in enumerate(values, 1):
+            if v != "":
+                ws.cell(row=r, column=c, value=v)
+    wb.save(path)
+    return path, {"hazards": 3, "risks": 2, "overdue": {"F2"}, "major_open": {"F3"}, "closed": {"F1"}}
+
+
+def _msm(path):
+    return msm_with_jha(path)
+
+
+LAYOUTS = {"msm": _msm, "poi": poi_import, "hse": hse_platform, "jzb": jzb_library, "monthly": monthly_ledger,
+           "lec+group": lec_library_and_group}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_real_layouts_read_and_checked_as_meant(layout, tmp_path):
+    path, expected = LAYOUTS[layout](tmp_path / f"{layout}.xlsx")
+    result = pipeline(path, as_of=AS_OF, out_dir=tmp_path / "hl")
+    data, report = result.data, result.report
+    assert result.error is None
+    assert len(data.records("hazard")) == expected["hazards"]  # rows read = rows present
+    if "risks" in expected:
+        assert len(data.records("risk")) == expected["risks"]
+    overdue, major = _tokens(report, "hazard.overdue"), _tokens(report, "hazard.major-open")
+    assert overdue == expected["overdue"]  # none missed, none invented
+    assert major == expected["major_open"]
+    assert not (overdue | major) & expected["closed"]
+    assert result.highlighted is not None and result.highlighted.is_file() and not result.notes
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_real_layouts_convert_round_trip(layout, tmp_path):
+    path, _ = LAYOUTS[layout](tmp_path / f"{layout}.xlsx")
+    result = convert([path], tmp_path / "标准台账.xlsx")
+    original, converted = read_workbook(path), read_workbook(result.output)
+    for key in ("risk", "hazard"):
+        before = [dict(r.values) for r in original.records(key)]
+        after = [dict(r.values) for r in converted.records(key)]
+        for b, a in zip(before, after, strict=True):
+            if key == "hazard" and not b["name"]:
+                b["name"] = a["name"]  # named by its description (a rewrite listed in 转换说明)
+        assert after == before
+    assert _findings(check(path, AS_OF)[1]) == _findings(check(result.output, AS_OF)[1])
+
+
+def test_convert_joins_a_risk_file_and_a_hazard_file(tmp_path):
+    risk_file = lec_library_and_group(tmp_path / "风险.xlsx")[0]
+    hazard_file = hse_platform(tmp_path / "隐患.xlsx")[0]
+    result = convert([risk_file, hazard_file], tmp_path / "标准台账.xlsx", {"name": "测试厂", "county": "舞阳县"})
+    assert result.counts == {"风险管控清单": 2, "隐患排查治理清单": 3 + 4}
+    notes = openpyxl.load_workbook(result.output)[NOTES_SHEET]
+    rows = [[c.value for c in row] for row in notes.iter_rows()]
+    assert ["风险.xlsx", "风险库", "J", "风险等级", "风险管控清单 / 风险等级"] in [r[:5] for r in rows]
+    assert any(r[0] == "隐患.xlsx" and r[4] == "已闭环" and r[5] == "已销号" for r in rows)
+    assert any(r[3] == "序号" and r[4] == "未转换" for r in rows) is False  # neither file has a 序号 column
+
+
+def test_not_a_register_names_sheets_and_expected_headers(tmp_path):
+    wb = _new()
+    _sheet(wb, "工资", ["姓名", "岗位工资", "绩效"], [["张三", 3000, 500]])
+    wb.save(tmp_path / "工资.xlsx")
+    from dpsheets.errors import DpsheetsError
+
+    with pytest.raises(DpsheetsError) as err:
+        read_workbook(tmp_path / "工资.xlsx")
+    assert "“工资”（表头：姓名、岗位工资、绩效）" in err.value.message
+    assert "隐患名称" in err.value.message and "风险点名称" in err.value.message
+
+
+def test_unknown_header_suggests_the_standard_column_and_aliases_come_from_configuration(tmp_path):
+    from dpsheets.config import config_from_dict
+
+    path, _ = hse_platform(tmp_path / "hse.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["隐患排查治理台账"]["I2"] = "限改日期"
+    wb.save(path)
+    _, report = check(path, AS_OF)
+    unknown = [p for p in report.problems if p.code == "header.unknown" and p.column == "限改日期"]
+    assert unknown and "“治理期限”" in unknown[0].message and not _tokens(report, "hazard.overdue")
+    config = config_from_dict({"aliases": {"隐患排查治理清单.治理期限": ["限改日期"]}})
+    _, report = check(path, AS_OF, config)
+    assert _tokens(report, "hazard.overdue") == {"C3"}  # never missed because the deadline column had another name

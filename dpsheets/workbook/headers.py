@@ -166,22 +166,23 @@ def find_layout(index: HeaderIndex, rows: Sequence[Sequence[Any]]) -> Layout | N
     if best < 0:
         return None
     header = [nz.as_text(c) if not nz.is_blank(c) else "" for c in rows[best]]
+    shown = list(header)  # as written: a group header and its sub-header joined by “/”
     first_data = best + 1
     if first_data < len(rows) and _is_subheader(index, rows[first_data]):
-        below = rows[first_data]
-        for c, text in enumerate(below):
+        for c, text in enumerate(rows[first_data]):
             if type(text) is str and text.strip():
                 if c >= len(header):
                     header.extend([""] * (c + 1 - len(header)))
-                top = header[c]
-                header[c] = text.strip() if not top or top == text.strip() else f"{top}/{text.strip()}"
+                    shown.extend([""] * (c + 1 - len(shown)))
+                top, sub = header[c], text.strip()
+                header[c] = sub
+                shown[c] = sub if not top or top == sub else f"{top}/{sub}"
         first_data += 1
     elif best > 0 and _is_group_row(index, rows[best - 1], header):
-        above = rows[best - 1]
-        for c, text in enumerate(above):
+        for c, text in enumerate(rows[best - 1]):
             if type(text) is str and text.strip() and c < len(header) and header[c] and header[c] != text.strip():
-                header[c] = f"{text.strip()}/{header[c]}"
-    columns = map_columns(index, header, rows[first_data:first_data + SAMPLE_ROWS])
+                shown[c] = f"{text.strip()}/{header[c]}"
+    columns = map_columns(index, header, rows[first_data:first_data + SAMPLE_ROWS], shown)
     layout = Layout(index.register, first_data - 1, first_data, columns, best_score)
     layout.preamble = _preamble(index, rows[:best], layout)
     return layout
@@ -201,19 +202,13 @@ def _is_group_row(index: HeaderIndex, row: Sequence[Any], header: list[str]) -> 
     return bool(texts) and all(type(c) is str for c in texts) and any(index.lookup(h)[0] == "part" for h in header if h)
 
 
-def _last_part(text: str) -> str:
-    return text.rsplit("/", 1)[-1] if "/" in text and not _is_known_slash(text) else text
-
-
-def _is_known_slash(text: str) -> bool:
-    return "危险源/危险有害因素" in text or "作业活动/设备设施" in text
-
-
-def map_columns(index: HeaderIndex, header: Sequence[str], sample: Sequence[Sequence[Any]]) -> list[Column]:
-    """Each header cell → a field. Exact standard headers first, then parts, then aliases (in column order)."""
-    columns = [Column(c, column_letter(c), text) for c, text in enumerate(header) if text]
+def map_columns(index: HeaderIndex, header: Sequence[str], sample: Sequence[Sequence[Any]],
+                shown: Sequence[str] | None = None) -> list[Column]:
+    """Each header cell → a field. Exact standard headers first, then parts, then aliases (in column order).
+    *shown*: the headers as written (group/sub), for messages and the 转换说明."""
+    columns = [Column(c, column_letter(c), shown[c] if shown else text) for c, text in enumerate(header) if text]
     taken: dict[str, Column] = {}
-    looked = {col.index: index.lookup(_last_part(col.header)) for col in columns}
+    looked = {col.index: index.lookup(header[col.index]) for col in columns}
     for col in columns:
         kind, fs = looked[col.index]
         if kind == "exact":
@@ -222,7 +217,7 @@ def map_columns(index: HeaderIndex, header: Sequence[str], sample: Sequence[Sequ
     for col in columns:
         kind, fs = looked[col.index]
         if kind == "part":
-            col.key, col.part = fs[0].key, index.labels.get(fold(_last_part(col.header)), _last_part(col.header))
+            col.key, col.part = fs[0].key, index.labels.get(fold(header[col.index]), header[col.index])
         elif kind == "alias":
             free = [f for f in fs if f.key not in taken]
             if not free:
@@ -235,10 +230,10 @@ def map_columns(index: HeaderIndex, header: Sequence[str], sample: Sequence[Sequ
             else:
                 _take(col, chosen, taken)
         elif kind == "ignored":
-            col.reason = "序号只是行号，不是隐患编号" if fold(col.header) == fold("序号") else "图片和操作列不能转换"
+            col.reason = "序号只是行号，不是隐患编号" if fold(header[col.index]) == fold("序号") else "图片和操作列不能转换"
         elif kind == "":
             col.reason = "标准台账没有这一列"
-            col.hint = suggest(index, col.header)
+            col.hint = suggest(index, header[col.index])
     return columns
 
 
@@ -260,7 +255,8 @@ def _choose(candidates: list[Field], col: Column, sample: Sequence[Sequence[Any]
         return candidates[0]
     from dpsheets.workbook.reader import coerce  # the one set of value readers
 
-    scores = [(sum(coerce(f, v)[1] in (None, "rewrite") for v in values), -i, f) for i, f in enumerate(candidates)]
+    scores = [(sum(coerce(f, v)[1] in (None, "rewrite", "relative") for v in values), -i, f)
+              for i, f in enumerate(candidates)]
     good, _, best = max(scores, key=lambda s: (s[0], s[1]))
     if best.type is not FieldType.TEXT and good * 2 < len(values):
         return None  # 后果 written as words is not the C factor
