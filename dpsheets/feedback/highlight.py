@@ -107,7 +107,7 @@ def _from_xls(original: Path) -> openpyxl.Workbook:
 
     source = pc.CalamineWorkbook.from_path(str(original))
     wb = openpyxl.Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])
     try:
         for name in source.sheet_names:
             sheet = source.get_sheet_by_name(name)

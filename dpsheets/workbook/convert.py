@@ -123,9 +123,10 @@ def _write_notes(wb: Any, result: Conversion) -> None:
     r += 1
     for c, h in enumerate(("原文件", "原工作表", "原列", "原列名", "转入（标准表 / 列）", "说明")):
         ws.write(r, c, h, bold)
-    for note in result.columns:
+    for column in result.columns:
         r += 1
-        for c, v in enumerate((note.file, note.sheet, note.letter, note.header, note.target or "未转换", note.reason)):
+        for c, v in enumerate((column.file, column.sheet, column.letter, column.header, column.target or "未转换",
+                               column.reason)):
             ws.write_string(r, c, v, text)
     r += 2
     ws.write(r, 0, "二、改写的值", title)
@@ -135,8 +136,8 @@ def _write_notes(wb: Any, result: Conversion) -> None:
     for file, rw in result.rewrites:
         r += 1
         note = _KIND.get(rw.kind, rw.kind) + (f"：{rw.note.lstrip('，')}" if rw.note else "")
-        for c, v in enumerate((file, rw.sheet, rw.cell or f"第{rw.row}行", rw.column, rw.original, rw.new, note)):
-            ws.write_string(r, c, v, text)
+        for c, cell in enumerate((file, rw.sheet, rw.cell or f"第{rw.row}行", rw.column, rw.original, rw.new, note)):
+            ws.write_string(r, c, cell, text)
     for c, width in enumerate((18, 14, 8, 22, 28, 40, 30)):
         ws.set_column(c, c, width)
     ws.set_landscape()

@@ -171,8 +171,8 @@ def _read(wb: pc.CalamineWorkbook, path: Path, config: Config, extents: dict[str
     sheets: dict[str, SheetData] = {}
     missing: list[Register] = []
     for register in REGISTERS:
-        matched = found.get(register)
-        if not matched:
+        in_sheets = found.get(register)
+        if not in_sheets:
             if version is not None:
                 code = "sheet.missing" if register.core else "sheet.missing-ledger"
                 problems.append(make(code, sheet=register.sheet))
@@ -180,8 +180,8 @@ def _read(wb: pc.CalamineWorkbook, path: Path, config: Config, extents: dict[str
             sheets[register.key] = SheetData(register, register.sheet, 0, present=False)
             continue
         parts = []
-        for name in matched:
-            rows, merged = loaded.pop(name, None) or _dense_rows(wb, name, path, config, extents)
+        for name in in_sheets:
+            rows, merged = loaded.pop(name) if name in loaded else _dense_rows(wb, name, path, config, extents)
             _fill_merged(rows, merged)
             if register.key_value:
                 parts.append(_read_key_value(register, name, rows, problems, aliases))
