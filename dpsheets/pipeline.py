@@ -145,11 +145,12 @@ def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out
     config = config or Config()
     result = FileResult(Path(path), display_name=display_name)
     try:
-        result.data, result.report = check(path, as_of, config)
+        data, result.report = check(path, as_of, config)
+        result.data = data
         if require_enterprise:
             from dpsheets.county.archive import require_enterprise as archivable
 
-            archivable(result.data)
+            archivable(data)
     except DpsheetsError as exc:
         result.error = exc
         return result

@@ -477,8 +477,8 @@ def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:
         g.not_effective += row.not_effective
         for k, _ in INDICATORS:
             g.sums[k] += getattr(row, k)
-    for row in rollup.missing:
-        g = group(row)
+    for missing in rollup.missing:
+        g = group(missing)
         g.expected += 1
         g.not_effective += 1
     if key is None and not groups:  # nothing to sum: a total of zeros

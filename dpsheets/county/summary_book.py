@@ -103,7 +103,8 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
     for c, h in enumerate(("uscc", "code", "params")):
         breaches.write_string(0, c, h)
     r = 1
-    for row in [*rollup.enterprises, *rollup.missing]:
+    listed: list[EnterpriseRow | MissingRow] = [*rollup.enterprises, *rollup.missing]
+    for row in listed:
         for b in row.breaches:
             breaches.write_string(r, 0, row.uscc)
             breaches.write_string(r, 1, b.code)
@@ -471,7 +472,8 @@ def _merge_monthly(parts: list[Rollup]) -> dict[str, dict[str, tuple[str, int]]]
 
 
 def _scope(part: Rollup) -> str:
-    counties = sorted({r.county for r in [*part.enterprises, *part.missing] if r.county})
+    listed: list[EnterpriseRow | MissingRow] = [*part.enterprises, *part.missing]
+    counties = sorted({r.county for r in listed if r.county})
     return "、".join(counties) or "、".join(Path(s).stem for s in part.sources)
 
 
