@@ -176,3 +176,13 @@ def test_statistics_at_quarter_end_agree_with_the_checks(status, deadline, compl
     assert stats.overdue_at_end == (overdue and not rectified_late)
     if stats.rectified:
         assert stats.rectified_late == hs.holds("completed_late", h, Q3.end)
+
+
+def test_the_field_reference_states_each_predicate_in_words():
+    from dpsheets.workbook.fieldsdoc import DOC_FILE
+
+    headers = {key: HAZARD[key].header for key in hs.FIELDS}
+    doc = DOC_FILE.read_text(encoding="utf-8")
+    for name in NAMES:
+        assert f"| {hs.LABELS[name]} | `{name}` | {hs.describe(name, headers)} |" in doc
+    assert all(h in hs.describe("overdue", headers) for h in headers.values())

@@ -13,6 +13,7 @@ declaration come:
   ISO text dates in SQLite compare like dates),
 - Excel formulas (:func:`excel`), used by the workbook template's conditional formats,
   with the configured ``due_soon_days``.
+- the words of ``docs/字段说明.md`` (:func:`describe`).
 
 ``tests/test_hazard_state.py`` proves the three equal over random hazards and as-of dates
 (SQL run in SQLite, the formulas recalculated by LibreOffice).
@@ -281,3 +282,34 @@ def _excel(expr: Expr, cells: Mapping[str, str], d: Mapping[str, str]) -> str:
 
 def _excel_operand(x: Ref | Day, cells: Mapping[str, str], d: Mapping[str, str]) -> str:
     return cells[x.key] if isinstance(x, Ref) else d[x.name]
+
+
+# --- words (docs/字段说明.md) -----------------------------------------------------------------------
+
+LABELS: dict[str, str] = {
+    "closed": "已销号", "open": "未销号", "overdue": "逾期", "due_soon": "临期", "closed_late": "逾期销号",
+    "closed_on_time": "按期销号", "done_in_time": "按期完成", "completed_late": "逾期完成",
+}
+_WORD_OPS = {"<": "早于", "<=": "不晚于", ">": "晚于", ">=": "不早于"}
+_DAY_WORDS = {"as_of": "检查日", "due_soon_until": f"检查日加 due_soon_days 天（默认 {DEFAULT_DUE_SOON_DAYS} 天）"}
+
+
+def describe(expr: Expr | str, headers: Mapping[str, str]) -> str:
+    """*expr* in Chinese; *headers* names the fields (the register's column headers)."""
+    if isinstance(expr, str):
+        expr = PREDICATES[expr]
+    if isinstance(expr, Is):
+        return f"{headers[expr.ref.key]}为“{expr.value}”"
+    if isinstance(expr, Compare):
+        return f"{_word(expr.left, headers)}{_WORD_OPS[expr.op]}{_word(expr.right, headers)}"
+    if isinstance(expr, Not):
+        if isinstance(expr.arg, Is):
+            return f"{headers[expr.arg.ref.key]}不是“{expr.arg.value}”"
+        return f"并非“{describe(expr.arg, headers)}”"
+    if isinstance(expr, (AllOf, AnyOf)):
+        return ("，且" if isinstance(expr, AllOf) else "，或").join(describe(a, headers) for a in expr.args)
+    raise TypeError(f"not a predicate: {expr!r}")
+
+
+def _word(x: Ref | Day, headers: Mapping[str, str]) -> str:
+    return headers[x.key] if isinstance(x, Ref) else _DAY_WORDS[x.name]

@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from dpsheets.errors import EXIT_CODES, FATAL
+from dpsheets.rules import hazard_state
 from dpsheets.rules.breaches import BREACHES
 from dpsheets.rules.problems import CATALOGUE, SEVERITY_LABEL
-from dpsheets.workbook.registers import FIELD_TYPE_LABELS, REGISTERS, TEMPLATE_ID, TEMPLATE_VERSION
+from dpsheets.workbook.registers import FIELD_TYPE_LABELS, HAZARD, REGISTERS, TEMPLATE_ID, TEMPLATE_VERSION
 from dpsheets.workbook.template import field_help
 
 DOC_FILE = Path(__file__).resolve().parents[2] / "docs" / "字段说明.md"
@@ -39,6 +40,13 @@ def render() -> str:
               "| 代码 | 规则 | 规则说明 | 企业问题说明 | 开关 |", "|---|---|---|---|---|"]
     lines += [f"| `{code}` | {kind.title} | {kind.rule} | {kind.message} | {f'`{kind.switch}`' if kind.switch else ''} |"
               for code, kind in BREACHES.items()]
+    lines += ["", "## 隐患状态", "",
+              "逾期、临期、按期 / 逾期销号只在 `dpsheets/rules/hazard_state.py` 定义一次；检查、季度统计、汇总的 SQL "
+              "和台账模板的 Excel 条件格式都由它生成。日期缺失时比较不成立（没有治理期限的隐患不会逾期）。", "",
+              "| 状态 | 代码 | 定义 |", "|---|---|---|"]
+    headers = {key: HAZARD[key].header for key in hazard_state.FIELDS}
+    lines += [f"| {hazard_state.LABELS[name]} | `{name}` | {hazard_state.describe(name, headers)} |"
+              for name in hazard_state.PREDICATES]
     lines += ["", "## 退出码", "", "| 退出码 | 含义 |", "|---|---|"]
     lines += [f"| {code} | {text} |" for code, text in EXIT_CODES.items()]
     return "\n".join(lines) + "\n"
