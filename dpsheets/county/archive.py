@@ -93,23 +93,22 @@ def migrate(archive_or_engine: Archive | sa.Engine) -> str | None:
     return migrate_engine(engine)
 
 
+def _insert(conn: Connection) -> Any:
+    """The dialect's INSERT (with ON CONFLICT) for *conn*."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
 def _upsert(conn: Connection, table: sa.Table, values: dict[str, Any], keys: list[str], update: list[str]) -> None:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(**values)
+    stmt = _insert(conn)(table).values(**values)
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update}))
 
 
 def insert_ignoring_duplicates(conn: Connection, table: sa.Table, values: dict[str, Any], keys: list[str],
                                returning: sa.Column | None = None) -> Any:
     """INSERT … ON CONFLICT DO NOTHING; the *returning* value, or None when the row was already there."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    stmt = _insert(conn)(table).values(**values).on_conflict_do_nothing(index_elements=keys)
     if returning is None:
         return conn.execute(stmt).rowcount or None
     return conn.execute(stmt.returning(returning)).scalar()
@@ -194,7 +193,7 @@ class Archive:
 
     # --- plain queries (named parameters) ---------------------------------------------------
 
-    def rows(self, sql: str, **params: Any) -> list[Mapping[str, Any]]:
+    def rows(self, sql: str, **params: Any) -> list[Mapping[Any, Any]]:
         with self.engine.connect() as conn:
             return list(conn.execute(sa.text(sql), params).mappings())
 
@@ -278,7 +277,7 @@ class Archive:
         if rows:
             db.execute(table.insert(), list(rows))
 
-    def enterprises(self) -> list[Mapping[str, Any]]:
+    def enterprises(self) -> list[Mapping[Any, Any]]:
         e, s = t.enterprises, t.submissions
         query = (sa.select(e.c.uscc, e.c.name, e.c.county, e.c.township, e.c.industry, e.c.city, e.c.first_seen,
                            e.c.last_seen, sa.func.count(s.c.id).label("submissions"))
@@ -311,7 +310,7 @@ class Archive:
             rows = conn.execute(query.order_by(r.c.register, r.c.row)).mappings()
             return [dict(json.loads(x["data"]), _register=x["register"], _row=x["row"]) for x in rows]
 
-    def problems(self, submission_id: int) -> list[Mapping[str, Any]]:
+    def problems(self, submission_id: int) -> list[Mapping[Any, Any]]:
         p = t.problems
         with self.engine.connect() as conn:
             return list(conn.execute(sa.select(p).where(p.c.submission_id == submission_id).order_by(p.c.seq)).mappings())
@@ -337,7 +336,7 @@ class Archive:
         with self.transaction() as tx:
             tx.execute(stmt)
 
-    def audit_log(self, limit: int = 200) -> list[Mapping[str, Any]]:
+    def audit_log(self, limit: int = 200) -> list[Mapping[Any, Any]]:
         with self.engine.connect() as conn:
             return list(conn.execute(sa.select(t.audit).order_by(t.audit.c.id.desc()).limit(limit)).mappings())
 
@@ -367,7 +366,7 @@ class Archive:
             query = query.where(sa.or_(j.c.folder == folder, j.c.folder.is_(None)))
         return query
 
-    def unfinished_jobs(self, folder: str | None = None) -> list[Mapping[str, Any]]:
+    def unfinished_jobs(self, folder: str | None = None) -> list[Mapping[Any, Any]]:
         with self.engine.connect() as conn:
             return list(conn.execute(self._jobs(folder).order_by(t.jobs.c.id)).mappings())
 
@@ -390,7 +389,7 @@ def _risk_levels(data: WorkbookData, config: Config) -> dict[str | None, int]:
     return counts
 
 
-def _submission(row: Mapping[str, Any]) -> Submission:
+def _submission(row: Mapping[Any, Any]) -> Submission:
     return Submission(row["id"], row["uscc"], row["name"], row["received_at"], row["file_name"], row["sha256"],
                       row["template_version"], bool(row["valid"]), row["errors"], row["warnings"], row["findings"])
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from dpsheets.county import schema as t
-from dpsheets.county.archive import Archive, insert_ignoring_duplicates
+from dpsheets.county.archive import Archive, _insert, insert_ignoring_duplicates
 from dpsheets.county.database import head_revision
 
 BATCH = 200  # submissions copied per transaction
@@ -38,12 +38,8 @@ class PushResult:
 
 def _upsert_enterprise(conn: sa.Connection, values: dict) -> None:
     """The enterprise as the newest of its sightings says, first seen at the earliest."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     e = t.enterprises
-    stmt = insert(e).values(**values)
+    stmt = _insert(conn)(e).values(**values)
     newer = stmt.excluded.last_seen > e.c.last_seen
     update = {c: sa.case((newer, stmt.excluded[c]), else_=e.c[c]) for c in ("name", "county", "township", "industry",
                                                                            "city", "last_seen")}

@@ -346,7 +346,7 @@ def _months_since(last: date | None, as_of: date) -> int | None:
     return None if last is None else months_between(last, as_of)
 
 
-def _hazard_dict(r: Mapping[str, Any], as_of: date) -> dict:
+def _hazard_dict(r: Mapping[Any, Any], as_of: date) -> dict:
     d = dict(r)
     deadline = _date(d.get("deadline"))
     d["deadline"] = deadline.isoformat() if deadline else None
