@@ -56,7 +56,7 @@ _UNREACHABLE = {errno.EIO, errno.ENOTCONN, getattr(errno, "ESTALE", errno.EIO), 
                 getattr(errno, "EHOSTUNREACH", errno.EIO), errno.ETIMEDOUT}
 
 
-def environment_error(exc: BaseException, *, archive: Path | None = None, own_file: Path | None = None) -> DpsheetsError | None:
+def environment_error(exc: BaseException, *, archive: Path | str | None = None, own_file: Path | None = None) -> DpsheetsError | None:
     """A Chinese message naming the path when *exc* is the machine's fault (disk full, folder not
     writable, share or archive unreachable); None when it may be the file's own problem.
 

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 
 from dpsheets.config import Config
 from dpsheets.county import schema as t
-from dpsheets.county.compat import Compat
+from dpsheets.county.compat import AnyConnection, Compat
 from dpsheets.county.database import create_engine, database_url, display, explain, head_revision, writing
 from dpsheets.county.database import migrate as migrate_engine
 from dpsheets.county.regions import city_of
@@ -93,19 +93,19 @@ def migrate(archive_or_engine: Archive | sa.Engine) -> str | None:
     return migrate_engine(engine)
 
 
-def _insert(conn: Connection) -> Any:
+def _insert(conn: AnyConnection) -> Any:
     """The dialect's INSERT (with ON CONFLICT) for *conn*."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
-def _upsert(conn: Connection, table: sa.Table, values: dict[str, Any], keys: list[str], update: list[str]) -> None:
+def _upsert(conn: AnyConnection, table: sa.Table, values: dict[str, Any], keys: list[str], update: list[str]) -> None:
     stmt = _insert(conn)(table).values(**values)
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update}))
 
 
-def insert_ignoring_duplicates(conn: Connection, table: sa.Table, values: dict[str, Any], keys: list[str],
+def insert_ignoring_duplicates(conn: AnyConnection, table: sa.Table, values: dict[str, Any], keys: list[str],
                                returning: sa.Column | None = None) -> Any:
     """INSERT … ON CONFLICT DO NOTHING; the *returning* value, or None when the row was already there."""
     stmt = _insert(conn)(table).values(**values).on_conflict_do_nothing(index_elements=keys)
@@ -176,10 +176,10 @@ class Archive:
         return f"Archive({self.shown})"
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self) -> Iterator[Compat]:
         """A writing transaction; its connection also takes plain SQL with ``?`` placeholders (see :mod:`compat`)."""
         with writing(self.engine) as conn:
-            yield Compat(conn)  # type: ignore[misc]
+            yield Compat(conn)
 
     @property
     def db(self) -> Compat:
@@ -218,7 +218,7 @@ class Archive:
 
     def add_submission(self, data: WorkbookData, report: Report, *, file_name: str, sha256: str, received_at: datetime,
                        stored_name: str | None = None, config: Config | None = None,
-                       db: Connection | None = None) -> int:
+                       db: AnyConnection | None = None) -> int:
         """Archive one checked workbook. Call inside :meth:`transaction` (or it opens its own).
 
         Raises :class:`DuplicateSubmission` (and writes nothing) when the content is already archived.
@@ -273,7 +273,7 @@ class Archive:
         return sid
 
     @staticmethod
-    def _insert(db: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    def _insert(db: AnyConnection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             db.execute(table.insert(), list(rows))
 
@@ -350,7 +350,7 @@ class Archive:
                 source=source, original_name=original_name, processing_name=processing_name, state="claiming",
                 created_at=when, updated_at=when, folder=folder).returning(t.jobs.c.id)).scalar_one()
 
-    def set_job(self, job_id: int, now: datetime, db: Connection | None = None, **fields: Any) -> None:
+    def set_job(self, job_id: int, now: datetime, db: AnyConnection | None = None, **fields: Any) -> None:
         fields["updated_at"] = now.isoformat(timespec="seconds")
         stmt = t.jobs.update().where(t.jobs.c.id == job_id).values(**fields)
         if db is not None:

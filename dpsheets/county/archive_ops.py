@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from dpsheets.county import schema as t
 from dpsheets.county.archive import Archive, _insert, insert_ignoring_duplicates
+from dpsheets.county.compat import AnyConnection
 from dpsheets.county.database import head_revision
 
 BATCH = 200  # submissions copied per transaction
@@ -36,7 +37,7 @@ class PushResult:
     rows: dict[str, int] = field(default_factory=dict)  # rows copied per table
 
 
-def _upsert_enterprise(conn: sa.Connection, values: dict) -> None:
+def _upsert_enterprise(conn: AnyConnection, values: dict) -> None:
     """The enterprise as the newest of its sightings says, first seen at the earliest."""
     e = t.enterprises
     stmt = _insert(conn)(e).values(**values)

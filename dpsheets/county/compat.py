@@ -147,3 +147,7 @@ class Compat:
         elif conn.dialect.name == "sqlite":
             lastrowid = result.lastrowid
         return Result(rows, lastrowid, result.rowcount)
+
+
+# A SQLAlchemy connection, or the wrapper above around one (it forwards every other attribute).
+AnyConnection = Connection | Compat

@@ -217,7 +217,7 @@ def rollup(*, as_of: date, archives: Sequence[PathLike] = (), summaries: Sequenc
     from dpsheets.county.rollup import Area, rollup_archives
 
     members, warnings = read_roster(roster)
-    paths = [archive_path(a) for a in (archives or (resolve_target(None, config.archive, Path(ARCHIVE_FILE)),))]
+    paths = [archive_path(a) for a in (archives or (resolve_target(None, config.archive, Path(ARCHIVE_FILE)) or ARCHIVE_FILE,))]
     city, county = parse_where(where)
     area = Area(city, county)
     level = level or ("县" if county else "市" if city else "县")

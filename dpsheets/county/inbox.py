@@ -111,7 +111,7 @@ class Layout:
 
     def inbox_files(self) -> list[Path]:
         """Workbook candidates in the inbox (any depth), temp and lock files left out."""
-        out = []
+        out: list[Path] = []
         for dirpath, _dirs, files in os.walk(self.inbox):
             out.extend(Path(dirpath) / f for f in files if not is_temp_or_lock(Path(f)))
         return sorted(out)
@@ -219,10 +219,10 @@ class Processor:
         for stray in sorted(self.layout.processing.iterdir()):
             if (stray.is_file() or stray.is_symlink()) and stray.name not in known and not stray.name.startswith(".dpsheets-"):
                 now = self.clock()
-                job = self.archive.begin_job(f"{PROCESSING}/{stray.name}", stray.name, stray.name, now,
-                                             folder=self.folder)
-                self.archive.set_job(job, now, state="claimed")
-                outcomes.append(self._run(job, stray, stray.name))
+                stray_job = self.archive.begin_job(f"{PROCESSING}/{stray.name}", stray.name, stray.name, now,
+                                                   folder=self.folder)
+                self.archive.set_job(stray_job, now, state="claimed")
+                outcomes.append(self._run(stray_job, stray, stray.name))
         return outcomes
 
     def _recover_job(self, job: Mapping[str, Any]) -> Outcome | None:

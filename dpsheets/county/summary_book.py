@@ -388,7 +388,7 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
                                          if k not in ("closure_rate", "quiz_coverage", "not_effective", "breaches")),
                    path, numeric):
         values = {k: (v if k in numeric else ("" if v is None else str(v))) for k, v in d.items()}
-        enterprises.append(EnterpriseRow(**values, breaches=breaches.get(values["uscc"], [])))
+        enterprises.append(EnterpriseRow(**values, breaches=breaches.get(values["uscc"], [])))  # type: ignore[arg-type]
     missing = [MissingRow(**{k: str(v) for k, v in d.items()}, breaches=breaches.get(str(d["uscc"]), []))
                for d in _rows(wb, "未报送企业", MISSING_COLUMNS, path)]
     overdue = [_hazard(d) for d in _rows(wb, "逾期隐患", OVERDUE_COLUMNS, path, {"days_overdue"})]

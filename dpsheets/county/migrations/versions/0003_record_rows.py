@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,7 +26,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-TABLES = {
+TABLES: dict[str, tuple[Any, ...]] = {
     "risks": ("risk", ("name", sa.Text), ("kind", sa.Text), ("source", sa.Text), ("accident", sa.Text),
               ("location", sa.Text), ("state", sa.Text), ("method", sa.Text), ("l", sa.Float), ("e", sa.Float),
               ("c", sa.Float), ("s", sa.Float), ("score", sa.Float), ("level", sa.Text), ("controls", sa.Text),
