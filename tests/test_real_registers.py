@@ -349,3 +349,32 @@ def test_unknown_header_suggests_the_standard_column_and_aliases_come_from_confi
     config = config_from_dict({"aliases": {"隐患排查治理清单.治理期限": ["限改日期"]}})
     _, report = check(path, AS_OF, config)
     assert _tokens(report, "hazard.overdue") == {"C3"}  # never missed because the deadline column had another name
+
+
+def test_check_reports_the_records_read(msm, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from dpsheets.cli import cli
+
+    path, _ = msm
+    out = CliRunner().invoke(cli, ["check", str(path), "--as-of", AS_OF.isoformat(), "-o", str(tmp_path / "hl")]).output
+    assert "读取风险 2 条、隐患 6 条" in out
+    assert out.lstrip().startswith("✗")  # the Chinese report comes first, no English log line before it
+    line = CliRunner().invoke(cli, ["check", str(path), "--json", "--as-of", AS_OF.isoformat(), "--no-highlight"]).output
+    records = json.loads(line.splitlines()[0])["records"]
+    assert records["风险管控清单"] == 2 and records["隐患排查治理清单"] == 6
+
+
+def test_convert_command(msm, tmp_path):
+    from click.testing import CliRunner
+
+    from dpsheets.cli import cli
+
+    path, _ = msm
+    out = tmp_path / "标准台账.xlsx"
+    result = CliRunner().invoke(cli, ["convert", str(path), "-o", str(out), "--name", "测试厂", "--county", "舞阳县"])
+    assert result.exit_code == 0, result.output
+    assert "风险管控清单 2 条、隐患排查治理清单 6 条" in result.output and out.is_file()
+    assert read_workbook(out).enterprise["county"] == "舞阳县"
