@@ -534,7 +534,8 @@ def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], more_summaries
                   f"未有效运行 {t.not_effective} 家。")
     console.print(f"汇总表：[cyan]{escape(str(book))}[/]")
     if not no_report:
-        console.print(f"报告：[cyan]{escape(str(write_report(result, output_dir, title)))}[/]")
+        report = write_report(result, output_dir, title, official=_config(config_path).official)
+        console.print(f"报告：[cyan]{escape(str(report))}[/]")
 
 
 # --- the web service (its commands live in dpsheets.web.commands) ------------------------------

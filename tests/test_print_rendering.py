@@ -51,7 +51,7 @@ def _pages(pdf: Path) -> int:
 def printed(tmp_path_factory):
     """The demo plant (with its typical mistakes), every kind rendered and converted to PDF in one LibreOffice run."""
     folder = tmp_path_factory.mktemp("print")
-    p = plant(AS_OF, mistakes=True, posts=6, employees=8)
+    p = plant(AS_OF, mistakes=True, posts=3, employees=8)
     data = read_workbook(write_workbook(folder / "demo.xlsx", p.enterprise, p.rows, layout=p.layout))
     out = render_all(data, folder / "打印", as_of=AS_OF, kinds=KINDS, pdf=True)
     pdfs = {f.stem.split("_")[0]: f for f in out.files if f.suffix == ".pdf"}
@@ -115,3 +115,97 @@ def test_the_map_speaks_chinese_only(printed):
     assert "机加工车间" in words and "重大风险（红）1 处" in words.replace("\n", "")
     assert not re.search(r"[A-Za-z]{2,}", words), words
     assert not re.search(r"\bn=", words)
+
+
+def _pdf_of(path: Path, profile: Path) -> Path:
+    subprocess.run([soffice(), "--headless", "--norestore", f"-env:UserInstallation=file://{profile}", "--convert-to", "pdf",
+                    "--outdir", str(path.parent), str(path)], check=True, capture_output=True, timeout=120)
+    return path.with_suffix(".pdf")
+
+
+def _page_lines(pdf: Path) -> list[list[str]]:
+    return [[re.sub(r"\s+", "", line) for line in _run("pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-").splitlines()]
+            for i in range(1, _pages(pdf) + 1)]
+
+
+def _word_heights(pdf: Path, page: int) -> list[float]:
+    boxes = _run("pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-")
+    return [float(b) - float(a) for a, b in re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', boxes)]
+
+
+def test_the_workbook_prints_readably(tmp_path):
+    p = plant(AS_OF, posts=4, employees=4)
+    pdf = _pdf_of(write_workbook(tmp_path / "台账.xlsx", p.enterprise, p.rows, layout=p.layout), tmp_path / "lo")
+    pages = _page_lines(pdf)
+    assert "双重预防体系台账填表说明" in pages[0]  # the title whole, not clipped
+    hazard_pages = [i for i, lines in enumerate(pages, start=1)
+                    if ("隐患编号" in lines or "上报日期" in lines) and not any("（必填）" in line for line in lines)]
+    assert len(hazard_pages) == 2, hazard_pages  # the 28-column register: two pages wide
+    for page in hazard_pages:
+        heights = _word_heights(pdf, page)
+        assert heights and min(heights) >= 7.9, min(heights)  # 10 pt text printed at no less than 8 pt
+    assert sum(1 for lines in pages if any(line.startswith("风险四色分布图") for line in lines)) == 1
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", "-f", str(hazard_pages[0]), str(pdf),
+                    str(OUTPUT / "台账_隐患排查治理清单")], check=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def county_summary(tmp_path_factory):
+    """A county of three enterprises that first submitted six weeks ago: the months before have no data."""
+    from datetime import datetime, timedelta
+
+    from dpsheets.county.archive import Archive
+    from dpsheets.county.rollup import rollup_archives
+    from dpsheets.pipeline import check
+    from dpsheets.workbook.samples import valid_uscc
+
+    folder = tmp_path_factory.mktemp("county")
+    with Archive(folder / "档案.sqlite") as archive:
+        for i in range(3):
+            received = datetime.combine(AS_OF - timedelta(days=40 + i), datetime.min.time())
+            p = plant(received.date(), seed=i, uscc=valid_uscc(f"9141112100{i:07d}"), name=f"企业{i}", posts=2, employees=2)
+            path = write_workbook(folder / f"{i}.xlsx", p.enterprise, p.rows, layout=p.layout)
+            data, report = check(path, received.date())
+            archive.add_submission(data, report, file_name=path.name, sha256=str(i), received_at=received)
+    return folder, rollup_archives([folder / "档案.sqlite"], as_of=AS_OF)
+
+
+def test_no_data_is_a_gap_in_the_trend_never_zero(county_summary):
+    from dpsheets.county.summary_book import NO_DATA, read_summary, write_summary
+
+    folder, rollup = county_summary
+    months = list(rollup.trend)
+    assert rollup.trend[months[0]] is None and rollup.trend[months[-1]] is not None
+    book = write_summary(rollup, folder / "汇总.xlsx", "舞阳县汇总")
+    import openpyxl
+
+    ws = openpyxl.load_workbook(book)["总览"]
+    cells = {ws.cell(row=r, column=4).value: ws.cell(row=r, column=5).value for r in range(17, 17 + len(months))}
+    assert cells[months[0]] == NO_DATA and cells[months[-1]] == rollup.trend[months[-1]]
+    assert read_summary(book).trend == rollup.trend  # a city roll-up keeps the gap
+
+
+def test_the_summary_prints_its_overview_on_one_page_and_the_report_in_form(county_summary, tmp_path):
+    from dpsheets.config import OfficialForm
+    from dpsheets.county.summary_book import write_summary
+    from dpsheets.county.summary_report import _charts, write_report
+
+    folder, rollup = county_summary
+    for name, svg in _charts(rollup, "svg").items():
+        texts = " ".join(re.sub(r"<[^>]+>", "", t) for t in re.findall(r"<text[^>]*>.*?</text>", svg.decode(), re.S))
+        assert re.search(r"[\u4e00-\u9fff]", texts) and not re.search(r"[A-Za-z]{2,}", texts), (name, texts)
+    trend_svg = _charts(rollup, "svg")["trend_chart"].decode()
+    line = max(re.findall(r'<path d="(M[^"]+)"[^>]*style="fill: none; stroke: #c00000', trend_svg), key=len)
+    assert line.count("L") == sum(1 for n in rollup.trend.values() if n is not None) - 1  # no line through the months without data
+    book = _pdf_of(write_summary(rollup, tmp_path / "汇总.xlsx", "舞阳县汇总"), tmp_path / "lo")
+    overview = [lines for lines in _page_lines(book) if any(line.startswith("统计日期") for line in lines)]
+    assert len(overview) == 1 and any("逾期隐患月度趋势" in line for line in overview[0])  # charts on the same page
+    form = OfficialForm(report_number="舞应急〔2026〕15号", county_contact="张科长", county_phone="0395-7212345")
+    report = write_report(rollup, tmp_path / "汇总报告.docx", "舞阳县汇总报告", form)
+    pdf = _pdf_of(report, tmp_path / "lo")
+    lines = _lines(pdf)
+    assert "舞应急〔2026〕15号" in lines and "舞阳县应急管理局（盖章）" in lines
+    assert any("0395-7212345" in line for line in lines)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", str(pdf), str(OUTPUT / "汇总报告")], check=True, timeout=60)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", str(book), str(OUTPUT / "汇总_总览")], check=True, timeout=60)

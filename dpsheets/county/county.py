@@ -24,7 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from dpsheets.config import Config
+from dpsheets.config import Config, OfficialForm
 from dpsheets.county.archive import Archive, Submission
 from dpsheets.county.database import is_url, resolve_target
 from dpsheets.county.inbox import ARCHIVE_FILE, Layout, Outcome, Processor
@@ -176,7 +176,7 @@ class County:
         return write_summary(summary, folder, title)
 
     def write_report(self, summary: Rollup, folder: PathLike, title: str | None = None) -> Path:
-        return write_report(summary, folder, title)
+        return write_report(summary, folder, title, official=self.config.official)
 
 
 # --- roll-ups of several archives, and of summaries -----------------------------------------
@@ -250,8 +250,9 @@ def write_summary(summary: Rollup, folder: PathLike, title: str | None = None) -
     return write(summary, Path(folder) / OutputNames.of(summary).summary, title or default_title(summary))
 
 
-def write_report(summary: Rollup, folder: PathLike, title: str | None = None) -> Path:
-    """The Word report of *summary* in *folder*, named by :class:`OutputNames`."""
+def write_report(summary: Rollup, folder: PathLike, title: str | None = None, *,
+                 official: OfficialForm | None = None) -> Path:
+    """The Word report of *summary* in *folder*, named by :class:`OutputNames`; *official*: its 文号 and 落款."""
     from dpsheets.county.summary_report import write_report as write
 
-    return write(summary, Path(folder) / OutputNames.of(summary).report, title or default_title(summary))
+    return write(summary, Path(folder) / OutputNames.of(summary).report, title or default_title(summary), official)

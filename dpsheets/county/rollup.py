@@ -137,7 +137,7 @@ class Rollup:
     missing: list[MissingRow]
     overdue: list[dict]
     majors: list[dict]
-    trend: dict[str, int]  # YYYY-MM → overdue hazards at that month's end
+    trend: dict[str, int | None]  # YYYY-MM → overdue hazards at that month's end; None: no submission yet (a gap)
     rules: RollupRules
     sources: list[str] = field(default_factory=list)
     rule_sets: list[RuleSet] = field(default_factory=list)  # as applied below (city: each county's); default: rules
@@ -394,11 +394,13 @@ def _restrict(conns: Sequence[Connection], day: date, area: Area) -> None:
             conn.execute(sa.text(f"INSERT INTO {KEEP} (id) VALUES (:id)"), keep)
 
 
-def overdue_at(archives: Sequence[Archive], day: date, area: Area = Area()) -> int:
-    """Overdue hazards on *day* across the enterprises' latest submissions on or before it (each counted once)."""
+def overdue_at(archives: Sequence[Archive], day: date, area: Area = Area()) -> int | None:
+    """Overdue hazards on *day* across the enterprises' latest submissions on or before it (each counted once);
+    None when no enterprise had submitted by then — no data, which is not zero."""
     with ExitStack() as stack:
         conns = [stack.enter_context(a.connect()) for a in archives]
-        return sum(n for by in _monthly(conns, [day], area).values() for _, n in by.values())
+        by_month = _monthly(conns, [day], area)
+        return sum(n for by in by_month.values() for _, n in by.values()) if any(by_month.values()) else None
 
 
 def _monthly(conns: Sequence[Connection], days: list[date], area: Area) -> dict[str, dict[str, tuple[str, int]]]:
@@ -445,7 +447,8 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
             overdue += hazard_list(conn, as_of, "overdue", area, several)
             majors += hazard_list(conn, as_of, "major", area, several)
         by_month = _monthly(conns, month_ends(as_of), area)
-        months = {month: sum(n for _, n in by.values()) for month, by in by_month.items()}
+        months: dict[str, int | None] = {month: sum(n for _, n in by.values()) if by else None  # no submission
+                                         for month, by in by_month.items()}                   # yet: a gap, not 0
         if several:
             for conn in conns:
                 conn.execute(sa.text(f"DROP TABLE IF EXISTS {KEEP}"))

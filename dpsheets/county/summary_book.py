@@ -35,6 +35,7 @@ from dpsheets.errors import DpsheetsError
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules.breaches import Breach, rule_texts
 from dpsheets.workbook.normalize import header_key
+from dpsheets.workbook.print_setup import ID_WIDTH, landscape_wide
 from dpsheets.workbook.registers import ENTERPRISE, column_letter, identity_columns
 
 META = "_dpsheets_rollup"
@@ -49,6 +50,8 @@ ENFORCEMENT_HEAD = ("序号", *(h for _, h in identity_columns()), "问题数", 
 RULES_HEAD = ("规则代码", "规则", "说明", "适用范围")
 GROUP_HEAD = ("应报企业", "已报送", "报送率", "按时报送", "未有效运行企业")
 TREND_HEADER = "月份"
+NO_DATA = "无数据"
+OVERVIEW_ROWS = 31  # the 总览 page: figures, chart data and the 2 × 2 charts end above this row  # a month before any submission: shown as a gap, never as 0
 LEVEL_COLOURS = (("重大风险", "risks_major", "#FF0000"), ("较大风险", "risks_significant", "#FFC000"),
                  ("一般风险", "risks_general", "#FFFF00"), ("低风险", "risks_low", "#0070C0"))
 
@@ -186,9 +189,11 @@ def _table(wb: Any, f: dict, name: str, headers: list[str], rows: Iterable[list[
            highlight: tuple[str, ...] = (), widths: dict[int, int] | None = None) -> None:
     ws = wb.add_worksheet(name)
     ws.set_row(0, 30)
+    column_widths = [ID_WIDTH if "统一社会信用代码" in h else (widths or {}).get(c, max(8, min(16, len(h) * 2 + 2)))
+                     for c, h in enumerate(headers)]  # an 18-character credit code always fits its column
     for c, h in enumerate(headers):
         ws.write_string(0, c, h, f["head"])
-        ws.set_column(c, c, (widths or {}).get(c, max(8, min(16, len(h) * 2 + 2))))
+        ws.set_column(c, c, column_widths[c])
     count = 0
     for count, row in enumerate(rows, start=1):  # noqa: B007 - the count is used below
         for c, value in enumerate(row):
@@ -201,10 +206,7 @@ def _table(wb: Any, f: dict, name: str, headers: list[str], rows: Iterable[list[
             criteria = {"type": "cell", "criteria": ">", "value": 0} if h != "未有效运行" else \
                 {"type": "cell", "criteria": "==", "value": '"是"'}
             ws.conditional_format(1, c, count, c, {**criteria, "format": f["red"]})
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
+    landscape_wide(ws, column_widths, header_rows=(0, 0), repeat_columns=2 if name == "企业明细" else 0)
 
 
 def _overview(wb: Any, f: dict, rollup: Rollup, totals: GroupRow, title: str) -> None:
@@ -242,7 +244,10 @@ def _overview(wb: Any, f: dict, rollup: Rollup, totals: GroupRow, title: str) ->
     ws.write_string(15, 4, "月末逾期隐患", f["head"])
     for i, (month, n) in enumerate(rollup.trend.items(), start=16):
         ws.write_string(i, 3, month, f["cell"])
-        ws.write_number(i, 4, n, f["cell"])
+        if n is None:  # no enterprise had submitted by then: a gap in the chart, never a zero
+            ws.write_string(i, 4, NO_DATA, f["cell"])
+        else:
+            ws.write_number(i, 4, n, f["cell"])
     ws.set_column(3, 3, 14)
     ws.set_column(4, 4, 14)
     risk_chart = wb.add_chart({"type": "column"})
@@ -250,21 +255,28 @@ def _overview(wb: Any, f: dict, rollup: Rollup, totals: GroupRow, title: str) ->
                            "points": [{"fill": {"color": c}, "border": {"color": "#404040"}} for _, _, c in LEVEL_COLOURS]})
     risk_chart.set_title({"name": "风险点按等级（四色）"})
     risk_chart.set_legend({"none": True})
-    ws.insert_chart(3, 6, risk_chart, {"x_scale": 1.0, "y_scale": 0.9})
+    ws.insert_chart(3, 6, risk_chart, {"x_scale": 0.9, "y_scale": 0.8})
     status_chart = wb.add_chart({"type": "pie"})
     status_chart.add_series({"name": "隐患状态", "categories": ["总览", 10, 3, 13, 3], "values": ["总览", 10, 4, 13, 4],
                              "points": [{"fill": {"color": c}} for c in ("#FF0000", "#FFC000", "#70AD47", "#A5A5A5")],
                              "data_labels": {"value": True, "category": True}})
     status_chart.set_title({"name": "隐患治理状态"})
-    ws.insert_chart(18, 6, status_chart, {"x_scale": 1.0, "y_scale": 0.9})
+    ws.insert_chart(3, 13, status_chart, {"x_scale": 0.9, "y_scale": 0.8})
     if rollup.trend:
         trend_chart = wb.add_chart({"type": "line"})
         last = 15 + len(rollup.trend)
         trend_chart.add_series({"name": "月末逾期隐患", "categories": ["总览", 16, 3, last, 3],
                                 "values": ["总览", 16, 4, last, 4], "marker": {"type": "circle"}})
-        trend_chart.set_title({"name": "逾期隐患月度趋势"})
+        trend_chart.set_title({"name": "逾期隐患月度趋势（空缺为当月无报送数据）"})
+        trend_chart.show_blanks_as("gap")
         trend_chart.set_legend({"none": True})
-        ws.insert_chart(33, 6, trend_chart, {"x_scale": 1.4, "y_scale": 0.9})
+        ws.insert_chart(16, 6, trend_chart, {"x_scale": 1.8, "y_scale": 0.8})
+    # one landscape page: the figures on the left, the charts beside them (a 2 × 2 grid), never cut in half
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.print_area(0, 0, max(OVERVIEW_ROWS, 16 + len(rollup.trend)), 20)
+    ws.fit_to_pages(1, 1)
     ws.flush()
     ws.activate()
 
@@ -393,7 +405,8 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
                for d in _rows(wb, "未报送企业", MISSING_COLUMNS, path)]
     overdue = [_hazard(d) for d in _rows(wb, "逾期隐患", OVERDUE_COLUMNS, path, {"days_overdue"})]
     majors = [_hazard(d) for d in _rows(wb, "重大隐患", OVERDUE_COLUMNS, path, {"days_overdue"})]
-    trend = {str(r[3]): _count(r[4], path, "总览", f"E{i}") for i, r in enumerate(_sheet(wb, "总览", path), start=1)
+    trend = {str(r[3]): None if r[4] == NO_DATA else _count(r[4], path, "总览", f"E{i}")  # no data stays a gap
+             for i, r in enumerate(_sheet(wb, "总览", path), start=1)
              if i > 16 and len(r) > 4 and isinstance(r[3], str) and len(r[3]) == 7 and r[3][4] == "-"}
     monthly: dict[str, dict[str, tuple[str, int]]] | None = None
     if MONTHLY_SHEET in wb.sheet_names:
@@ -437,12 +450,13 @@ def combine(parts: list[Rollup], level: str) -> Rollup:
                 by_uscc[e.uscc], latest[e.uscc] = (i, e), when
     monthly = _merge_monthly(parts)
     if monthly is not None:
-        trend = {month: sum(n for _, n in by.values()) for month, by in monthly.items()}
+        trend: dict[str, int | None] = {month: sum(n for _, n in by.values()) if by else None  # no data: a gap
+                                        for month, by in monthly.items()}
     else:  # a part without the per-enterprise months (written before they were kept): sum the parts
         trend = {}
         for p in parts:
-            for month, n in p.trend.items():
-                trend[month] = trend.get(month, 0) + n
+            for month, n in p.trend.items():  # no data in every part stays no data
+                trend[month] = n if trend.get(month) is None else trend[month] + (n or 0)  # type: ignore[operator]
     missing = {m.uscc: m for p in parts for m in p.missing if m.uscc not in by_uscc}
 
     def winners(lists: list[list[dict]]) -> list[dict]:

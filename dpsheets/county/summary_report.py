@@ -10,9 +10,10 @@ import jinja2
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
+from dpsheets.config import OfficialForm
 from dpsheets.county.rollup import Rollup
 from dpsheets.county.summary_book import LEVEL_COLOURS, messages
-from dpsheets.documents.context import text
+from dpsheets.documents.context import BLANK, text
 from dpsheets.documents.fonts import font_properties
 from dpsheets.documents.template_build import REPORT_TEMPLATES, TEMPLATES_DIR
 from dpsheets.fsutil import atomic_path
@@ -25,7 +26,7 @@ def _template() -> Path:
     return TEMPLATES_DIR / REPORT_TEMPLATES["county_report"][0]  # shipped in the package
 
 
-def _chart(draw) -> bytes:  # noqa: ANN001
+def _chart(draw, image_format: str = "png") -> bytes:  # noqa: ANN001
     """A chart as PNG; every text in Chinese through the font file found by :mod:`dpsheets.documents.fonts`."""
     import matplotlib
 
@@ -40,12 +41,13 @@ def _chart(draw) -> bytes:  # noqa: ANN001
     ax.title.set_fontproperties(font_properties(12))
     fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG keeps its texts as text (to inspect the labels)
+        fig.savefig(buffer, format=image_format)
     plt.close(fig)
     return buffer.getvalue()
 
 
-def _charts(rollup: Rollup) -> dict[str, bytes]:
+def _charts(rollup: Rollup, image_format: str = "png") -> dict[str, bytes]:
     s = rollup.totals().sums
 
     def risks(ax):  # noqa: ANN001, ANN202
@@ -65,19 +67,30 @@ def _charts(rollup: Rollup) -> dict[str, bytes]:
         ax.set_title("月末逾期隐患（空缺为当月无报送数据）")
         ax.tick_params(axis="x", rotation=45, labelsize=7)
 
-    return {"risk_chart": _chart(risks), "hazard_chart": _chart(hazards), "trend_chart": _chart(trend)}
+    return {"risk_chart": _chart(risks, image_format), "hazard_chart": _chart(hazards, image_format),
+            "trend_chart": _chart(trend, image_format)}
 
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def context(rollup: Rollup, title: str) -> dict:
+def official_context(rollup: Rollup, form: OfficialForm) -> dict[str, str]:
+    """文号 and 落款 of the report: dpsheets.toml's [official], else the county's 应急管理局 and blanks to fill in."""
+    counties = {e.county for e in rollup.enterprises if e.county} | {m.county for m in rollup.missing if m.county}
+    issuer = form.county_issuer or (f"{next(iter(counties))}应急管理局" if len(counties) == 1 and rollup.level == "县"
+                                    else f"{BLANK}应急管理局")
+    return {"number": form.report_number or f"〔{rollup.as_of.year}〕　号", "issuer": issuer,
+            "contact": form.county_contact or BLANK, "phone": form.county_phone or BLANK}
+
+
+def context(rollup: Rollup, title: str, form: OfficialForm | None = None) -> dict:
     t = rollup.totals()
     s = t.sums
     enforcement = rollup.enforcement()
     return {
         "title": title, "as_of": text(rollup.as_of), "level": rollup.level,
+        "official": official_context(rollup, form or OfficialForm()),
         "totals": {"expected": t.expected, "submitted": t.submitted, "submission_rate": _pct(t.submission_rate),
                    "on_time": t.on_time, "not_effective": t.not_effective, "closure_rate": _pct(t.closure_rate),
                    **{k: s[k] for k in s}},
@@ -97,9 +110,9 @@ def context(rollup: Rollup, title: str) -> dict:
     }
 
 
-def write_report(rollup: Rollup, path: Path, title: str) -> Path:
+def write_report(rollup: Rollup, path: Path, title: str, official: OfficialForm | None = None) -> Path:
     tpl = DocxTemplate(str(_template()))
-    ctx = context(rollup, title)
+    ctx = context(rollup, title, official)
     for key, png in _charts(rollup).items():
         ctx[key] = InlineImage(tpl, io.BytesIO(png), width=Mm(150))
     tpl.render(ctx, jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined), autoescape=True)

@@ -334,7 +334,7 @@ def board_template(doc) -> None:  # noqa: ANN001
     _para(doc, "{% if key_more %}另有 {{ key_more }} 处重大、较大风险，见风险管控清单。{% endif %}", size=9)
     _para(doc, "三、奖惩考核（近 12 个月）", bold=True, font=TITLE_FONT)
     _loop_table(doc, ["日期", "对象", "类别", "事由", "奖惩内容"],
-                ["{{ w.date }}", "{{ w.target }}", "{{ w.kind }}", "{{ w.reason }}", "{{ w.measure }}"], [30, 30, 16, 66, 44],
+                ["{{ w.date }}", "{{ w.target }}", "{{ w.kind }}", "{{ w.reason }}", "{{ w.measure }}"], [35, 30, 16, 61, 44],
                 "w in rewards", size=9.5)
     _para(doc, "四、警示标志设置（按区域）", bold=True, font=TITLE_FONT)
     _para(doc, "{% for s in signs %}{{ s.location }}：{{ s.signs }}（{{ s.total }} 块）{% if not loop.last %}；{% endif %}"
@@ -377,6 +377,7 @@ TEMPLATES: dict[str, tuple[str, Callable]] = {k.key: (k.filename, _FILLS[k.key])
 
 def county_report_template(doc) -> None:  # noqa: ANN001
     _title(doc, "{{ title }}", page_break=False)
+    _para(doc, "{{ official.number }}", align="center")
     _para(doc, "统计日期：{{ as_of }}", align="center")
     _para(doc, "一、总体情况", bold=True, font=TITLE_FONT, size=14)
     _para(doc, "应报送企业 {{ totals.expected }} 家，已报送 {{ totals.submitted }} 家（报送率 {{ totals.submission_rate }}），"
@@ -409,6 +410,10 @@ def county_report_template(doc) -> None:  # noqa: ANN001
     _para(doc, "{% if enforcement_more %}另有 {{ enforcement_more }} 家，见汇总表“重点检查企业”。{% endif %}", size=10.5)
     _para(doc, "判定规则：", bold=True)
     _loop_table(doc, ["规则", "说明"], ["{{ r.name }}", "{{ r.text }}"], [30, 140], "r in rules")
+    _para(doc)
+    _para(doc, "{{ official.issuer }}（盖章）", align="right", right_indent=True)
+    _para(doc, "{{ as_of }}", align="right", right_indent=True)
+    _para(doc, "联系人：{{ official.contact }}　　联系电话：{{ official.phone }}", size=11)
 
 
 REPORT_TEMPLATES: dict[str, tuple[str, Callable]] = {COUNTY_REPORT.key: (COUNTY_REPORT.filename, county_report_template)}

@@ -23,6 +23,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules import hazard_state
 from dpsheets.workbook.layout import Block, write_layout_sheet
+from dpsheets.workbook.print_setup import landscape_wide
 from dpsheets.workbook.registers import (
     ENTERPRISE,
     FIELD_TYPE_LABELS,
@@ -111,7 +112,8 @@ def _write_instructions(wb: xlsxwriter.Workbook, fmt: dict[str, Any], due_soon_d
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 26)
     ws.set_column(2, 2, 70)
-    ws.write(0, 0, "双重预防体系台账 填表说明", fmt["title"])
+    ws.merge_range(0, 0, 0, 2, "双重预防体系台账 填表说明", fmt["title"])  # across the page, never clipped
+    ws.set_row(0, 28)
     lines = [
         "1. 本工作簿是小微企业双重预防体系“一图三单、一题一卡、一企一档一码”的标准台账，请勿修改工作表名称和表头。",
         "2. 红色表头为必填项；带下拉箭头的格请从列表中选择；日期请按 2020-09-23 的格式填写。",
@@ -122,18 +124,30 @@ def _write_instructions(wb: xlsxwriter.Workbook, fmt: dict[str, Any], due_soon_d
     r = 2
     for line in lines:
         ws.merge_range(r, 0, r, 2, line, fmt["note"])
+        ws.set_row(r, _row_height(line, 22 + 26 + 70))  # Excel never grows a merged row by itself
         r += 1
     for register in REGISTERS:
         r += 1
         ws.write(r, 0, register.sheet, fmt["bold"])
         ws.merge_range(r, 1, r, 2, register.help, fmt["note"])
+        ws.set_row(r, _row_height(register.help, 26 + 70))
         r += 1
         for f in register.fields:
             ws.write(r, 0, f.header + ("（必填）" if f.required else ""), fmt["text"])
             ws.write(r, 1, _type_text(f), fmt["text"])
             ws.write(r, 2, field_help(f), fmt["text"])
+            ws.set_row(r, max(_row_height(field_help(f), 70), _row_height(f.header + "（必填）", 22)))
             r += 1
+    ws.set_paper(9)  # A4 portrait, as wide as the page, as many pages long as it takes
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     ws.activate()
+
+
+def _row_height(text: str, width: float, line_pt: float = 13.5) -> float:
+    """Points for *text* wrapped in a column of *width* characters (a Chinese character is two wide)."""
+    units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return line_pt * max(1, -(-units // max(int(width) - 2, 1)))
 
 
 def _type_text(f: Field) -> str:
@@ -232,11 +246,7 @@ def _write_table(wb: xlsxwriter.Workbook, fmt: dict[str, Any], register: Registe
     _conditional_formats(ws, register, first, last, fmt, due_soon_days)
     ws.freeze_panes(HEADER_ROW + 1, 0)
     ws.autofilter(HEADER_ROW, 0, HEADER_ROW + max(len(rows), 1), last_col)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.repeat_rows(TITLE_ROW, HEADER_ROW)
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    landscape_wide(ws, [f.width for f in register.fields], header_rows=(TITLE_ROW, HEADER_ROW))
 
 
 def _conditional_formats(ws: Any, register: Register, first: int, last: int, fmt: dict[str, Any],
