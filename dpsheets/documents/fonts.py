@@ -157,15 +157,30 @@ SERIF_NAMES = ("仿宋", "宋体", "FangSong", "SimSun", "仿宋_GB2312", "楷�
 SANS_NAMES = ("黑体", "SimHei", "微软雅黑", "Microsoft YaHei")
 
 
+def bundled_office_fonts() -> dict[str, Path]:
+    """The Simplified Chinese faces shipped with dpsheets (pylopdf-fonts-zh-cn): family → file."""
+    try:
+        import pylopdf_fonts_zh_cn as bundled
+    except ImportError:
+        return {}
+    files = {"Noto Sans SC": bundled.sans_path(), "Noto Serif SC": bundled.serif_path()}
+    return {family: path for family, path in files.items() if path.is_file()}
+
+
 @lru_cache(maxsize=1)
 def office_substitutes() -> dict[str, str]:
-    """Word font name → installed Simplified Chinese family, for the fonts the templates name that are missing here.
+    """Word font name → a Simplified Chinese family, for the fonts the templates name that are missing here.
 
-    Given to LibreOffice as its font replacement table when it converts to PDF, so that a machine
-    without 仿宋/黑体/宋体 prints the Simplified Chinese Noto face rather than the Japanese one."""
+    Given to LibreOffice as its font replacement table when it converts to PDF. The single-face
+    Noto Sans SC / Noto Serif SC shipped with dpsheets come first (the PDF then embeds a face that is
+    Simplified Chinese by name, not the shared glyphs of a CJK collection that LibreOffice labels
+    "CJKjp"); else the installed Simplified Chinese family."""
     installed = {family for _, _, family in _fontconfig()}
-    sans = next((f for f in PREFERRED if f in installed and "Serif" not in f), None)
-    serif = next((f for f in ("Noto Serif CJK SC", "Source Han Serif SC", "Noto Serif SC") if f in installed), sans)
+    bundled = bundled_office_fonts()
+    sans = "Noto Sans SC" if "Noto Sans SC" in bundled else next(
+        (f for f in PREFERRED if f in installed and "Serif" not in f), None)
+    serif = "Noto Serif SC" if "Noto Serif SC" in bundled else next(
+        (f for f in ("Noto Serif CJK SC", "Source Han Serif SC", "Noto Serif SC") if f in installed), sans)
     out: dict[str, str] = {}
     for names, family in ((SERIF_NAMES, serif), (SANS_NAMES, sans)):
         for name in names:

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +172,13 @@ def _common(tpl: DocxTemplate, data: WorkbookData, as_of: date, config: Config) 
     payload = qr.enterprise_payload(ent["name"], ent["uscc"], ent["county"], config.qr_base_url, config.qr_secret)
     caption = qr.ENTERPRISE_CAPTION if _linked(config) else ctx.qr_caption(payload, "本企业一企一档") + "（一企一码）"
     return {"enterprise": ent, "today": ctx.text(as_of), "official": ctx.official(data, config),
-            "enterprise_qr": InlineImage(tpl, io.BytesIO(qr.png(payload)), width=Mm(28)), "enterprise_qr_caption": caption}
+            "enterprise_qr": InlineImage(tpl, io.BytesIO(_qr_png(payload)), width=Mm(28)), "enterprise_qr_caption": caption}
+
+
+@lru_cache(maxsize=512)
+def _qr_png(payload: str) -> bytes:
+    """A QR image once per payload: a post's code serves its card and each of its employees' lists."""
+    return qr.png(payload)
 
 
 def _linked(config: Config) -> bool:
@@ -185,7 +192,7 @@ def _post_qr(tpl: DocxTemplate, post: Any, data: WorkbookData, config: Config, w
     payload = qr.post_payload(ent["name"], ent["uscc"], ent["county"], ctx.text(post["workshop"], ""),
                               ctx.text(post["post"], ""), config.qr_base_url, config.qr_secret)
     caption = qr.POST_CAPTION if _linked(config) else ctx.qr_caption(payload, "本岗位风险告知") + "（岗位码）"
-    return {"qr": InlineImage(tpl, io.BytesIO(qr.png(payload)), width=width), "qr_caption": caption}
+    return {"qr": InlineImage(tpl, io.BytesIO(_qr_png(payload)), width=width), "qr_caption": caption}
 
 
 CARD_QR = Mm(38)  # scannable on a wall from arm's length (at least 35 mm)
@@ -227,8 +234,14 @@ def _font_replacements(profile: Path) -> None:
            '<item oor:path="/org.openoffice.Office.Common/Font/Substitution">'
            '<prop oor:name="Replacement" oor:op="fuse"><value>true</value></prop></item>'
            f'<item oor:path="/org.openoffice.Office.Common/Font/Substitution/FontPairs">{nodes}</item></oor:items>\n')
-    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "fonts").mkdir(parents=True, exist_ok=True)
     (profile / "user" / "registrymodifications.xcu").write_text(xcu, encoding="utf-8")
+    for path in fonts.bundled_office_fonts().values():  # LibreOffice loads the fonts of its profile's user/fonts
+        target = profile / "user" / "fonts" / path.name
+        try:
+            target.symlink_to(path)
+        except OSError:  # no symlinks (Windows without the right): copy
+            shutil.copyfile(path, target)
 
 
 def to_pdf(files: list[Path], out_dir: Path, timeout: int = 300) -> tuple[list[Path], str | None]:
