@@ -180,6 +180,7 @@ def test_quarterly_statistics(rendered):
     assert name == "季度隐患统计表_2026Q3.docx"
     text = _text(rendered[name])
     assert "2026年第三季度" in text and "2026年10月15日" in text
+    assert "（盖章）" in text and "扫码显示：企业名称、统一社会信用代码、所属县区" in text  # its QR and what it holds
 
 
 def test_qr_round_trip_text_and_url():

@@ -353,7 +353,8 @@ def board_template(doc) -> None:  # noqa: ANN001
 def quarterly_template(doc) -> None:  # noqa: ANN001
     _title(doc, "隐患排查治理情况统计表", page_break=False)
     _para(doc, "（{{ period.label }}：{{ period.start }} 至 {{ period.end }}）", align="center")
-    _para(doc, "填报单位：{{ enterprise.name }}　　统一社会信用代码：{{ enterprise.uscc }}")
+    _para(doc, "填报单位：{{ enterprise.name }}")
+    _para(doc, "统一社会信用代码：{{ enterprise.uscc }}")  # a line of its own: the code never wraps
     _para(doc, "所属县（市、区）：{{ enterprise.county }}　　行业领域：{{ enterprise.industry }}")
     _kv_table(doc, [("本季度排查发现隐患", "{{ stats.found }} 项（其中重大隐患 {{ stats.major_found }} 项）"),
                     ("本季度完成整改", "{{ stats.rectified }} 项（按期 {{ stats.rectified_on_time }} 项，逾期整改 {{ stats.rectified_late }} 项）"),
@@ -365,6 +366,9 @@ def quarterly_template(doc) -> None:  # noqa: ANN001
     _para(doc, "报送期限：{{ period.report_due }} 前报负有安全生产监督管理职责的部门。", size=10.5)
     _para(doc, "{{ period.status }}", size=10.5, bold=True)
     _para(doc, f"主要负责人签字：{BLANK}　　填报人：{{{{ enterprise.filled_by }}}}　　填报日期：{{{{ today }}}}")
+    _para(doc, "联系人：{{ official.contact }}　　联系电话：{{ official.phone }}", size=11)
+    _para(doc, "{{ enterprise.name }}（盖章）", align="right", right_indent=True)
+    _qr_block(doc, "{{ enterprise_qr }}", "{{ enterprise_qr_caption }}")
 
 
 _FILLS: dict[str, Callable] = {
