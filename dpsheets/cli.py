@@ -242,6 +242,9 @@ def docs(files: tuple[str, ...], output_dir: str, as_of: date, split: bool, pdf:
         from dpsheets.web.commands import with_qr_secret
 
         config = with_qr_secret(config, archive_path)
+    elif config.qr_base_url and not config.qr_secret:
+        _console(stderr=True).print("[yellow]配置了 qr_base_url，但没有用 --archive 指定县里的档案库：二维码内容为文字，"
+                                    "扫码不会打开网页服务。[/]")
     paths = workbook_files(files)
     out = Path(output_dir)
     options = DocOptions(kinds=kinds or None, split=split, pdf=pdf, quarter=quarter)

@@ -494,3 +494,58 @@ def test_service_and_watcher_share_the_archive(tmp_path):
     with Archive(folder / "档案.sqlite") as a:
         assert a.db.execute("SELECT COUNT(*) FROM confirmations").fetchone()[0] == len(done) >= 6
         assert a.db.execute("SELECT COUNT(*) FROM enterprises").fetchone()[0] == 5
+
+
+def test_serve_command_runs_the_service_with_a_county_template(tmp_path, site):
+    """`dpsheets serve` as a county runs it: its own process, its own template overriding a shipped one."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    path = tmp_path / "档案.sqlite"
+    shutil.copy(site.archive, path)
+    own = tmp_path / "网页模板"
+    own.mkdir()
+    (own / "home.html").write_text('{% extends "base.html" %}{% block content %}<p id="own">舞阳县应急管理局 {{ "<b>" }}</p>'
+                                   '{% endblock %}', encoding="utf-8")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "dpsheets", "serve", "--archive", str(tmp_path), "--port", str(port),
+                             "--templates", str(own)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert r.status_code == 200 and '<p id="own">舞阳县应急管理局 &lt;b&gt;</p>' in r.text
+        assert httpx.get(f"http://127.0.0.1:{port}/staff/login").status_code == 200, "the shipped templates still serve"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    missing = CliRunner().invoke(cli, ["serve", "--archive", str(tmp_path / "nowhere")])
+    assert missing.exit_code != 0
+
+
+def test_docs_with_a_base_url_but_no_archive_says_the_codes_hold_text(tmp_path):
+    import zxingcpp
+    from builders import valid_workbook
+    from PIL import Image
+
+    book = valid_workbook(tmp_path / "台账.xlsx", posts=2, employees=2)
+    (tmp_path / "dpsheets.toml").write_text('qr_base_url = "https://aq.example.cn"\n', encoding="utf-8")
+    r = CliRunner().invoke(cli, ["docs", str(book), "--only", "cards", "--config", str(tmp_path / "dpsheets.toml"),
+                                 "-o", str(tmp_path / "打印")])
+    assert "没有用 --archive" in r.output
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "打印" / "岗位告知卡.docx") as z:
+        texts = [c.text for n in z.namelist() if n.startswith("word/media/")
+                 for c in zxingcpp.read_barcodes(Image.open(io.BytesIO(z.read(n))))]
+    assert texts and all(t.startswith("一企一码") for t in texts), "readable text, never the credit code in a URL"
