@@ -144,7 +144,7 @@ def draw(risk_map: RiskMap, title: str, image_format: str = "png") -> bytes:
     grid = [[(1.0, 1.0, 1.0)] * cols for _ in range(rows)]
     segments = []
     for i, zone in enumerate(risk_map.zones):
-        rgb = tuple(int(zone.colour[k:k + 2], 16) / 255 for k in (0, 2, 4))
+        rgb = (int(zone.colour[0:2], 16) / 255, int(zone.colour[2:4], 16) / 255, int(zone.colour[4:6], 16) / 255)
         for r, c in zone.cells:
             x, y = c - left, rows - 1 - (r - top)
             grid[r - top][c - left] = rgb

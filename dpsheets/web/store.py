@@ -281,7 +281,7 @@ class Store:
         with self.archive.connect() as conn:
             months = trend(conn, month_ends(as_of), Area(county=county))
         missing = [not_submitted(m, self.config.rules) for m in (self.missing(county) or [])]
-        return Rollup(as_of, "县" if county else "省", rows, missing, overdue, majors, months, self.config.rules,
+        return Rollup(as_of, "县" if county else "省", rows, missing, overdue, majors, dict(months), self.config.rules,
                       [str(self.path)])
 
     def enterprise_file(self, county: str | None, uscc: str, as_of: date, submission: int | None = None) -> FileView | None:
