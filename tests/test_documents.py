@@ -310,3 +310,18 @@ def test_period_quarters():
     assert Period.quarter(2026, 4).end == date(2026, 12, 31)
     assert Period.last_complete_quarter(date(2026, 11, 28)) == Period.quarter(2026, 3)
     assert Period.last_complete_quarter(date(2026, 12, 31)) == Period.quarter(2026, 4)
+
+
+def test_the_fast_template_writes_what_docxtpl_writes(data, tmp_path, monkeypatch):
+    """fasttpl.Template (compiled template kept, line breaks resolved only where there are any) gives the
+    very XML plain docxtpl gives, for every kind."""
+    from dpsheets.documents import render
+
+    fast = render_all(data, tmp_path / "fast", as_of=AS_OF)
+    monkeypatch.setattr(render, "Template", lambda path: DocxTemplate(str(path)))
+    plain = render_all(data, tmp_path / "plain", as_of=AS_OF)
+    assert [f.name for f in fast.files] == [f.name for f in plain.files] and len(fast.files) == len(KINDS)
+    for a, b in zip(fast.files, plain.files, strict=True):
+        with zipfile.ZipFile(a) as za, zipfile.ZipFile(b) as zb:
+            assert za.read("word/document.xml") == zb.read("word/document.xml"), a.name
+    assert b"<w:br/>" in zipfile.ZipFile(fast.files[0]).read("word/document.xml")  # the cards' line breaks resolved

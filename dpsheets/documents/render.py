@@ -26,6 +26,7 @@ from docxtpl import DocxTemplate, InlineImage, RichText
 from dpsheets.config import Config
 from dpsheets.documents import context as ctx
 from dpsheets.documents import fonts, kinds, qr, riskmap
+from dpsheets.documents.fasttpl import Template, environment, shared_image
 from dpsheets.documents.template_build import TEMPLATES, TEMPLATES_DIR
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules.stats import Period
@@ -51,10 +52,6 @@ def template_path(kind: str, config: Config) -> Path:
     if config.templates_dir and (Path(config.templates_dir) / filename).is_file():
         return Path(config.templates_dir) / filename
     return TEMPLATES_DIR / filename
-
-
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
 def render_all(data: WorkbookData, out_dir: Path, *, as_of: date, config: Config | None = None,
@@ -140,7 +137,7 @@ def _item_name(item: dict[str, Any]) -> str:
 
 def _render(template: Path, kind: str, context: dict[str, Any], data: WorkbookData, as_of: date, config: Config,
             target: Path) -> Path:
-    tpl = DocxTemplate(str(template))
+    tpl = Template(template)
     full = dict(context)
     full.update(_common(tpl, data, as_of, config))
     if "_map" in full:
@@ -154,7 +151,7 @@ def _render(template: Path, kind: str, context: dict[str, Any], data: WorkbookDa
         full["cards"] = [_with_card_images(tpl, card, data, config) for card in full["cards"]]
     if kind == "duty_lists":
         full["employees"] = [dict(e, **_post_qr(tpl, e["source"], data, config, Mm(28))) for e in full["employees"]]
-    tpl.render(full, _environment(), autoescape=True)
+    tpl.render(full, environment(), autoescape=True)
     with atomic_path(target) as tmp:
         tpl.save(tmp)
     return target
@@ -172,7 +169,7 @@ def _common(tpl: DocxTemplate, data: WorkbookData, as_of: date, config: Config) 
     payload = qr.enterprise_payload(ent["name"], ent["uscc"], ent["county"], config.qr_base_url, config.qr_secret)
     caption = qr.ENTERPRISE_CAPTION if _linked(config) else ctx.qr_caption(payload, "本企业一企一档") + "（一企一码）"
     return {"enterprise": ent, "today": ctx.text(as_of), "official": ctx.official(data, config),
-            "enterprise_qr": InlineImage(tpl, io.BytesIO(_qr_png(payload)), width=Mm(28)), "enterprise_qr_caption": caption}
+            "enterprise_qr": shared_image(tpl, _qr_png(payload), Mm(28)), "enterprise_qr_caption": caption}
 
 
 @lru_cache(maxsize=512)
@@ -192,7 +189,7 @@ def _post_qr(tpl: DocxTemplate, post: Any, data: WorkbookData, config: Config, w
     payload = qr.post_payload(ent["name"], ent["uscc"], ent["county"], ctx.text(post["workshop"], ""),
                               ctx.text(post["post"], ""), config.qr_base_url, config.qr_secret)
     caption = qr.POST_CAPTION if _linked(config) else ctx.qr_caption(payload, "本岗位风险告知") + "（岗位码）"
-    return {"qr": InlineImage(tpl, io.BytesIO(_qr_png(payload)), width=width), "qr_caption": caption}
+    return {"qr": shared_image(tpl, _qr_png(payload), width), "qr_caption": caption}
 
 
 CARD_QR = Mm(38)  # scannable on a wall from arm's length (at least 35 mm)
