@@ -119,13 +119,13 @@ def counts_text(counts: dict[str, int]) -> str:
     return " ".join(f"{SHORT.get(k, k)}{v}" for k, v in sorted(counts.items(), key=lambda kv: LEVEL_RANK.get(kv[0], 9)))
 
 
-def _wrap(name: str, width_pt: float, height_pt: float) -> tuple[list[str], float]:
+def _wrap(name: str, width_pt: float, height_pt: float, largest: float = 13.0) -> tuple[list[str], float]:
     """Lines (balanced) and font size that fit the name into width × height points (CJK: 1 em per character)."""
     best: tuple[list[str], float] = ([name], 0.0)
     for n in range(1, len(name) + 1):
         per_line = math.ceil(len(name) / n)
         lines = [name[i:i + per_line] for i in range(0, len(name), per_line)]
-        size = min(width_pt * 0.86 / per_line, height_pt * 0.62 / (len(lines) + 0.8), 13.0)
+        size = min(width_pt * 0.86 / per_line, height_pt * 0.62 / (len(lines) + 0.8), largest)
         if size > best[1] + 0.01:
             best = (lines, size)
     return best
@@ -173,7 +173,8 @@ def plan(risk_map: RiskMap, title: str = "", width_mm: float = WIDTH_MM) -> Pict
     cell = (width - 2 * pad) / max(cols, 12)
     y0 = TITLE_PT if title else pad
     x0 = (width - cols * cell) / 2
-    pic = Picture(width, y0 + rows * cell + LEGEND_PT)
+    big = max(1.0, width_mm / 150)  # a map printed large (the A3 board) has larger labels
+    pic = Picture(width, y0 + rows * cell + LEGEND_PT * big)
     if title:
         pic.texts.append(Text(title, width / 2, TITLE_PT / 2, 13))
     owner = {c: i for i, z in enumerate(risk_map.zones) for c in z.cells}
@@ -187,12 +188,12 @@ def plan(risk_map: RiskMap, title: str = "", width_mm: float = WIDTH_MM) -> Pict
                 if owner.get((r + dr, c + dc)) != i:
                     pic.lines.append(seg)
     for zone in risk_map.zones:
-        pic.texts.extend(_labels(zone, top, left, x0, y0, cell))
-    _legend(pic, risk_map, y0 + rows * cell + LEGEND_PT / 2)
+        pic.texts.extend(_labels(zone, top, left, x0, y0, cell, big))
+    _legend(pic, risk_map, y0 + rows * cell + LEGEND_PT * big / 2, 9 * big)
     return pic
 
 
-def _labels(zone: Zone, top: int, left: int, x0: float, y0: float, cell: float) -> list[Text]:
+def _labels(zone: Zone, top: int, left: int, x0: float, y0: float, cell: float, big: float = 1.0) -> list[Text]:
     r0, r1 = min(r for r, _ in zone.cells), max(r for r, _ in zone.cells)
     c0, c1 = min(c for _, c in zone.cells), max(c for _, c in zone.cells)
     centre = ((r0 + r1) / 2, (c0 + c1) / 2)
@@ -208,23 +209,22 @@ def _labels(zone: Zone, top: int, left: int, x0: float, y0: float, cell: float) 
     w_pt, h_pt = width * cell, height * cell
     if h_pt < 42:  # a thin block (a road, a corridor): name and counts on one line
         line = f"{zone.location}　{detail}" if detail else zone.location
-        size = min(w_pt * 0.9 / _text_width(line, 1.0), h_pt * 0.6, 11.0)
+        size = min(w_pt * 0.9 / _text_width(line, 1.0), h_pt * 0.6, 11.0 * big)
         return [Text(line, x, y, max(size, 5.5), colour)]
-    lines, size = _wrap(zone.location, w_pt, h_pt * (0.72 if detail else 1))
+    lines, size = _wrap(zone.location, w_pt, h_pt * (0.72 if detail else 1), 13.0 * big)
     size = max(size, 5.5)
     out = [Text("\n".join(lines), x, y - (0.16 * h_pt if detail else 0), size, colour)]
-    small = min(size * 0.75, w_pt * 0.9 / max(_text_width(detail, 1.0), 1), 9)
+    small = min(size * 0.75, w_pt * 0.9 / max(_text_width(detail, 1.0), 1), 9 * big)
     if detail and small >= 5:
         out.append(Text(detail, x, y + 0.3 * h_pt, small, colour))
     return out
 
 
-def _legend(pic: Picture, risk_map: RiskMap, y: float) -> None:
+def _legend(pic: Picture, risk_map: RiskMap, y: float, size: float = 9.0) -> None:
     """Swatch and 重大风险（红）n 处 for each level, centred in one row under the plan."""
     items = [(_rgb(RISK_COLOURS[lvl]), f"{lvl}（{RISK_COLOUR_NAMES[lvl]}）{risk_map.totals.get(lvl, 0)} 处") for lvl in RISK_LEVELS]
     if risk_map.totals.get(UNRATED):
         items.append((_rgb(UNRATED_COLOUR), f"未评定 {risk_map.totals[UNRATED]} 处"))
-    size = 9.0
     widths = [size * 1.6 + size * 0.4 + _text_width(text, size) + size * 1.2 for _, text in items]
     if sum(widths) > pic.width * 0.96:  # a narrow map: smaller legend text
         factor = pic.width * 0.96 / sum(widths)
@@ -244,14 +244,16 @@ def _text_width(text: str, size: float) -> float:
     return sum(size if ord(ch) > 0x2E7F else size * 0.55 for ch in text)
 
 
-@lru_cache(maxsize=64)
 def _font(size_px: int) -> Any:
+    font = find_cjk_font()
+    return _load_font(font.path if font else "", font.index if font else 0, size_px)
+
+
+@lru_cache(maxsize=64)
+def _load_font(path: str, index: int, size_px: int) -> Any:
     from PIL import ImageFont
 
-    font = find_cjk_font()
-    if font is None:
-        return ImageFont.load_default(size=size_px)
-    return ImageFont.truetype(font.path, size_px, index=font.index)
+    return ImageFont.truetype(path, size_px, index=index) if path else ImageFont.load_default(size=size_px)
 
 
 def draw(risk_map: RiskMap, title: str = "", image_format: str = "png", width_mm: float = WIDTH_MM) -> bytes:

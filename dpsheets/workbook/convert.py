@@ -78,7 +78,8 @@ def convert(paths: Sequence[str | Path], output: str | Path, enterprise: Mapping
             result.rewrites.extend((path.name, r) for r in sheet.rewrites)
     ent.update({k: v for k, v in (enterprise or {}).items() if v})
     result.counts = {r.sheet: len(rows[r.key]) for r in REGISTERS if not r.key_value and rows[r.key]}
-    write_workbook(result.output, ent, rows, extra=lambda wb: _write_notes(wb, result))
+    write_workbook(result.output, ent, rows, extra=lambda wb: _write_notes(wb, result),
+                   paper=config.print.paper if config else "A4")
     return result
 
 
