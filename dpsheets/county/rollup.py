@@ -44,6 +44,8 @@ OVERDUE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "治理状态"), ("deadline", "治理期限"), ("days_overdue", "逾期天数"), ("unit", "责任单位"), ("owner", "责任人"),
     ("has_plan", "有治理方案"),
 )
+# 重大隐患 also shows the day it was reported to the supervising department (上报日期, 16号令 art. 15)
+MAJOR_COLUMNS: tuple[tuple[str, str], ...] = (*OVERDUE_COLUMNS, ("reported_on", "上报日期"))
 
 
 @dataclass(slots=True)
@@ -251,7 +253,7 @@ ORDER BY l.uscc
 _HAZARD_LIST = f"""
 WITH latest AS ({_LATEST})
 SELECT l.uscc, l.name AS enterprise, l.county, l.township, l.industry, h.number, h.name, h.location, h.level, h.status,
-       h.deadline, h.unit, h.owner, h.has_plan
+       h.deadline, h.unit, h.owner, h.has_plan, h.reported_on
 FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {{where}} ORDER BY h.deadline, l.uscc, h.row
 """
 # Overdue hazards at several month-ends in one pass: a submission is an enterprise's latest on day m
@@ -355,6 +357,8 @@ def _hazard_dict(r: Mapping[Any, Any], as_of: date) -> dict:
     d = dict(r)
     deadline = _date(d.get("deadline"))
     d["deadline"] = deadline.isoformat() if deadline else None
+    reported = _date(d.get("reported_on"))
+    d["reported_on"] = reported.isoformat() if reported else None
     d["days_overdue"] = max((as_of - deadline).days, 0) if deadline else 0
     d["has_plan"] = "是" if d.get("has_plan") else "否"
     return d

@@ -26,6 +26,7 @@ from dpsheets.county import filings as filing
 from dpsheets.county.rollup import (
     IDENTITY,
     INDICATORS,
+    MAJOR_COLUMNS,
     OVERDUE_COLUMNS,
     EnterpriseRow,
     GroupRow,
@@ -89,7 +90,7 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
                highlight=("逾期隐患",), widths={0: 18})
     _table(wb, f, "逾期隐患", [h for _, h in OVERDUE_COLUMNS], ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.overdue),
            widths={1: 28, 6: 24})
-    _table(wb, f, "重大隐患", [h for _, h in OVERDUE_COLUMNS], ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.majors),
+    _table(wb, f, "重大隐患", [h for _, h in MAJOR_COLUMNS], ([d.get(k) for k, _ in MAJOR_COLUMNS] for d in rollup.majors),
            widths={1: 28, 6: 24})
     _table(wb, f, "重点检查企业", list(ENFORCEMENT_HEAD),
            [[i, *(getattr(r, k) for k, _ in identity_columns()), len(r.breaches), messages(r.breaches)]
@@ -319,7 +320,9 @@ def _count(value: Any, path: Path, sheet: str, cell: str) -> int:
 
 
 def _rows(wb: pc.CalamineWorkbook, sheet: str, columns: tuple[tuple[str, str], ...], path: Path,
-          numeric: frozenset[str] | set[str] = frozenset()) -> list[dict[str, Any]]:
+          numeric: frozenset[str] | set[str] = frozenset(),
+          optional: frozenset[str] | set[str] = frozenset()) -> list[dict[str, Any]]:
+    """The rows of *sheet* as dicts of *columns*; a column of *optional* may be missing (an older summary)."""
     if sheet not in wb.sheet_names:
         raise DpsheetsError("rollup.not-summary", f"缺少“{sheet}”工作表，不是 dpsheets 汇总表。", path=str(path))
     data = _sheet(wb, sheet, path)
@@ -330,6 +333,8 @@ def _rows(wb: pc.CalamineWorkbook, sheet: str, columns: tuple[tuple[str, str], .
     for k, h in columns:
         names = (h, *(ENTERPRISE[k].aliases if k in ENTERPRISE.by_key and ENTERPRISE[k].header == h else ()))
         found = [index[header_key(n)] for n in names if header_key(n) in index]
+        if not found and k in optional:
+            continue
         if not found:
             raise DpsheetsError("rollup.not-summary", f"“{sheet}”缺少列“{h}”，汇总表可能被改动过。", path=str(path))
         positions.append((k, found[0]))
@@ -419,7 +424,7 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
     missing = [MissingRow(**{k: str(v) for k, v in d.items()}, breaches=breaches.get(str(d["uscc"]), []))  # type: ignore[arg-type]
                for d in _rows(wb, "未报送企业", MISSING_COLUMNS, path)]
     overdue = [_hazard(d) for d in _rows(wb, "逾期隐患", OVERDUE_COLUMNS, path, {"days_overdue"})]
-    majors = [_hazard(d) for d in _rows(wb, "重大隐患", OVERDUE_COLUMNS, path, {"days_overdue"})]
+    majors = [_hazard(d) for d in _rows(wb, "重大隐患", MAJOR_COLUMNS, path, {"days_overdue"}, optional={"reported_on"})]
     trend = {str(r[3]): None if r[4] == NO_DATA else _count(r[4], path, "总览", f"E{i}")  # no data stays a gap
              for i, r in enumerate(_sheet(wb, "总览", path), start=1)
              if i > 16 and len(r) > 4 and isinstance(r[3], str) and len(r[3]) == 7 and r[3][4] == "-"}
