@@ -14,7 +14,15 @@ from dpsheets.county.roster import read_roster, write_template
 from dpsheets.county.summary_book import combine, read_summary, write_summary
 from dpsheets.errors import DpsheetsError
 from dpsheets.rules import reporting
-from dpsheets.rules.reporting import DEFAULT, Deadlines, ReportingPeriod, Status, periods, reference_period, status
+from dpsheets.rules.reporting import (
+    DEFAULT,
+    Deadlines,
+    ReportingPeriod,
+    Status,
+    periods,
+    reference_period,
+    status,
+)
 from dpsheets.rules.stats import Period
 
 Q = ReportingPeriod
