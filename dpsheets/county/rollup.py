@@ -22,7 +22,9 @@ from sqlalchemy.engine import Connection
 from dpsheets.config import Config, RollupRules
 from dpsheets.county.archive import Archive
 from dpsheets.county.enforcement import evaluate, not_submitted, ranked
-from dpsheets.rules import hazard_state, sanyou
+from dpsheets.county.filings import Filings, first_received
+from dpsheets.county.filings import build as build_filings
+from dpsheets.rules import hazard_state, reporting, sanyou
 from dpsheets.rules.breaches import Breach, score
 from dpsheets.workbook.registers import identity_columns
 
@@ -127,6 +129,7 @@ class MissingRow:
     township: str = ""
     industry: str = ""
     breaches: list[Breach] = field(default_factory=list)
+    deadlines: reporting.Deadlines | None = None  # the county's own reporting deadlines (roster), None: 16号令's
 
     @property
     def score(self) -> float:
@@ -176,6 +179,8 @@ class Rollup:
     # YYYY-MM → credit code → (time of the submission counted at that month's end, its overdue hazards then):
     # what the trend sums, kept so that a city can count an enterprise found in two counties once.
     monthly: dict[str, dict[str, tuple[str, int]]] | None = None
+    # 报送情况: each listed enterprise's periodic statistics, on time or not (dpsheets.county.filings)
+    filings: Filings | None = None
 
     def applied_rules(self) -> list[RuleSet]:
         """The rules the enterprises' breaches were decided by (one set, or one per county that differed)."""
@@ -510,6 +515,8 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
         if several:
             for conn in conns:
                 conn.execute(sa.text(f"DROP TABLE IF EXISTS {KEEP}"))
+        periods = reporting.periods(as_of)
+        received = first_received(conns, periods, as_of, area.prefilter(), area.params())
         sources = [a.shown for a in archives]
     overdue.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))  # the same order from every engine
     majors.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))
@@ -518,8 +525,10 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
         row.breaches = evaluate(row, as_of, config.rules)
     submitted = {r.uscc for r in enterprises}
     missing = [not_submitted(m, config.rules) for m in (roster or []) if m.uscc not in submitted]
+    own = {m.uscc: m.deadlines for m in roster or [] if m.deadlines is not None}
+    filings = build_filings(as_of, periods, received, [*submitted, *(m.uscc for m in missing)], own)
     return Rollup(as_of, level, enterprises, missing, overdue, majors, dict(sorted(months.items())), config.rules,
-                  sources, monthly=by_month)
+                  sources, monthly=by_month, filings=filings)
 
 
 def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:
@@ -534,7 +543,7 @@ def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:
         g = group(row)
         g.expected += 1
         g.submitted += 1
-        g.on_time += not any(b.code == "rule.stale" for b in row.breaches)
+        g.on_time += rollup.filings is not None and rollup.filings.on_time(row.uscc)  # arrived by the due date
         g.not_effective += row.not_effective
         for k, _ in INDICATORS:
             g.sums[k] += getattr(row, k)
