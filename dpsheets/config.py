@@ -166,7 +166,7 @@ class Config:
     official: OfficialForm = setting(factory=OfficialForm, doc="文书的发文单位、主送机关、联系人和电话")
     print: PrintSetup = setting(factory=PrintSetup, doc="打印纸张")
     # Local header aliases, "表名.标准列名" = ["本地列名", …] (issue 9): [aliases] "隐患排查治理清单.治理期限" = ["限改日期"]
-    aliases: dict[str, tuple[str, ...]] = setting(factory=dict, keys=_alias_keys(), doc="本地列名别名")
+    aliases: dict[str, tuple[str, ...]] = setting(factory=dict, keys=_alias_keys(), aliases=True, doc="本地列名别名")
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -305,8 +305,32 @@ def _scalar(hint: Any, value: Any, meta: Any, path: tuple[str, ...], source: str
 
 
 def _check_whole(value: Any, meta: Any, path: tuple[str, ...], source: str) -> None:
+    if meta.get("aliases") and isinstance(value, dict):
+        _check_aliases(value, path, source)
     if meta.get("descending") and isinstance(value, dict):
         bounds = list(value.items())
         for (hi_key, hi), (lo_key, lo) in zip(bounds, bounds[1:]):  # noqa: B905 - pairs
             if not hi > lo:
                 raise _fail(path, f" 的下限应逐级降低：“{hi_key}”（{hi}）应大于“{lo_key}”（{lo}）。", source)
+
+
+def _check_aliases(value: dict[str, tuple[str, ...]], path: tuple[str, ...], source: str) -> None:
+    """A local alias names one column: not blank, not a standard column name (an exact standard header is
+    always read as itself), not given to two columns of one register."""
+    from dpsheets.workbook.normalize import header_key
+    from dpsheets.workbook.registers import TABLES
+
+    standard = {r.sheet: {header_key(f.header): f.header for f in r.fields} for r in TABLES}
+    seen: dict[tuple[str, str], str] = {}
+    for key, names in value.items():
+        sheet, _, column = key.partition(".")
+        for name in names:
+            folded = header_key(name)
+            if not folded:
+                raise _fail((*path, key), " 的别名有一个是空的，请删除。", source)
+            if folded in standard.get(sheet, {}):
+                raise _fail((*path, key), f" 的别名“{name}”已是标准列名“{standard[sheet][folded]}”，标准列名总是按它自己读取，"
+                                          "不能作为别名。", source)
+            other = seen.setdefault((sheet, folded), column)
+            if other != column:
+                raise _fail((*path, key), f" 的别名“{name}”也是“{sheet}.{other}”的别名，一个列名只能对应一个标准列。", source)
