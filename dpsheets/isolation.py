@@ -124,6 +124,7 @@ def serve(requests: IO[bytes], answers: IO[bytes], memory_mb: int, timeout_s: fl
             return  # the parent is gone
         if request is None:
             return
+        _send(answers, ("taken", None))  # from here on, a death is this request's
         if alarm is not None:
             alarm(int(timeout_s) + GRACE_SECONDS)
         answer = _answer(*request)
@@ -166,7 +167,8 @@ class Worker:
         self._answers: queue.Queue[Any] = queue.Queue()
         self._log = Path(tempfile.mkdtemp(prefix="dpsheets-worker-")) / "stderr.log"
         self.starts = 0  # child processes started: the first, and one after each death
-        self._current = Path()  # the file being worked on, for the messages
+        self.current = Path()  # the file being worked on (for the messages)
+        self.task = ""  # what is being done to it: "check" or "mark"
         self.busy = False  # a request is being answered (tests watch it)
 
     @property
@@ -246,26 +248,18 @@ class Worker:
         return process
 
     def _call(self, task: str, args: tuple[Any, ...]) -> Any:
-        process = self._process
-        if process is None or process.poll() is not None:
-            if process is not None:
-                self._died(None)  # died while idle (killed from outside): start afresh
-            process = self._start()
-        assert process.stdin is not None
-        self._current = Path(args[0])
-        self.busy = True
+        self.current, self.task = Path(args[0]), task
         started = time.monotonic()
-        try:
-            os.truncate(self._log, 0)  # what the worker writes from now on is about this request
-            _send(process.stdin, (task, args))
-            answer = self._answers.get(timeout=self.limits.timeout_s)
-        except OSError:  # the worker is gone: its answer stream ends too
-            answer = self._answers.get(timeout=self.limits.timeout_s)
-        except queue.Empty:
-            answer = "timeout"
-        finally:
-            self.busy = False
-        kind, value = answer if isinstance(answer, tuple) else (answer or "dead", None)
+        for _attempt in range(2):
+            process = self._process
+            if process is None or process.poll() is not None:
+                if process is not None:
+                    self._died(None)  # died while idle (killed from outside): start afresh
+                process = self._start()
+            kind, value, taken = self._ask(process, (task, args))
+            if kind != "dead" or taken:
+                break
+            self._died(None)  # it died before it took the request, so not because of it: once more
         log.debug("worker %s %s: %s in %.3f s", task, args[0], kind, time.monotonic() - started)
         if kind == "ok":
             return value
@@ -275,12 +269,34 @@ class Worker:
         if kind == "oserror":
             raise OSError(*value)
         if kind == "failed":
-            raise DpsheetsError("file.unexpected", f"“{self._current.name}”读取时发生意外错误（{value}），无法检查这个文件。{RESAVE}",
-                                path=str(self._current))
+            raise DpsheetsError("file.unexpected", f"“{self.current.name}”读取时发生意外错误（{value}），无法检查这个文件。{RESAVE}",
+                                path=str(self.current))
         if kind == "memory":
             self._died(None)
             raise self._memory_error()
         raise self._died(self.limits.timeout_s if kind == "timeout" else None)
+
+    def _ask(self, process: subprocess.Popen[bytes], request: tuple[str, tuple[Any, ...]]) -> tuple[str, Any, bool]:
+        """Send *request*; its answer (kind, value) and whether the worker took it before it ended."""
+        assert process.stdin is not None
+        deadline = time.monotonic() + self.limits.timeout_s
+        taken = False
+        self.busy = True
+        try:
+            os.truncate(self._log, 0)  # what the worker writes from now on is about this request
+            with contextlib.suppress(OSError):  # a worker that is gone: its answers end too
+                _send(process.stdin, request)
+            while True:
+                answer = self._answers.get(timeout=max(0.0, deadline - time.monotonic()))
+                if answer is None:
+                    return "dead", None, taken
+                if answer[0] != "taken":
+                    return answer[0], answer[1], True
+                taken = True
+        except queue.Empty:
+            return "timeout", None, taken
+        finally:
+            self.busy = False
 
     def _died(self, timeout: float | None) -> DpsheetsError:
         """Reap the child (killing it first when *timeout* ran out) and say what happened to it."""
@@ -300,7 +316,7 @@ class Worker:
         tail = self._tail()
         if tail.strip():
             log.info("the reading worker (pid %s) left on stderr: %s", process.pid, tail.strip()[-500:])
-        name, where = self._current.name, str(self._current)
+        name, where = self.current.name, str(self.current)
         if timeout is not None:
             return DpsheetsError("file.timeout", f"“{name}”读取超时（{timeout:g} 秒），无法检查这个文件。{TOO_BIG}", path=where)
         if any(word in tail for word in _MEMORY_WORDS):
@@ -309,8 +325,8 @@ class Worker:
         return DpsheetsError("file.crashed", f"“{name}”读取进程异常退出（{how}），无法检查这个文件。{RESAVE}", path=where)
 
     def _memory_error(self) -> DpsheetsError:
-        return DpsheetsError("file.memory", f"“{self._current.name}”读取时内存超过 {self.limits.memory_mb} MB，无法检查这个文件。{TOO_BIG}",
-                             path=str(self._current))
+        return DpsheetsError("file.memory", f"“{self.current.name}”读取时内存超过 {self.limits.memory_mb} MB，无法检查这个文件。{TOO_BIG}",
+                             path=str(self.current))
 
     def _tail(self) -> str:
         try:
