@@ -231,6 +231,8 @@ def test_city_summary_equals_union_of_county_archives(tmp_path):
         pd.testing.assert_frame_equal(a.sort_values(sort).reset_index(drop=True), b.sort_values(sort).reset_index(drop=True),
                                       check_dtype=False)
     assert city.trend == union.trend
+    majors = read_excel(city_book, sheet_name="重大隐患")  # 上报日期 survives county → city
+    assert majors["上报日期"].notna().any() and len(majors) == city.totals().sums["major_open"]
     county_totals = [read_summary(p).totals() for p in county_books]
     assert city.totals().sums == {k: sum(t.sums[k] for t in county_totals) for k in city.totals().sums}
     # and the province level from the city summary has the same shape and totals

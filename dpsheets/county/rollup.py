@@ -21,7 +21,9 @@ from sqlalchemy.engine import Connection
 
 from dpsheets.config import Config, RollupRules
 from dpsheets.county.archive import Archive
-from dpsheets.rules import hazard_state
+from dpsheets.county.filings import Filings, first_received
+from dpsheets.county.filings import build as build_filings
+from dpsheets.rules import hazard_state, reporting
 from dpsheets.rules.breaches import Breach, applies, breach
 from dpsheets.workbook.registers import identity_columns
 
@@ -42,6 +44,8 @@ OVERDUE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "治理状态"), ("deadline", "治理期限"), ("days_overdue", "逾期天数"), ("unit", "责任单位"), ("owner", "责任人"),
     ("has_plan", "有治理方案"),
 )
+# 重大隐患 also shows the day it was reported to the supervising department (上报日期, 16号令 art. 15)
+MAJOR_COLUMNS: tuple[tuple[str, str], ...] = (*OVERDUE_COLUMNS, ("reported_on", "上报日期"))
 
 
 @dataclass(slots=True)
@@ -100,6 +104,7 @@ class MissingRow:
     township: str = ""
     industry: str = ""
     breaches: list[Breach] = field(default_factory=list)
+    deadlines: reporting.Deadlines | None = None  # the county's own reporting deadlines (roster), None: 16号令's
 
 
 @dataclass
@@ -145,6 +150,8 @@ class Rollup:
     # YYYY-MM → credit code → (time of the submission counted at that month's end, its overdue hazards then):
     # what the trend sums, kept so that a city can count an enterprise found in two counties once.
     monthly: dict[str, dict[str, tuple[str, int]]] | None = None
+    # 报送情况: each listed enterprise's periodic statistics, on time or not (dpsheets.county.filings)
+    filings: Filings | None = None
 
     def applied_rules(self) -> list[RuleSet]:
         """The rules the enterprises' breaches were decided by (one set, or one per county that differed)."""
@@ -246,7 +253,7 @@ ORDER BY l.uscc
 _HAZARD_LIST = f"""
 WITH latest AS ({_LATEST})
 SELECT l.uscc, l.name AS enterprise, l.county, l.township, l.industry, h.number, h.name, h.location, h.level, h.status,
-       h.deadline, h.unit, h.owner, h.has_plan
+       h.deadline, h.unit, h.owner, h.has_plan, h.reported_on
 FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {{where}} ORDER BY h.deadline, l.uscc, h.row
 """
 # Overdue hazards at several month-ends in one pass: a submission is an enterprise's latest on day m
@@ -350,6 +357,8 @@ def _hazard_dict(r: Mapping[Any, Any], as_of: date) -> dict:
     d = dict(r)
     deadline = _date(d.get("deadline"))
     d["deadline"] = deadline.isoformat() if deadline else None
+    reported = _date(d.get("reported_on"))
+    d["reported_on"] = reported.isoformat() if reported else None
     d["days_overdue"] = max((as_of - deadline).days, 0) if deadline else 0
     d["has_plan"] = "是" if d.get("has_plan") else "否"
     return d
@@ -452,6 +461,8 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
         if several:
             for conn in conns:
                 conn.execute(sa.text(f"DROP TABLE IF EXISTS {KEEP}"))
+        periods = reporting.periods(as_of)
+        received = first_received(conns, periods, as_of, area.prefilter(), area.params())
         sources = [a.shown for a in archives]
     overdue.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))  # the same order from every engine
     majors.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))
@@ -460,8 +471,10 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
         row.breaches = evaluate(row, as_of, config.rules)
     submitted = {r.uscc for r in enterprises}
     missing = [not_submitted(m, config.rules) for m in (roster or []) if m.uscc not in submitted]
+    own = {m.uscc: m.deadlines for m in roster or [] if m.deadlines is not None}
+    filings = build_filings(as_of, periods, received, [*submitted, *(m.uscc for m in missing)], own)
     return Rollup(as_of, level, enterprises, missing, overdue, majors, dict(sorted(months.items())), config.rules,
-                  sources, monthly=by_month)
+                  sources, monthly=by_month, filings=filings)
 
 
 def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:
@@ -476,7 +489,7 @@ def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:
         g = group(row)
         g.expected += 1
         g.submitted += 1
-        g.on_time += not any(b.code == "rule.stale" for b in row.breaches)
+        g.on_time += rollup.filings is not None and rollup.filings.on_time(row.uscc)  # arrived by the due date
         g.not_effective += row.not_effective
         for k, _ in INDICATORS:
             g.sums[k] += getattr(row, k)

@@ -1,8 +1,9 @@
 """The summary workbook of a roll-up (xlsxwriter, native Excel charts), and reading it back.
 
 Sheets: 总览 (headline figures and charts), 企业明细, 县区汇总, 乡镇汇总, 行业汇总, 逾期隐患, 重大隐患,
-重点检查企业, 未报送企业, 规则说明, and two hidden sheets: the level, as-of date and the rules applied
-(settings as JSON), and every rule breach as its code and parameters. Text that begins with
+重点检查企业, 未报送企业, 报送情况 (:mod:`dpsheets.county.filings`), 规则说明, and hidden sheets: the level,
+as-of date, reporting periods and the rules applied (settings as JSON), every rule breach as its code and
+parameters, and every enterprise's filing per period. Text that begins with
 = + - @ is written as text, never as a formula. County summaries read back by :func:`read_summary`
 combine into a city (and city into province) summary of the same shape, whose 规则说明 states the
 rules each county applied.
@@ -21,9 +22,11 @@ import python_calamine as pc
 import xlsxwriter
 
 from dpsheets.config import RollupRules
+from dpsheets.county import filings as filing
 from dpsheets.county.rollup import (
     IDENTITY,
     INDICATORS,
+    MAJOR_COLUMNS,
     OVERDUE_COLUMNS,
     EnterpriseRow,
     GroupRow,
@@ -71,6 +74,7 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
         "cell": wb.add_format({"border": 1}),
         "pct": wb.add_format({"border": 1, "num_format": "0.0%"}),
         "red": wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
+        "orange": wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"}),
         "label": wb.add_format({"bold": True}),
         "wrap": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
     }
@@ -86,19 +90,24 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
                highlight=("逾期隐患",), widths={0: 18})
     _table(wb, f, "逾期隐患", [h for _, h in OVERDUE_COLUMNS], ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.overdue),
            widths={1: 28, 6: 24})
-    _table(wb, f, "重大隐患", [h for _, h in OVERDUE_COLUMNS], ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.majors),
+    _table(wb, f, "重大隐患", [h for _, h in MAJOR_COLUMNS], ([d.get(k) for k, _ in MAJOR_COLUMNS] for d in rollup.majors),
            widths={1: 28, 6: 24})
     _table(wb, f, "重点检查企业", list(ENFORCEMENT_HEAD),
            [[i, *(getattr(r, k) for k, _ in identity_columns()), len(r.breaches), messages(r.breaches)]
             for i, r in enumerate(rollup.enforcement(), start=1)], widths={2: 28, len(ENFORCEMENT_HEAD) - 1: 70})
     _table(wb, f, "未报送企业", [h for _, h in MISSING_COLUMNS], [[getattr(m, k) for k, _ in MISSING_COLUMNS] for m in rollup.missing],
            widths={1: 28})
+    if rollup.filings is not None:
+        shown: list[EnterpriseRow | MissingRow] = sorted([*rollup.enterprises, *rollup.missing],
+                                                         key=lambda r: (r.county, r.township, r.name, r.uscc))
+        filing.write_sheet(wb, f, rollup.filings, shown)
     _table(wb, f, "规则说明", list(RULES_HEAD), rule_rows(rollup), widths={0: 24, 2: 60, 3: 24})
     meta = wb.add_worksheet(META)
     rule_sets = [{"scope": rs.scope, "rules": asdict(rs.rules)} for rs in rollup.applied_rules()]
     for r, (k, v) in enumerate((("id", ROLLUP_ID), ("level", rollup.level), ("as_of", rollup.as_of.isoformat()),
                                 ("sources", " | ".join(rollup.sources)),
-                                ("rule_sets", json.dumps(rule_sets, ensure_ascii=False)))):
+                                ("rule_sets", json.dumps(rule_sets, ensure_ascii=False)),
+                                ("reporting_periods", filing.meta(rollup.filings) if rollup.filings else ""))):
         meta.write_string(r, 0, k)
         meta.write_string(r, 1, v)
     meta.hide()
@@ -114,6 +123,8 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
             breaches.write_string(r, 2, json.dumps(dict(b.params), ensure_ascii=False))
             r += 1
     breaches.hide()
+    if rollup.filings is not None:
+        filing.write_hidden(wb, rollup.filings)
     if rollup.monthly is not None:
         monthly = wb.add_worksheet(MONTHLY_SHEET)
         for c, h in enumerate(("uscc", "month", "received_at", "overdue")):
@@ -126,6 +137,11 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
                 r += 1
         monthly.hide()
     wb.close()
+
+
+def on_time_period(rollup: Rollup) -> str:
+    """The quarter whose statistics "按时报送" counts (:meth:`dpsheets.county.filings.Filings.on_time`)."""
+    return rollup.filings.reference.label if rollup.filings else "无报送情况数据"
 
 
 def messages(breaches: list[Breach]) -> str:
@@ -217,7 +233,7 @@ def _overview(wb: Any, f: dict, rollup: Rollup, totals: GroupRow, title: str) ->
     ws.write_string(1, 0, f"统计日期：{rollup.as_of.isoformat()}")
     s = totals.sums
     headline = [("应报企业", totals.expected), ("已报送企业", totals.submitted), ("报送率", totals.submission_rate),
-                ("按时报送企业", totals.on_time), ("未有效运行企业", totals.not_effective),
+                (f"按时报送企业（{on_time_period(rollup)}）", totals.on_time), ("未有效运行企业", totals.not_effective),
                 ("重大风险", s["risks_major"]), ("较大风险", s["risks_significant"]), ("一般风险", s["risks_general"]),
                 ("低风险", s["risks_low"]), ("隐患总数", s["hazards_total"]), ("未销号隐患", s["hazards_open"]),
                 ("逾期隐患", s["hazards_overdue"]), ("重大隐患未销号", s["major_open"]), ("按期销号", s["closed_on_time"]),
@@ -304,7 +320,9 @@ def _count(value: Any, path: Path, sheet: str, cell: str) -> int:
 
 
 def _rows(wb: pc.CalamineWorkbook, sheet: str, columns: tuple[tuple[str, str], ...], path: Path,
-          numeric: frozenset[str] | set[str] = frozenset()) -> list[dict[str, Any]]:
+          numeric: frozenset[str] | set[str] = frozenset(),
+          optional: frozenset[str] | set[str] = frozenset()) -> list[dict[str, Any]]:
+    """The rows of *sheet* as dicts of *columns*; a column of *optional* may be missing (an older summary)."""
     if sheet not in wb.sheet_names:
         raise DpsheetsError("rollup.not-summary", f"缺少“{sheet}”工作表，不是 dpsheets 汇总表。", path=str(path))
     data = _sheet(wb, sheet, path)
@@ -315,6 +333,8 @@ def _rows(wb: pc.CalamineWorkbook, sheet: str, columns: tuple[tuple[str, str], .
     for k, h in columns:
         names = (h, *(ENTERPRISE[k].aliases if k in ENTERPRISE.by_key and ENTERPRISE[k].header == h else ()))
         found = [index[header_key(n)] for n in names if header_key(n) in index]
+        if not found and k in optional:
+            continue
         if not found:
             raise DpsheetsError("rollup.not-summary", f"“{sheet}”缺少列“{h}”，汇总表可能被改动过。", path=str(path))
         positions.append((k, found[0]))
@@ -401,13 +421,19 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
                    path, numeric):
         values = {k: (v if k in numeric else ("" if v is None else str(v))) for k, v in d.items()}
         enterprises.append(EnterpriseRow(**values, breaches=breaches.get(values["uscc"], [])))  # type: ignore[arg-type]
-    missing = [MissingRow(**{k: str(v) for k, v in d.items()}, breaches=breaches.get(str(d["uscc"]), []))
+    missing = [MissingRow(**{k: str(v) for k, v in d.items()}, breaches=breaches.get(str(d["uscc"]), []))  # type: ignore[arg-type]
                for d in _rows(wb, "未报送企业", MISSING_COLUMNS, path)]
     overdue = [_hazard(d) for d in _rows(wb, "逾期隐患", OVERDUE_COLUMNS, path, {"days_overdue"})]
-    majors = [_hazard(d) for d in _rows(wb, "重大隐患", OVERDUE_COLUMNS, path, {"days_overdue"})]
+    majors = [_hazard(d) for d in _rows(wb, "重大隐患", MAJOR_COLUMNS, path, {"days_overdue"}, optional={"reported_on"})]
     trend = {str(r[3]): None if r[4] == NO_DATA else _count(r[4], path, "总览", f"E{i}")  # no data stays a gap
              for i, r in enumerate(_sheet(wb, "总览", path), start=1)
              if i > 16 and len(r) > 4 and isinstance(r[3], str) and len(r[3]) == 7 and r[3][4] == "-"}
+    if filing.HIDDEN not in wb.sheet_names or "reporting_periods" not in meta:
+        raise DpsheetsError("rollup.not-summary", "这份汇总表由旧版 dpsheets 生成，没有“报送情况”。"
+                            "请用当前版本的 `dpsheets rollup` 重新生成县级汇总表。", path=str(path))
+    filings = filing.read(as_of, meta["reporting_periods"], _sheet(wb, filing.HIDDEN, path),
+                          lambda cell, what: _damaged(path, filing.HIDDEN if cell != "B" else META,
+                                                      cell if cell != "B" else where.get("reporting_periods", "B"), what))
     monthly: dict[str, dict[str, tuple[str, int]]] | None = None
     if MONTHLY_SHEET in wb.sheet_names:
         monthly = {month: {} for month in trend}
@@ -415,7 +441,7 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
             if len(row) >= 4 and row[0]:
                 monthly.setdefault(str(row[1]), {})[str(row[0])] = (str(row[2]), _count(row[3], path, MONTHLY_SHEET, f"D{i}"))
     return Rollup(as_of, meta.get("level", "县"), enterprises, missing, overdue, majors, trend,
-                  rule_sets[0].rules, [str(path)], rule_sets, monthly=monthly)
+                  rule_sets[0].rules, [str(path)], rule_sets, monthly=monthly, filings=filings)
 
 
 def _hazard(d: dict[str, Any]) -> dict[str, Any]:
@@ -465,10 +491,11 @@ def combine(parts: list[Rollup], level: str) -> Rollup:
         return sorted(kept, key=lambda h: (str(h["deadline"] or ""), str(h["uscc"])))
 
     rule_sets = _merge_rule_sets(parts)
+    filings = filing.combine([p.filings for p in parts], {u: i for u, (i, _) in by_uscc.items()}, parts[0].as_of)
     return Rollup(parts[0].as_of, level, sorted((e for _, e in by_uscc.values()), key=lambda r: (r.county, r.township, r.name, r.uscc)),
                   list(missing.values()), winners([p.overdue for p in parts]), winners([p.majors for p in parts]),
                   dict(sorted(trend.items())), rule_sets[0].rules, [s for p in parts for s in p.sources],
-                  [] if len(rule_sets) == 1 else rule_sets, monthly=monthly)
+                  [] if len(rule_sets) == 1 else rule_sets, monthly=monthly, filings=filings)
 
 
 def _merge_monthly(parts: list[Rollup]) -> dict[str, dict[str, tuple[str, int]]] | None:
