@@ -169,7 +169,7 @@ class Worker:
         self.starts = 0  # child processes started: the first, and one after each death
         self.current = Path()  # the file being worked on (for the messages)
         self.task = ""  # what is being done to it: "check" or "mark"
-        self.busy = False  # a request is being answered (tests watch it)
+        self.busy = False  # the worker has taken a request and is working on it (tests watch it)
 
     @property
     def pid(self) -> int | None:
@@ -281,7 +281,6 @@ class Worker:
         assert process.stdin is not None
         deadline = time.monotonic() + self.limits.timeout_s
         taken = False
-        self.busy = True
         try:
             os.truncate(self._log, 0)  # what the worker writes from now on is about this request
             with contextlib.suppress(OSError):  # a worker that is gone: its answers end too
@@ -292,7 +291,7 @@ class Worker:
                     return "dead", None, taken
                 if answer[0] != "taken":
                     return answer[0], answer[1], True
-                taken = True
+                taken = self.busy = True
         except queue.Empty:
             return "timeout", None, taken
         finally:

@@ -45,7 +45,7 @@ def poison(tmp_path_factory):
     folder = tmp_path_factory.mktemp("poison")
     good = small_workbook(folder / "good.xlsx", 1)
     return {"wide": far_cell(good, folder / "wide.xlsx", "IV19000"), "slow": many_rows(good, folder / "slow.xlsx"),
-            "long": many_rows(good, folder / "long.xlsx", 3000, ("风险管控清单",))}
+            "long": many_rows(good, folder / "long.xlsx", 8000, ("风险管控清单",))}
 
 
 def _county(tmp_path: Path, **limits) -> Processor:
