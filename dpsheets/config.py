@@ -15,6 +15,7 @@ and the limits in each field's ``metadata`` (``min``, ``max``, ``keys``, ``desce
 ``directory``). A wrong type, a value out of range or an unknown key anywhere (also inside a
 table) refuses the whole file with one Chinese message naming the file and the key, before any
 work is done. A new setting is a new dataclass field; it needs no validation code of its own.
+A ``choices`` limit names the values a setting may take (``[print] paper = "A4"`` or ``"A3"``).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def header_aliases(config: Config) -> dict[str, dict[str, tuple[str, ...]]]:
 
 
 def setting(default: Any = MISSING, *, factory: Any = MISSING, doc: str = "", **limits: Any) -> Any:
-    """A configuration field: its default and its limits (min, max, keys, descending, directory)."""
+    """A configuration field: its default and its limits (min, max, keys, descending, directory, choices)."""
     meta = {"doc": doc, **limits}
     if factory is not MISSING:
         return field(default_factory=factory, metadata=meta)
@@ -77,14 +78,45 @@ def setting(default: Any = MISSING, *, factory: Any = MISSING, doc: str = "", **
 
 @dataclass(frozen=True)
 class RollupRules:
-    """When an enterprise's system is *not running effectively* (差异化执法)."""
+    """When an enterprise's system is *not running effectively* (差异化执法), and how severe each breach is.
+
+    Each broken rule adds points to the enterprise's 分值 (the weights below); 重点检查企业 is ordered by it.
+    The defaults put the tiers in the order a county chief inspects: not submitted or lapsed (100) before
+    an open 重大隐患 without plan (50 each) or without report (40 each), before overdue hazards (by number,
+    days overdue and level, at most 90), before data errors that hide the state, before missing training,
+    drills and confirmations."""
 
     stale_days: int = setting(120, min=1, max=3660, doc="最近一次报送超过多少天算未按时报送")
     max_overdue: int = setting(0, min=0, doc="逾期隐患超过多少项")
     major_without_plan: bool = setting(True, doc="未销号的重大隐患没有治理方案")
+    major_unreported: bool = setting(True, doc="未销号的重大隐患有治理方案但没有上报日期")
     months_without_training: int = setting(12, min=1, max=120, doc="多少个月没有培训")
     months_without_drill: int = setting(12, min=1, max=120, doc="多少个月没有演练")
     empty_registers: bool = setting(True, doc="清单为空")
+    data_errors: bool = setting(True, doc="数据错误过多")
+    max_data_errors: int = setting(5, min=0, doc="数据错误超过多少处")
+    zero_hazards: bool = setting(True, doc="长期零隐患（没有发现隐患，疑似未开展排查）")
+    zero_hazard_days: int = setting(90, min=1, max=3660, doc="多少天没有发现隐患算零隐患")
+    unconfirmed_posts: bool = setting(True, doc="岗位近 12 个月无人答题确认")
+    max_unconfirmed_posts: int = setting(0, min=0, doc="无人答题确认的岗位超过多少个")
+    low_confirmation: bool = setting(True, doc="员工答题确认比例过低")
+    min_confirmed_share: float = setting(0.8, min=0, max=1, doc="近 12 个月答题确认的员工至少占多少（0～1）")
+    # the weights of 重点检查企业 (分值)
+    weight_not_submitted: float = setting(100.0, min=0, max=10000, doc="未报送的分值")
+    weight_stale: float = setting(100.0, min=0, max=10000, doc="超期未报送的分值")
+    weight_major_without_plan: float = setting(50.0, min=0, max=10000, doc="每项无治理方案的重大隐患的分值")
+    weight_major_unreported: float = setting(40.0, min=0, max=10000, doc="每项未上报的重大隐患的分值")
+    weight_overdue_hazard: float = setting(3.0, min=0, max=10000, doc="每项逾期隐患的分值")
+    weight_overdue_day: float = setting(0.1, min=0, max=100, doc="逾期隐患每逾期一天加的分值")
+    major_overdue_factor: float = setting(2.0, min=1, max=100, doc="逾期的重大隐患按几倍计分")
+    max_overdue_points: float = setting(90.0, min=0, max=10000, doc="逾期隐患合计最多计多少分")
+    weight_data_errors: float = setting(20.0, min=0, max=10000, doc="数据错误过多的分值")
+    weight_empty_registers: float = setting(30.0, min=0, max=10000, doc="清单为空的分值")
+    weight_zero_hazards: float = setting(15.0, min=0, max=10000, doc="长期零隐患的分值")
+    weight_no_training: float = setting(10.0, min=0, max=10000, doc="无培训记录的分值")
+    weight_no_drill: float = setting(10.0, min=0, max=10000, doc="无演练记录的分值")
+    weight_unconfirmed_posts: float = setting(5.0, min=0, max=10000, doc="岗位无人答题确认的分值")
+    weight_low_confirmation: float = setting(5.0, min=0, max=10000, doc="答题确认比例过低的分值")
 
 
 @dataclass(frozen=True)
@@ -103,6 +135,17 @@ class OfficialForm:
     county_contact: str = setting("", doc="汇总报告的联系人")
     county_phone: str = setting("", doc="汇总报告的联系电话")
     report_number: str = setting("", doc="汇总报告的文号，如“舞应急〔2026〕15号”")
+
+
+PAPERS = ("A4", "A3")
+
+
+@dataclass(frozen=True)
+class PrintSetup:
+    """Paper of the printed documents and of the workbook's wide registers."""
+
+    # A4: 公告栏 on one A4 page, wide registers two pages wide; A3: 公告栏 on A3 with a larger map, wide registers one page wide
+    paper: str = setting("A4", choices=PAPERS, doc="纸张：A4 或 A3（A3 时风险公告栏印在 A3 上、分布图更大，台账宽表一页宽）")
 
 
 @dataclass(frozen=True)
@@ -133,8 +176,9 @@ class Config:
     limits: Limits = setting(factory=Limits, doc="收件时读取台账的内存和时间上限")
     rules: RollupRules = setting(factory=RollupRules, doc="未有效运行的判定")
     official: OfficialForm = setting(factory=OfficialForm, doc="文书的发文单位、主送机关、联系人和电话")
+    print: PrintSetup = setting(factory=PrintSetup, doc="打印纸张")
     # Local header aliases, "表名.标准列名" = ["本地列名", …] (issue 9): [aliases] "隐患排查治理清单.治理期限" = ["限改日期"]
-    aliases: dict[str, tuple[str, ...]] = setting(factory=dict, keys=_alias_keys(), doc="本地列名别名")
+    aliases: dict[str, tuple[str, ...]] = setting(factory=dict, keys=_alias_keys(), aliases=True, doc="本地列名别名")
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -264,14 +308,41 @@ def _scalar(hint: Any, value: Any, meta: Any, path: tuple[str, ...], source: str
         if low is not None and value < low or high is not None and value > high:
             bounds = (f"不小于 {low}" if high is None else f"不大于 {high}" if low is None else f"在 {low}～{high} 之间")
             raise _fail(path, f" 应{bounds}，而不是 {value}。", source)
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise _fail(path, f" 应为{'或'.join(f'“{c}”' for c in choices)}，而不是 {_shown(value)}。", source)
     if hint is str and meta.get("directory") and value and not Path(value).is_dir():
         raise _fail(path, f" 指向的文件夹 {value} 不存在。请写已有文件夹的完整路径，或删去这一行以用自带的模板。", source)
     return value
 
 
 def _check_whole(value: Any, meta: Any, path: tuple[str, ...], source: str) -> None:
+    if meta.get("aliases") and isinstance(value, dict):
+        _check_aliases(value, path, source)
     if meta.get("descending") and isinstance(value, dict):
         bounds = list(value.items())
         for (hi_key, hi), (lo_key, lo) in zip(bounds, bounds[1:]):  # noqa: B905 - pairs
             if not hi > lo:
                 raise _fail(path, f" 的下限应逐级降低：“{hi_key}”（{hi}）应大于“{lo_key}”（{lo}）。", source)
+
+
+def _check_aliases(value: dict[str, tuple[str, ...]], path: tuple[str, ...], source: str) -> None:
+    """A local alias names one column: not blank, not a standard column name (an exact standard header is
+    always read as itself), not given to two columns of one register."""
+    from dpsheets.workbook.normalize import header_key
+    from dpsheets.workbook.registers import TABLES
+
+    standard = {r.sheet: {header_key(f.header): f.header for f in r.fields} for r in TABLES}
+    seen: dict[tuple[str, str], str] = {}
+    for key, names in value.items():
+        sheet, _, column = key.partition(".")
+        for name in names:
+            folded = header_key(name)
+            if not folded:
+                raise _fail((*path, key), " 的别名有一个是空的，请删除。", source)
+            if folded in standard.get(sheet, {}):
+                raise _fail((*path, key), f" 的别名“{name}”已是标准列名“{standard[sheet][folded]}”，标准列名总是按它自己读取，"
+                                          "不能作为别名。", source)
+            other = seen.setdefault((sheet, folded), column)
+            if other != column:
+                raise _fail((*path, key), f" 的别名“{name}”也是“{sheet}.{other}”的别名，一个列名只能对应一个标准列。", source)

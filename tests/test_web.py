@@ -532,8 +532,9 @@ def test_confirmations_count_in_the_rollup_once(tmp_path, fresh, make_app):
     assert again.quiz_12m == after.quiz_12m
 
 
-def test_service_and_watcher_share_the_archive(tmp_path):
-    """The folder watcher archives submissions while workers confirm on the service: nothing is lost or locked."""
+def test_service_and_watcher_share_the_archive(tmp_path, archive_target, make_app):
+    """The folder watcher archives submissions while workers confirm on the service: nothing is lost or locked
+    (the folder's 档案.sqlite, or a PostgreSQL archive with the folder named to the service)."""
     import threading
 
     from dpsheets.county.county import County
@@ -545,17 +546,21 @@ def test_service_and_watcher_share_the_archive(tmp_path):
     inbox.mkdir(parents=True)
     demo = plant(AS_OF, posts=6, employees=24)
     write_workbook(inbox / "demo.xlsx", demo.enterprise, demo.rows)
-    with County(folder) as county:
+    target = folder / "档案.sqlite" if isinstance(archive_target, Path) else archive_target
+    with County(folder, archive=target) as county:
         assert [o.destination for o in county.ingest(as_of=AS_OF, documents=False)] == ["已处理"]
     for i in range(4):
         p = plant(AS_OF, seed=20 + i, uscc=valid_uscc(f"9141112100{i:07d}"), name=f"并发企业{i}", posts=3, employees=5)
         write_workbook(inbox / f"e{i}.xlsx", p.enterprise, p.rows)
-    app = create_app(folder / "档案.sqlite", clock=lambda: NOW, limits=Limits(quiz_per_address=1000))
+    app = make_app(target, limits=Limits(quiz_per_address=1000), folder=folder)
     c = client(app)
     outcomes = []
-    watcher = threading.Thread(target=lambda: outcomes.extend(County(folder).ingest(as_of=AS_OF, documents=False)))
+    watcher = threading.Thread(target=lambda: outcomes.extend(County(folder, archive=target).ingest(as_of=AS_OF,
+                                                                                                  documents=False)))
     watcher.start()
     store = app.state.service.store
+    original = store.stored_original(DEMO_USCC)  # what the documents download renders
+    assert original is not None and original.parent == folder / "已处理"
     workers = [(p, e) for p in demo.rows["post"] for e in demo.rows["employee"] if e["post"] == p["post"] and e.get("mobile")]
     done = set()
     for p, e in workers:
@@ -566,7 +571,7 @@ def test_service_and_watcher_share_the_archive(tmp_path):
         done.add((e["name"], p["post"]))
     watcher.join(60)
     assert sorted(o.destination for o in outcomes) == ["已处理"] * 4
-    with Archive(folder / "档案.sqlite") as a:
+    with Archive(target) as a:
         assert a.db.execute("SELECT COUNT(*) FROM confirmations").fetchone()[0] == len(done) >= 6
         assert a.db.execute("SELECT COUNT(*) FROM enterprises").fetchone()[0] == 5
 
