@@ -270,3 +270,25 @@ def test_convert_command(msm, tmp_path):
     assert "风险管控清单 2 条、隐患排查治理清单 6 条" in result.output and out.is_file()
     assert read_workbook(out).enterprise["county"] == "舞阳县"
 
+
+
+def test_the_standard_header_row_is_read_at_once_and_as_the_general_path_reads_it():
+    from dpsheets.workbook import headers as H
+    from dpsheets.workbook.registers import TABLES
+
+    for register in TABLES:
+        index = H.index_for(register)
+        standard = [f.header for f in register.fields]
+        rows = [["某厂 " + register.sheet] + [""] * (len(standard) - 1), standard, ["x"] * len(standard)]
+        fast = H._standard_layout(index, rows)
+        assert fast is not None and (fast.header_row, fast.first_data) == (1, 2)
+        general = H.map_columns(index, standard, rows[2:])
+        assert [(c.index, c.letter, c.header, c.key) for c in fast.columns] == \
+            [(c.index, c.letter, c.header, c.key) for c in general]
+        assert H._standard_layout(index, [standard + ["备注"], rows[2]]) is None  # a column of its own
+        assert H._standard_layout(index, [standard[::-1]]) is None  # another order
+    risk = H.index_for(BY_KEY["risk"])
+    standard = [f.header for f in BY_KEY["risk"].fields]
+    below = [""] * standard.index("管控措施") + ["工程技术措施", "管理措施"]
+    assert H._standard_layout(risk, [standard, below]) is None  # sub-columns under 管控措施: the general path
+    assert H.find_layout(risk, [standard, below, ["x"] * len(standard)]).parts()["controls"]

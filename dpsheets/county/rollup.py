@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,14 @@ from sqlalchemy.engine import Connection
 
 from dpsheets.config import Config, RollupRules
 from dpsheets.county.archive import Archive
+from dpsheets.county.enforcement import evaluate, not_submitted, ranked
 from dpsheets.county.filings import Filings, first_received
 from dpsheets.county.filings import build as build_filings
-from dpsheets.rules import hazard_state, reporting
-from dpsheets.rules.breaches import Breach, applies, breach
+from dpsheets.rules import hazard_state, reporting, sanyou
+from dpsheets.rules.breaches import Breach, score
 from dpsheets.workbook.registers import identity_columns
+
+__all__ = ["evaluate", "not_submitted"]  # decided in dpsheets.county.enforcement, kept importable from here
 
 # The indicators of one enterprise: (key, Chinese header). Numeric ones are summed in groups.
 INDICATORS: tuple[tuple[str, str], ...] = (
@@ -34,7 +37,10 @@ INDICATORS: tuple[tuple[str, str], ...] = (
     ("hazards_overdue", "逾期隐患"), ("major_open", "重大隐患未销号"), ("major_without_plan", "重大隐患无治理方案"),
     ("closed_on_time", "按期销号"), ("closed_late", "逾期销号"), ("posts", "岗位告知卡"), ("employees", "岗位人员"),
     ("trainings_12m", "近12个月培训次数"), ("drills_12m", "近12个月演练次数"), ("quiz_12m", "近12个月答题确认"),
-    ("quiz_people_12m", "近12个月答题确认人数"),
+    ("quiz_people_12m", "近12个月答题确认人数"), ("major_unreported", "重大隐患未上报"),
+    # 一题 and 三有五化 from the archive's typed rows, named as the check names them (dpsheets.rules.sanyou)
+    *((k, h) for k, h in sanyou.INDICATORS if k in ("employees_unconfirmed", "posts_unconfirmed", "inspection_plans",
+                                                     "rewards_12m", "procedures", "unit_duties", "signs")),
 )
 IDENTITY: tuple[tuple[str, str], ...] = (
     *identity_columns(), ("last_submission", "最近报送日期"), ("template_version", "模板版本"),
@@ -75,6 +81,20 @@ class EnterpriseRow:
     drills_12m: int = 0
     quiz_12m: int = 0  # 答题确认记录 of the workbook and phone confirmations, each (date, name, post) once
     quiz_people_12m: int = 0  # distinct workers among them
+    major_unreported: int = 0  # open 重大隐患 with a plan but no 上报日期
+    employees_unconfirmed: int = 0  # listed employees without a confirmation of their post (name and post) in 12 months
+    posts_unconfirmed: int = 0  # posts nobody confirmed in 12 months
+    inspection_plans: int = 0
+    rewards_12m: int = 0
+    procedures: int = 0  # posts with the content of their procedure
+    unit_duties: int = 0
+    signs: int = 0  # warning signs (a row without a number counts once)
+    # what the severity of overdue hazards is weighed by (not shown; the breach keeps them as parameters)
+    major_overdue: int = 0
+    overdue_days: int = 0  # days overdue, summed over the overdue hazards
+    major_overdue_days: int = 0
+    overdue_longest: int = 0
+    days_since_hazard: int | None = None  # since the last hazard found (None: none found)
     months_since_training: int | None = None  # None: never
     months_since_drill: int | None = None
     breaches: list[Breach] = field(default_factory=list)
@@ -87,7 +107,12 @@ class EnterpriseRow:
     @property
     def quiz_coverage(self) -> float | None:
         """Share of the listed workers who confirmed their post's questions in the 12 months."""
-        return min(self.quiz_people_12m, self.employees) / self.employees if self.employees else None
+        return (self.employees - self.employees_unconfirmed) / self.employees if self.employees else None
+
+    @property
+    def score(self) -> float:
+        """分值: how urgently the county should inspect (the sum of the breaches' points)."""
+        return score(self.breaches)
 
     @property
     def not_effective(self) -> bool:
@@ -105,6 +130,10 @@ class MissingRow:
     industry: str = ""
     breaches: list[Breach] = field(default_factory=list)
     deadlines: reporting.Deadlines | None = None  # the county's own reporting deadlines (roster), None: 16号令's
+
+    @property
+    def score(self) -> float:
+        return score(self.breaches)
 
 
 @dataclass
@@ -164,36 +193,8 @@ class Rollup:
         return group_rows(self, None)[0]
 
     def enforcement(self) -> list[EnterpriseRow | MissingRow]:
-        rows: list[EnterpriseRow | MissingRow] = [e for e in self.enterprises if e.breaches] + self.missing
-        return sorted(rows, key=lambda r: (-len(r.breaches), -getattr(r, "hazards_overdue", 0), r.county, r.name))
-
-
-def evaluate(row: EnterpriseRow, as_of: date, rules: RollupRules) -> list[Breach]:
-    """The rules of 差异化执法 that *row* breaks on *as_of*, as catalogued breaches (:mod:`dpsheets.rules.breaches`)."""
-    broken = []
-    if row.last_submission:
-        age = (as_of - date.fromisoformat(row.last_submission)).days
-        if age > rules.stale_days:
-            broken.append(breach("rule.stale", rules, age=age, last_submission=row.last_submission))
-    if row.hazards_overdue > rules.max_overdue:
-        broken.append(breach("rule.overdue", rules, count=row.hazards_overdue))
-    if applies("rule.major-without-plan", rules) and row.major_without_plan:
-        broken.append(breach("rule.major-without-plan", rules, count=row.major_without_plan))
-    if row.months_since_training is None or row.months_since_training >= rules.months_without_training:
-        broken.append(breach("rule.no-training", rules, months_since=row.months_since_training))
-    if row.months_since_drill is None or row.months_since_drill >= rules.months_without_drill:
-        broken.append(breach("rule.no-drill", rules, months_since=row.months_since_drill))
-    if applies("rule.empty-registers", rules):
-        empty = [key for key, n in (("risk", row.risks_major + row.risks_significant + row.risks_general + row.risks_low),
-                                    ("post", row.posts), ("employee", row.employees)) if n == 0]
-        if empty:
-            broken.append(breach("rule.empty-registers", rules, registers=empty))
-    return broken
-
-
-def not_submitted(row: MissingRow, rules: RollupRules) -> MissingRow:
-    """A roster enterprise without a submission, with its breach."""
-    return replace(row, breaches=[breach("rule.not-submitted", rules)])
+        """重点检查企业: the enterprises with a breach, most severe (分值) first."""
+        return ranked([*self.enterprises, *self.missing])
 
 
 # --- computing from archives (set-based SQL shared by SQLite and PostgreSQL) ---------------------
@@ -211,6 +212,8 @@ _H = {key: f"h.{key}" for key in hazard_state.FIELDS}
 _OPEN = hazard_state.sql("open", _H)
 _OVERDUE = hazard_state.sql("overdue", _H)
 _MAJOR = f"h.level = '{hazard_state.MAJOR_LEVEL}'"
+_DAYS = {"sqlite": "CAST(julianday(:as_of) - julianday(h.deadline) AS INTEGER)",  # days overdue on :as_of
+         "postgresql": "(CAST(:as_of AS DATE) - h.deadline)"}
 
 
 def _count(condition: str) -> str:
@@ -222,6 +225,12 @@ WITH latest AS ({_LATEST}),
 hz AS (SELECT h.submission_id AS sid, COUNT(*) AS total, {_count(_OPEN)} AS open, {_count(_OVERDUE)} AS overdue,
               {_count(f"{_MAJOR} AND {_OPEN}")} AS major_open,
               {_count(f"{_MAJOR} AND {_OPEN} AND h.has_plan = 0")} AS major_without_plan,
+              {_count(f"{_MAJOR} AND {_OPEN} AND h.has_plan <> 0 AND h.reported_on IS NULL")} AS major_unreported,
+              {_count(f"{_MAJOR} AND {_OVERDUE}")} AS major_overdue,
+              SUM(CASE WHEN {_OVERDUE} THEN {{days}} ELSE 0 END) AS overdue_days,
+              SUM(CASE WHEN {_MAJOR} AND {_OVERDUE} THEN {{days}} ELSE 0 END) AS major_overdue_days,
+              MAX(CASE WHEN {_OVERDUE} THEN {{days}} END) AS overdue_longest,
+              MAX(CASE WHEN h.found_on <= :as_of THEN h.found_on END) AS last_found,
               {hazard_state.sql_count("closed_on_time", _H)} AS on_time,
               {hazard_state.sql_count("closed_late", _H)} AS late
        FROM hazards h JOIN latest l ON l.id = h.submission_id GROUP BY h.submission_id),
@@ -238,7 +247,34 @@ quiz AS (SELECT l.uscc, CAST(x.date AS TEXT) AS day, TRIM(x.name) AS name, TRIM(
          UNION
          SELECT c.uscc, c.day, c.name, c.post FROM confirmations c JOIN latest l ON l.uscc = c.uscc
          WHERE c.day > :since_day AND c.day <= :as_of_day),
-qc AS (SELECT uscc, COUNT(*) AS confirmations, COUNT(DISTINCT name) AS people FROM quiz GROUP BY uscc)
+qc AS (SELECT uscc, COUNT(*) AS confirmations, COUNT(DISTINCT name) AS people FROM quiz GROUP BY uscc),
+-- posts nobody confirmed, employees who did not confirm their own post (dpsheets.rules.sanyou, by name and post)
+pu AS (SELECT l.uscc, COUNT(*) AS n FROM posts p JOIN latest l ON l.id = p.submission_id
+       WHERE TRIM(COALESCE(p.post, '')) <> ''
+         AND NOT EXISTS (SELECT 1 FROM quiz q WHERE q.uscc = l.uscc AND q.post = TRIM(p.post)) GROUP BY l.uscc),
+eu AS (SELECT l.uscc, COUNT(*) AS n FROM employees e JOIN latest l ON l.id = e.submission_id
+       WHERE TRIM(COALESCE(e.name, '')) <> ''
+         AND NOT EXISTS (SELECT 1 FROM quiz q WHERE q.uscc = l.uscc AND q.name = TRIM(e.name)
+                         AND q.post = TRIM(COALESCE(e.post, ''))) GROUP BY l.uscc),
+-- 三有五化 (dpsheets.rules.sanyou.indicators, counted the same way)
+sy AS (SELECT sid, SUM(CASE WHEN k = 1 THEN n ELSE 0 END) AS plans, SUM(CASE WHEN k = 2 THEN n ELSE 0 END) AS rewards,
+              SUM(CASE WHEN k = 3 THEN n ELSE 0 END) AS procedures, SUM(CASE WHEN k = 4 THEN n ELSE 0 END) AS unit_duties,
+              SUM(CASE WHEN k = 5 THEN n ELSE 0 END) AS signs
+       FROM (SELECT x.submission_id AS sid, 1 AS k, COUNT(*) AS n FROM inspection_plans x
+             JOIN latest l ON l.id = x.submission_id GROUP BY x.submission_id
+             UNION ALL
+             SELECT x.submission_id, 2, COUNT(*) FROM rewards x JOIN latest l ON l.id = x.submission_id
+             WHERE x.date > :since AND x.date <= :as_of GROUP BY x.submission_id
+             UNION ALL
+             SELECT x.submission_id, 3, COUNT(DISTINCT TRIM(x.post)) FROM procedures x JOIN latest l ON l.id = x.submission_id
+             WHERE TRIM(COALESCE(x.post, '')) <> '' AND TRIM(COALESCE(x.steps, '')) <> '' GROUP BY x.submission_id
+             UNION ALL
+             SELECT x.submission_id, 4, COUNT(*) FROM unit_duties x JOIN latest l ON l.id = x.submission_id
+             GROUP BY x.submission_id
+             UNION ALL
+             SELECT x.submission_id, 5, SUM(CASE WHEN x.count IS NULL OR x.count = 0 THEN 1 ELSE x.count END)
+             FROM signs x JOIN latest l ON l.id = x.submission_id GROUP BY x.submission_id) u
+       GROUP BY sid)
 SELECT l.uscc, l.name, l.county, l.township, l.industry, substr(l.received_at, 1, 10) AS last_submission, l.received_at,
        l.template_version, l.errors, l.risks_major, l.risks_significant, l.risks_general, l.risks_low, l.posts,
        l.employees, COALESCE(hz.total, 0) AS hazards_total, COALESCE(hz.open, 0) AS hazards_open,
@@ -246,8 +282,16 @@ SELECT l.uscc, l.name, l.county, l.township, l.industry, substr(l.received_at, 1
        COALESCE(hz.major_without_plan, 0) AS major_without_plan, COALESCE(hz.on_time, 0) AS closed_on_time,
        COALESCE(hz.late, 0) AS closed_late, COALESCE(ld.trainings, 0) AS trainings_12m,
        COALESCE(ld.drills, 0) AS drills_12m, COALESCE(qc.confirmations, 0) AS quiz_12m,
-       COALESCE(qc.people, 0) AS quiz_people_12m, ld.last_training, ld.last_drill
+       COALESCE(qc.people, 0) AS quiz_people_12m, ld.last_training, ld.last_drill,
+       COALESCE(hz.major_unreported, 0) AS major_unreported, COALESCE(hz.major_overdue, 0) AS major_overdue,
+       COALESCE(hz.overdue_days, 0) AS overdue_days, COALESCE(hz.major_overdue_days, 0) AS major_overdue_days,
+       COALESCE(hz.overdue_longest, 0) AS overdue_longest, hz.last_found,
+       COALESCE(pu.n, 0) AS posts_unconfirmed, COALESCE(eu.n, 0) AS employees_unconfirmed,
+       COALESCE(sy.plans, 0) AS inspection_plans, COALESCE(sy.rewards, 0) AS rewards_12m,
+       COALESCE(sy.procedures, 0) AS procedures, COALESCE(sy.unit_duties, 0) AS unit_duties,
+       COALESCE(sy.signs, 0) AS signs
 FROM latest l LEFT JOIN hz ON hz.sid = l.id LEFT JOIN ld ON ld.sid = l.id LEFT JOIN qc ON qc.uscc = l.uscc
+     LEFT JOIN pu ON pu.uscc = l.uscc LEFT JOIN eu ON eu.uscc = l.uscc LEFT JOIN sy ON sy.sid = l.id
 ORDER BY l.uscc
 """
 _HAZARD_LIST = f"""
@@ -325,7 +369,7 @@ def _sql(template: str, area: Area, keep: bool, alias: str = "ranked", **more: s
 def enterprise_rows(conn: Connection, as_of: date, area: Area = Area(), keep: bool = False) -> Iterator[EnterpriseRow]:
     """Each enterprise's indicators from its latest submission on or before *as_of* (one query, streamed)."""
     result = conn.execution_options(stream_results=True, yield_per=2000).execute(
-        sa.text(_sql(_ENTERPRISES, area, keep)), _params(conn, as_of, area)).mappings()
+        sa.text(_sql(_ENTERPRISES, area, keep, days=_DAYS[conn.dialect.name])), _params(conn, as_of, area)).mappings()
     for r in result:
         yield EnterpriseRow(
             uscc=r["uscc"], name=r["name"] or r["uscc"], county=r["county"] or "", township=r["township"] or "",
@@ -337,7 +381,13 @@ def enterprise_rows(conn: Connection, as_of: date, area: Area = Area(), keep: bo
             major_open=int(r["major_open"]), major_without_plan=int(r["major_without_plan"]),
             closed_on_time=int(r["closed_on_time"]), closed_late=int(r["closed_late"]),
             trainings_12m=int(r["trainings_12m"]), drills_12m=int(r["drills_12m"]), quiz_12m=int(r["quiz_12m"]),
-            quiz_people_12m=int(r["quiz_people_12m"]),
+            quiz_people_12m=int(r["quiz_people_12m"]), major_unreported=int(r["major_unreported"]),
+            employees_unconfirmed=int(r["employees_unconfirmed"]), posts_unconfirmed=int(r["posts_unconfirmed"]),
+            inspection_plans=int(r["inspection_plans"]), rewards_12m=int(r["rewards_12m"]),
+            procedures=int(r["procedures"]), unit_duties=int(r["unit_duties"]), signs=int(r["signs"]),
+            major_overdue=int(r["major_overdue"]), overdue_days=int(r["overdue_days"]),
+            major_overdue_days=int(r["major_overdue_days"]), overdue_longest=int(r["overdue_longest"]),
+            days_since_hazard=_days_since(_date(r["last_found"]), as_of),
             months_since_training=_months_since(_date(r["last_training"]), as_of),
             months_since_drill=_months_since(_date(r["last_drill"]), as_of))
 
@@ -347,6 +397,10 @@ def hazard_list(conn: Connection, as_of: date, which: str, area: Area = Area(), 
     where = _OVERDUE if which == "overdue" else f"{_MAJOR} AND {_OPEN}"
     sql = _sql(_HAZARD_LIST, area, keep, where=where)
     return [_hazard_dict(r, as_of) for r in conn.execute(sa.text(sql), _params(conn, as_of, area)).mappings()]
+
+
+def _days_since(last: date | None, as_of: date) -> int | None:
+    return None if last is None else (as_of - last).days
 
 
 def _months_since(last: date | None, as_of: date) -> int | None:

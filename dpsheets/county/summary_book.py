@@ -36,7 +36,7 @@ from dpsheets.county.rollup import (
 )
 from dpsheets.errors import DpsheetsError
 from dpsheets.fsutil import atomic_path
-from dpsheets.rules.breaches import Breach, rule_texts
+from dpsheets.rules.breaches import BREACHES, Breach, rule_texts, score, score_texts
 from dpsheets.workbook.normalize import header_key
 from dpsheets.workbook.print_setup import ID_WIDTH, landscape_wide
 from dpsheets.workbook.registers import ENTERPRISE, column_letter, identity_columns
@@ -46,11 +46,12 @@ BREACH_SHEET = "_dpsheets_breaches"
 MONTHLY_SHEET = "_dpsheets_monthly"  # credit code, month, submission time, overdue hazards (see Rollup.monthly)
 ROLLUP_ID = "dpsheets-rollup"
 DETAIL_COLUMNS = (*IDENTITY, *INDICATORS, ("closure_rate", "销号率"), ("quiz_coverage", "答题确认覆盖率"),
-                  ("not_effective", "未有效运行"),
+                  ("not_effective", "未有效运行"), ("score", "分值"),
                   ("breaches", "存在问题"))
+COMPUTED = ("closure_rate", "quiz_coverage", "not_effective", "score", "breaches")  # from the others, never read
 MISSING_COLUMNS = identity_columns()
-ENFORCEMENT_HEAD = ("序号", *(h for _, h in identity_columns()), "问题数", "存在问题")
-RULES_HEAD = ("规则代码", "规则", "说明", "适用范围")
+ENFORCEMENT_HEAD = ("序号", *(h for _, h in identity_columns()), "分值", "问题数", "原因")
+RULES_HEAD = ("规则代码", "规则", "说明", "计分", "适用范围")
 GROUP_HEAD = ("应报企业", "已报送", "报送率", "按时报送", "未有效运行企业")
 TREND_HEADER = "月份"
 NO_DATA = "无数据"
@@ -93,15 +94,15 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
     _table(wb, f, "重大隐患", [h for _, h in MAJOR_COLUMNS], ([d.get(k) for k, _ in MAJOR_COLUMNS] for d in rollup.majors),
            widths={1: 28, 6: 24})
     _table(wb, f, "重点检查企业", list(ENFORCEMENT_HEAD),
-           [[i, *(getattr(r, k) for k, _ in identity_columns()), len(r.breaches), messages(r.breaches)]
-            for i, r in enumerate(rollup.enforcement(), start=1)], widths={2: 28, len(ENFORCEMENT_HEAD) - 1: 70})
+           [[i, *(getattr(r, k) for k, _ in identity_columns()), r.score, len(r.breaches), reasons(r.breaches)]
+            for i, r in enumerate(rollup.enforcement(), start=1)], widths={2: 28, len(ENFORCEMENT_HEAD) - 1: 90})
     _table(wb, f, "未报送企业", [h for _, h in MISSING_COLUMNS], [[getattr(m, k) for k, _ in MISSING_COLUMNS] for m in rollup.missing],
            widths={1: 28})
     if rollup.filings is not None:
         shown: list[EnterpriseRow | MissingRow] = sorted([*rollup.enterprises, *rollup.missing],
                                                          key=lambda r: (r.county, r.township, r.name, r.uscc))
         filing.write_sheet(wb, f, rollup.filings, shown)
-    _table(wb, f, "规则说明", list(RULES_HEAD), rule_rows(rollup), widths={0: 24, 2: 60, 3: 24})
+    _table(wb, f, "规则说明", list(RULES_HEAD), rule_rows(rollup), widths={0: 24, 2: 60, 3: 36, 4: 24})
     meta = wb.add_worksheet(META)
     rule_sets = [{"scope": rs.scope, "rules": asdict(rs.rules)} for rs in rollup.applied_rules()]
     for r, (k, v) in enumerate((("id", ROLLUP_ID), ("level", rollup.level), ("as_of", rollup.as_of.isoformat()),
@@ -112,7 +113,7 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
         meta.write_string(r, 1, v)
     meta.hide()
     breaches = wb.add_worksheet(BREACH_SHEET)
-    for c, h in enumerate(("uscc", "code", "params")):
+    for c, h in enumerate(("uscc", "code", "params", "points")):
         breaches.write_string(0, c, h)
     r = 1
     listed: list[EnterpriseRow | MissingRow] = [*rollup.enterprises, *rollup.missing]
@@ -121,6 +122,7 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
             breaches.write_string(r, 0, row.uscc)
             breaches.write_string(r, 1, b.code)
             breaches.write_string(r, 2, json.dumps(dict(b.params), ensure_ascii=False))
+            breaches.write_number(r, 3, b.points)
             r += 1
     breaches.hide()
     if rollup.filings is not None:
@@ -149,10 +151,18 @@ def messages(breaches: list[Breach]) -> str:
     return "；".join(b.message for b in breaches)
 
 
+def reasons(breaches: list[Breach]) -> str:
+    """The reasons of an enterprise's 分值: each breach's message, code and points, for one cell."""
+    return "；".join(b.reason for b in breaches)
+
+
 def rule_rows(rollup: Rollup) -> list[list[str]]:
-    """规则说明: every rule applied, with its settings filled in, and where it applied."""
-    sets = rollup.applied_rules()
-    return [[code, title, text, rs.scope or "全部"] for rs in sets for code, title, text in rule_texts(rs.rules)]
+    """规则说明: every rule applied, with its settings filled in, how it is scored, and where it applied."""
+    rows = []
+    for rs in rollup.applied_rules():
+        scoring = score_texts(rs.rules)
+        rows += [[code, title, text, scoring[code], rs.scope or "全部"] for code, title, text in rule_texts(rs.rules)]
+    return rows
 
 
 def _value(e: EnterpriseRow, key: str) -> Any:
@@ -164,6 +174,8 @@ def _value(e: EnterpriseRow, key: str) -> Any:
         return "是" if e.not_effective else "否"
     if key == "breaches":
         return messages(e.breaches)
+    if key == "score":
+        return e.score
     return getattr(e, key)
 
 
@@ -407,7 +419,12 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
                 params = json.loads(str(row[2]) or "{}")
             except ValueError as exc:
                 raise _damaged(path, BREACH_SHEET, f"C{i}", "的内容无法识别") from exc
-            breaches.setdefault(str(row[0]), []).append(Breach(str(row[1]), params))
+            points = row[3] if len(row) >= 4 and row[3] != "" else 0.0
+            if not isinstance(points, (int, float)) or isinstance(points, bool):
+                raise _damaged(path, BREACH_SHEET, f"D{i}", f"应为分值，却是“{points}”")
+            if str(row[1]) not in BREACHES:
+                raise _damaged(path, BREACH_SHEET, f"B{i}", f"的规则代码“{row[1]}”无法识别")
+            breaches.setdefault(str(row[0]), []).append(Breach(str(row[1]), params, float(points)))
     try:
         rule_sets = [RuleSet(d["scope"], RollupRules(**d["rules"])) for d in json.loads(meta["rule_sets"])]
     except (ValueError, TypeError, KeyError) as exc:
@@ -417,12 +434,13 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
     numeric = {k for k, _ in INDICATORS}
     enterprises = []
     for d in _rows(wb, "企业明细", tuple((k, h) for k, h in DETAIL_COLUMNS
-                                         if k not in ("closure_rate", "quiz_coverage", "not_effective", "breaches")),
+                                         if k not in COMPUTED),
                    path, numeric):
         values = {k: (v if k in numeric else ("" if v is None else str(v))) for k, v in d.items()}
         enterprises.append(EnterpriseRow(**values, breaches=breaches.get(values["uscc"], [])))  # type: ignore[arg-type]
     missing = [MissingRow(**{k: str(v) for k, v in d.items()}, breaches=breaches.get(str(d["uscc"]), []))  # type: ignore[arg-type]
                for d in _rows(wb, "未报送企业", MISSING_COLUMNS, path)]
+    _check_scores(wb, path, breaches)
     overdue = [_hazard(d) for d in _rows(wb, "逾期隐患", OVERDUE_COLUMNS, path, {"days_overdue"})]
     majors = [_hazard(d) for d in _rows(wb, "重大隐患", MAJOR_COLUMNS, path, {"days_overdue"}, optional={"reported_on"})]
     trend = {str(r[3]): None if r[4] == NO_DATA else _count(r[4], path, "总览", f"E{i}")  # no data stays a gap
@@ -442,6 +460,22 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
                 monthly.setdefault(str(row[1]), {})[str(row[0])] = (str(row[2]), _count(row[3], path, MONTHLY_SHEET, f"D{i}"))
     return Rollup(as_of, meta.get("level", "县"), enterprises, missing, overdue, majors, trend,
                   rule_sets[0].rules, [str(path)], rule_sets, monthly=monthly, filings=filings)
+
+
+def _check_scores(wb: pc.CalamineWorkbook, path: Path, breaches: dict[str, list[Breach]]) -> None:
+    """重点检查企业 read back: each row's 分值 is the sum of its breaches' points (a hand-edited score is refused)."""
+    data = _sheet(wb, "重点检查企业", path) if "重点检查企业" in wb.sheet_names else []
+    head = [header_key(h) for h in data[0]] if data else []
+    if not data or header_key("分值") not in head:
+        raise DpsheetsError("rollup.not-summary", "“重点检查企业”缺少列“分值”，这份汇总表由旧版 dpsheets 生成或被改动过。"
+                            "请用当前版本的 `dpsheets rollup` 重新生成。", path=str(path))
+    code, points = head.index(header_key(ENTERPRISE["uscc"].header)), head.index(header_key("分值"))
+    for r, row in enumerate(data[1:], start=2):
+        if len(row) > points and row[code]:
+            shown = row[points]
+            if not isinstance(shown, (int, float)) or round(float(shown), 2) != score(breaches.get(str(row[code]), [])):
+                raise _damaged(path, "重点检查企业", f"{column_letter(points)}{r}",
+                               f"的分值“{shown}”与所记录的问题（隐藏表 {BREACH_SHEET}）不符")
 
 
 def _hazard(d: dict[str, Any]) -> dict[str, Any]:
