@@ -106,6 +106,25 @@ FATAL: dict[str, FatalType] = _types(
 )
 
 
+@dataclass(frozen=True)
+class NoticeType:
+    code: str
+    title: str
+    message: str  # Chinese, for the user: what happened, what was done instead, what to install
+
+
+# Conditions of the machine that stop nothing but that the user must be told of, once per run (in the
+# output of ``dpsheets docs``/``demo`` and in their JSON). Declared once here; docs/字段说明.md lists them.
+NOTICES: dict[str, NoticeType] = {n.code: n for n in (
+    NoticeType("font.bundled", "本机未安装中文字体，已用自带字体",
+               "本机未安装中文字体：风险分布图等图中的文字已改用随 dpsheets 安装的思源黑体（Noto Sans SC）印出。"
+               "建议安装中文字体：Linux 运行 apt-get install fonts-noto-cjk（思源黑体），Windows 安装“微软雅黑”或思源黑体。"),
+    NoticeType("font.missing", "没有可用的中文字体",
+               "本机没有可用的中文字体，也未找到随 dpsheets 安装的字体包（pylopdf-fonts-zh-cn），图中的中文可能无法显示。"
+               "请安装中文字体（Linux：apt-get install fonts-noto-cjk，即思源黑体），或重新安装 dpsheets。"),
+)}
+
+
 class DpsheetsError(Exception):
     """A fatal condition, with a Chinese message that names the file and the fix.
 

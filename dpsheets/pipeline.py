@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dpsheets.config import Config
-from dpsheets.errors import EXIT_DATA_ERRORS, EXIT_FATAL, EXIT_OK, DpsheetsError
+from dpsheets.errors import EXIT_DATA_ERRORS, EXIT_FATAL, EXIT_OK, NOTICES, DpsheetsError
 from dpsheets.fsutil import environment_error
 from dpsheets.rules.checks import check_workbook
 from dpsheets.rules.findings import find
@@ -39,6 +39,7 @@ class FileResult:
     notes: list[str] = field(default_factory=list)  # outputs that could not be written, in Chinese
     environment: DpsheetsError | None = None  # an output failed for the machine's fault (disk full, folder not writable)
     info: list[str] = field(default_factory=list)  # e.g. document kinds with nothing to print
+    notices: list[str] = field(default_factory=list)  # codes of dpsheets.errors.NOTICES: the machine, not the file
     display_name: str | None = None  # the name the file is known by (the watcher's copy has another)
     text_report: Path | None = None  # 检查报告.txt, when asked for
 
@@ -76,6 +77,8 @@ class FileResult:
         out["documents"] = [str(p) for p in self.documents]
         if self.notes:
             out["notes"] = self.notes
+        if self.notices:
+            out["notices"] = [{"code": code, "message": NOTICES[code].message} for code in self.notices]
         return out
 
 
@@ -226,3 +229,4 @@ def _write_documents(result: FileResult, folder: Path, as_of: date, config: Conf
     result.documents.extend(outcome.files)
     result.notes.extend(outcome.errors)
     result.info.extend(outcome.skipped)
+    result.notices.extend(outcome.notices)

@@ -7,7 +7,7 @@ Windows, macOS and Debian put their Chinese fonts — and handed to matplotlib w
 ``FontProperties(fname=...)``. Simplified Chinese faces come first; the Japanese face of a
 Noto CJK collection is never taken (it draws some characters in Japanese shapes). When the
 machine has no Chinese font at all, the Noto Sans SC shipped by the ``pylopdf-fonts-zh-cn``
-package is used and :func:`notice` says so once, in Chinese.
+package is used and :func:`notice_code` names the notice the user is given once, in Chinese.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from dpsheets.errors import NOTICES
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ KNOWN_FILES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
 )
 NOT_SIMPLIFIED = (" JP", " KR", " TC", " HK", "Japanese", "Korean")
-NO_SYSTEM_FONT = "本机未安装中文字体，图中文字改用随程序安装的思源黑体（Noto Sans SC）。如需系统字体，请安装“微软雅黑”或 fonts-noto-cjk。"
+NO_SYSTEM_FONT = NOTICES["font.bundled"].message
 
 
 @dataclass(frozen=True)
@@ -139,12 +141,19 @@ def find_cjk_font() -> CjkFont | None:
     return font
 
 
-def notice() -> str | None:
-    """The Chinese note to show once when no system font was found (None when one was)."""
+def notice_code() -> str | None:
+    """The notice (:data:`dpsheets.errors.NOTICES`) to give when no system font was found: ``font.bundled``
+    (the bundled face is used) or ``font.missing`` (none at all); None when a system font was found."""
     font = find_cjk_font()
     if font is None:
-        return "本机没有可用的中文字体，也未找到随程序安装的字体包（pylopdf-fonts-zh-cn），图中文字可能无法显示。请重新安装 dpsheets。"
-    return NO_SYSTEM_FONT if font.bundled else None
+        return "font.missing"
+    return "font.bundled" if font.bundled else None
+
+
+def notice() -> str | None:
+    """The Chinese note to show once when no system font was found (None when one was)."""
+    code = notice_code()
+    return NOTICES[code].message if code else None
 
 
 def font_properties(size: float | None = None) -> Any:
