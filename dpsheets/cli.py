@@ -328,6 +328,15 @@ def _log_outcome(console: Console):  # noqa: ANN202
     return report
 
 
+def _log_alert(console: Console):  # noqa: ANN202
+    from datetime import datetime
+
+    def alert(a) -> None:  # noqa: ANN001
+        console.print(f"[dim]{datetime.now():%H:%M:%S}[/] [bold yellow]{escape(a.line())}[/]")
+
+    return alert
+
+
 def _optional_as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
     return None if value is None else _as_of(ctx, param, value)
 
@@ -349,6 +358,7 @@ def watch(folder: str, poll: float | None, as_of: date | None, settle: float, no
     banner = f"正在监控 [cyan]{escape(str(county.layout.inbox))}[/]（{f'轮询每 {poll:g} 秒' if poll else '文件系统事件'}），按 Ctrl-C 停止。"
     try:
         county.watch(as_of=as_of, documents=not no_docs, poll=poll, settle=settle, report=_log_outcome(console),
+                     alert=_log_alert(console),
                      started=lambda: console.print(banner),
                      trouble=lambda exc: console.print(f"[bold red]错误：[/]{escape(exc.message)}"))
     except KeyboardInterrupt:
@@ -373,7 +383,7 @@ def ingest(folder: str, as_of: date, no_docs: bool, archive_path: str | None, co
                         console=err, transient=True, disable=not err.is_terminal)
     with progress:
         task = progress.add_task("", total=None)
-        outcomes = county.ingest(as_of=as_of, documents=not no_docs, report=_log_outcome(console),
+        outcomes = county.ingest(as_of=as_of, documents=not no_docs, report=_log_outcome(console), alert=_log_alert(console),
                                  progress=lambda i, n, p: progress.update(task, completed=i, total=n))
     done = sum(o.destination == "已处理" for o in outcomes)
     console.print(f"共 {len(outcomes)} 个文件：已处理 {done}，退回 {len(outcomes) - done}。")
@@ -387,7 +397,7 @@ def ingest(folder: str, as_of: date, no_docs: bool, archive_path: str | None, co
 @click.pass_context
 def archive(ctx: click.Context, archive_path: str | None) -> None:
     """一企一档数据库：list 企业清单，show 某企业最新报送，history 报送历史，export 导出 Excel，
-    check 检查数据库，push 把县档案库上传到市、省数据库。"""
+    check 检查数据库，push 把县档案库上传到市、省数据库，alerts 重大隐患提醒。"""
     from dpsheets.county.county import County
 
     if ctx.invoked_subcommand == "push":
@@ -499,6 +509,18 @@ def archive_check(county) -> None:  # noqa: ANN001
     console.print("[green]✓ 完整性检查通过[/]")
 
 
+@archive.command("alerts")
+@as_of_option
+@click.pass_obj
+def archive_alerts(county, as_of: date) -> None:  # noqa: ANN001
+    """重大隐患提醒：为到统计日已逾期的重大隐患发出提醒（每项只提醒一次），并把尚未写出的提醒写入“提醒”文件夹。"""
+    from datetime import datetime
+
+    console = _console()
+    written = county.alerts(as_of, now=datetime.now(), alert=_log_alert(console))
+    console.print(f"新写出提醒 {len(written)} 份，在 [cyan]{escape(str(county.root / '提醒'))}[/]。")
+
+
 @archive.command("push")
 @click.argument("source")
 @click.option("--to", "destination", required=True, metavar="URL|PATH",
@@ -539,11 +561,14 @@ def roster(output: str) -> None:
 @click.option("--title", default=None, help="报告标题，如“舞阳县小微企业双重预防体系运行情况”。")
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="汇总", show_default=True)
 @click.option("--no-report", is_flag=True, help="只生成汇总表，不生成 Word 报告。")
+@click.option("--alerts-since", "alerts_since", callback=_optional_as_of, metavar="DATE",
+              help="“新增重大隐患”表列出这一天之后发出的重大隐患提醒（如上一份汇总的统计日期），默认统计日期前 30 天。")
 @config_option
 def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], more_summaries: tuple[str, ...],
            roster_path: str | None, as_of: date, level: str | None, where: str | None, title: str | None,
-           output_dir: str, no_report: bool, config_path: str | None) -> None:
-    """由档案库生成汇总表（总览、企业明细、乡镇/行业汇总、逾期和重大隐患、重点检查企业、未报送企业）和 Word 报告。"""
+           output_dir: str, no_report: bool, alerts_since: date | None, config_path: str | None) -> None:
+    """由档案库生成汇总表（总览、企业明细、乡镇/行业汇总、逾期和重大隐患、重点检查企业、未报送企业、报送情况、
+    新增重大隐患）和 Word 报告。"""
     if more_summaries and not summaries:
         raise click.UsageError(f"“{more_summaries[0]}”：要合成的汇总表请写在 --from 之后，如 --from 县1.xlsx 县2.xlsx。")
     summaries = summaries + more_summaries
@@ -552,7 +577,7 @@ def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], more_summaries
 
     console = _console()
     result = make_rollup(archives=archives, summaries=summaries, roster=roster_path, as_of=as_of, level=level,
-                         where=where, config=_config(config_path))
+                         where=where, config=_config(config_path), alerts_since=alerts_since)
     for note in result.notes:
         console.print(f"[yellow]{escape(note)}[/]")
     title = title or default_title(result)

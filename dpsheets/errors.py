@@ -91,6 +91,7 @@ FATAL: dict[str, FatalType] = _types(
     # roll-ups
     ("roster.unreadable", "企业名单无法读取"),
     ("roster.no-uscc", "企业名单缺少代码列"),
+    ("roster.invalid-deadline", "企业名单的报送期限有误"),
     ("rollup.unreadable", "汇总表无法读取"),
     ("rollup.not-summary", "不是 dpsheets 汇总表"),
     ("rollup.damaged", "汇总表被改动或损坏"),

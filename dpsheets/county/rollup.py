@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from dpsheets.config import Config, RollupRules
+from dpsheets.county import alerts as alert_rows
 from dpsheets.county.archive import Archive
 from dpsheets.county.enforcement import evaluate, not_submitted, ranked
 from dpsheets.county.filings import Filings, first_received
@@ -181,6 +182,9 @@ class Rollup:
     monthly: dict[str, dict[str, tuple[str, int]]] | None = None
     # 报送情况: each listed enterprise's periodic statistics, on time or not (dpsheets.county.filings)
     filings: Filings | None = None
+    # 新增重大隐患: the major-hazard alerts raised after alerts_since, up to as-of (dpsheets.county.alerts)
+    alerts: list[dict] = field(default_factory=list)
+    alerts_since: date | None = None
 
     def applied_rules(self) -> list[RuleSet]:
         """The rules the enterprises' breaches were decided by (one set, or one per county that differed)."""
@@ -491,8 +495,10 @@ def month_ends(as_of: date, months: int = 12) -> list[date]:
 
 
 def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config | None = None,
-                    roster: list[MissingRow] | None = None, level: str = "县", area: Area = Area()) -> Rollup:
-    """The roll-up of one or more archives (paths or URLs), of *area* in them. Every figure, list and month of
+                    roster: list[MissingRow] | None = None, level: str = "县", area: Area = Area(),
+                    alerts_since: date | None = None) -> Rollup:
+    """The roll-up of one or more archives (paths or URLs), of *area* in them; its 新增重大隐患 are the alerts
+    raised after *alerts_since* (default: 30 days before as-of) up to as-of. Every figure, list and month of
     the trend comes from one set of submissions: per credit code the latest on or before the day, whichever
     archive holds it. Computed in SQL, set-based; one archive needs no reconciliation at all."""
     config = config or Config()
@@ -517,6 +523,8 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
                 conn.execute(sa.text(f"DROP TABLE IF EXISTS {KEEP}"))
         periods = reporting.periods(as_of)
         received = first_received(conns, periods, as_of, area.prefilter(), area.params())
+        since = alerts_since or as_of - timedelta(days=alert_rows.WINDOW_DAYS)
+        raised = alert_rows.merge(alert_rows.listed(conn, since, as_of) for conn in conns)
         sources = [a.shown for a in archives]
     overdue.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))  # the same order from every engine
     majors.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))
@@ -527,8 +535,10 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
     missing = [not_submitted(m, config.rules) for m in (roster or []) if m.uscc not in submitted]
     own = {m.uscc: m.deadlines for m in roster or [] if m.deadlines is not None}
     filings = build_filings(as_of, periods, received, [*submitted, *(m.uscc for m in missing)], own)
+    listed = submitted | {m.uscc for m in missing}
     return Rollup(as_of, level, enterprises, missing, overdue, majors, dict(sorted(months.items())), config.rules,
-                  sources, monthly=by_month, filings=filings)
+                  sources, monthly=by_month, filings=filings, alerts=[a for a in raised if a["uscc"] in listed],
+                  alerts_since=since)
 
 
 def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:

@@ -22,6 +22,7 @@ import python_calamine as pc
 import xlsxwriter
 
 from dpsheets.config import RollupRules
+from dpsheets.county import alerts as alert_rows
 from dpsheets.county import filings as filing
 from dpsheets.county.rollup import (
     IDENTITY,
@@ -98,6 +99,8 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
             for i, r in enumerate(rollup.enforcement(), start=1)], widths={2: 28, len(ENFORCEMENT_HEAD) - 1: 90})
     _table(wb, f, "未报送企业", [h for _, h in MISSING_COLUMNS], [[getattr(m, k) for k, _ in MISSING_COLUMNS] for m in rollup.missing],
            widths={1: 28})
+    _table(wb, f, "新增重大隐患", [h for _, h in alert_rows.ALERT_COLUMNS],
+           ([d.get(k) for k, _ in alert_rows.ALERT_COLUMNS] for d in rollup.alerts), widths={4: 28, 7: 24, 10: 40})
     if rollup.filings is not None:
         shown: list[EnterpriseRow | MissingRow] = sorted([*rollup.enterprises, *rollup.missing],
                                                          key=lambda r: (r.county, r.township, r.name, r.uscc))
@@ -108,7 +111,8 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
     for r, (k, v) in enumerate((("id", ROLLUP_ID), ("level", rollup.level), ("as_of", rollup.as_of.isoformat()),
                                 ("sources", " | ".join(rollup.sources)),
                                 ("rule_sets", json.dumps(rule_sets, ensure_ascii=False)),
-                                ("reporting_periods", filing.meta(rollup.filings) if rollup.filings else ""))):
+                                ("reporting_periods", filing.meta(rollup.filings) if rollup.filings else ""),
+                                ("alerts_since", rollup.alerts_since.isoformat() if rollup.alerts_since else ""))):
         meta.write_string(r, 0, k)
         meta.write_string(r, 1, v)
     meta.hide()
@@ -452,6 +456,11 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
     filings = filing.read(as_of, meta["reporting_periods"], _sheet(wb, filing.HIDDEN, path),
                           lambda cell, what: _damaged(path, filing.HIDDEN if cell != "B" else META,
                                                       cell if cell != "B" else where.get("reporting_periods", "B"), what))
+    raised = [_hazard(d) for d in _rows(wb, "新增重大隐患", alert_rows.ALERT_COLUMNS, path, {"days_overdue"})]
+    try:
+        alerts_since = date.fromisoformat(meta["alerts_since"][:10]) if meta.get("alerts_since") else None
+    except ValueError as exc:
+        raise _damaged(path, META, where.get("alerts_since", "B"), f"应为日期，却是“{meta['alerts_since']}”") from exc
     monthly: dict[str, dict[str, tuple[str, int]]] | None = None
     if MONTHLY_SHEET in wb.sheet_names:
         monthly = {month: {} for month in trend}
@@ -459,7 +468,8 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
             if len(row) >= 4 and row[0]:
                 monthly.setdefault(str(row[1]), {})[str(row[0])] = (str(row[2]), _count(row[3], path, MONTHLY_SHEET, f"D{i}"))
     return Rollup(as_of, meta.get("level", "县"), enterprises, missing, overdue, majors, trend,
-                  rule_sets[0].rules, [str(path)], rule_sets, monthly=monthly, filings=filings)
+                  rule_sets[0].rules, [str(path)], rule_sets, monthly=monthly, filings=filings, alerts=raised,
+                  alerts_since=alerts_since)
 
 
 def _check_scores(wb: pc.CalamineWorkbook, path: Path, breaches: dict[str, list[Breach]]) -> None:
@@ -529,7 +539,9 @@ def combine(parts: list[Rollup], level: str) -> Rollup:
     return Rollup(parts[0].as_of, level, sorted((e for _, e in by_uscc.values()), key=lambda r: (r.county, r.township, r.name, r.uscc)),
                   list(missing.values()), winners([p.overdue for p in parts]), winners([p.majors for p in parts]),
                   dict(sorted(trend.items())), rule_sets[0].rules, [s for p in parts for s in p.sources],
-                  [] if len(rule_sets) == 1 else rule_sets, monthly=monthly, filings=filings)
+                  [] if len(rule_sets) == 1 else rule_sets, monthly=monthly, filings=filings,
+                  alerts=alert_rows.merge(p.alerts for p in parts),
+                  alerts_since=min((p.alerts_since for p in parts if p.alerts_since), default=None))
 
 
 def _merge_monthly(parts: list[Rollup]) -> dict[str, dict[str, tuple[str, int]]] | None:
