@@ -149,6 +149,17 @@ class PrintSetup:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What the worker process that reads a county's incoming workbooks may use (see :mod:`dpsheets.isolation`).
+
+    A file that needs more is returned with its reason and the next file goes on. The memory cap is the
+    worker's address space (``RLIMIT_AS``); Windows has none, and there only the timeout applies."""
+
+    memory_mb: int = setting(1024, min=64, max=1 << 20, doc="读取一个台账最多用多少 MB 内存")
+    timeout_s: float = setting(60.0, min=0.1, max=86400, doc="读取一个台账最多用多少秒")
+
+
+@dataclass(frozen=True)
 class Config:
     lec: dict[str, float] = setting(factory=lambda: dict(DEFAULT_LEC), keys=tuple(DEFAULT_LEC), min=0,
                                     descending=True, doc="LEC 法各等级的下限")
@@ -162,6 +173,7 @@ class Config:
     qr_secret: str = setting("", doc="二维码令牌密钥（一般不必填写：由档案库提供）")
     templates_dir: str = setting("", directory=True, doc="县里自己的 Word 模板文件夹")  # default: the shipped ones
     archive: str = setting("", doc="档案库：SQLite 文件或 postgresql://用户@服务器/数据库")  # DPSHEETS_ARCHIVE overrides
+    limits: Limits = setting(factory=Limits, doc="收件时读取台账的内存和时间上限")
     rules: RollupRules = setting(factory=RollupRules, doc="未有效运行的判定")
     official: OfficialForm = setting(factory=OfficialForm, doc="文书的发文单位、主送机关、联系人和电话")
     print: PrintSetup = setting(factory=PrintSetup, doc="打印纸张")

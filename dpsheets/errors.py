@@ -49,6 +49,9 @@ FATAL: dict[str, FatalType] = _types(
     ("file.corrupt", "工作簿已损坏"),
     ("file.bomb", "疑似恶意构造的文件"),
     ("file.unexpected", "读取时发生意外错误"),
+    ("file.timeout", "读取超时"),
+    ("file.memory", "读取时内存超过上限"),
+    ("file.crashed", "读取进程异常退出"),
     # the workbook as a whole
     ("workbook.not-standard", "不是标准台账"),
     ("workbook.wrong-template", "其他系统的模板"),

@@ -5,7 +5,9 @@ Each file goes through a journal kept in the archive database, so that a crash (
 已处理/ and 退回/, the archive holding each submission once and whole:
 
 1. a job row is written (``claiming``), then the file is renamed into 处理中/ (``claimed``);
-2. the per-file :func:`~dpsheets.pipeline.pipeline` runs (outputs written to temp names and renamed);
+2. the per-file :func:`~dpsheets.pipeline.pipeline` runs (outputs written to temp names and renamed),
+   the file read, checked and marked in a worker process with a memory cap and a timeout
+   (:mod:`dpsheets.isolation`), so that whatever a file does ends as that file's 退回;
 3. the submission is archived and the job marked ``archived`` with its destination, in one transaction;
 4. the file is renamed into 已处理/ or 退回/ and the job marked ``done``.
 
@@ -31,6 +33,7 @@ from dpsheets.county import alerts
 from dpsheets.county.alerts import Alert
 from dpsheets.county.archive import Archive, DuplicateSubmission
 from dpsheets.fsutil import environment_error, write_text_atomic
+from dpsheets.isolation import Worker
 from dpsheets.pipeline import FileResult, pipeline
 from dpsheets.workbook.model import WorkbookData
 from dpsheets.workbook.sniff import is_temp_or_lock
@@ -177,6 +180,7 @@ class Processor:
         self.documents = documents
         self.clock = clock
         self.archive = Archive(archive_path or root / ARCHIVE_FILE)
+        self.worker = Worker(self.config.limits)  # reads every incoming file (started at the first one)
         if self.config.qr_base_url and not self.config.qr_secret:  # printed QR codes open `dpsheets serve`
             from dataclasses import replace
 
@@ -187,6 +191,7 @@ class Processor:
         self.on_alert = on_alert or (lambda a: log.warning("%s", a.line()))
 
     def close(self) -> None:
+        self.worker.close()
         self.archive.close()
 
     # --- steps ------------------------------------------------------------------------------
@@ -306,7 +311,8 @@ class Processor:
         feedback = self._feedback_folder
         docs = (lambda data: (f / "打印") if (f := feedback(data)) else None) if self.documents else None
         result = pipeline(processing, as_of=as_of, config=self.config, out_dir=feedback, documents_dir=docs,
-                          display_name=safe_name(original_name), text_report=True, require_enterprise=True)
+                          display_name=safe_name(original_name), text_report=True, require_enterprise=True,
+                          reader=self.worker)
         if result.error is not None:
             return self._reject(job, processing, original_name, result.error.message)
         if result.environment is not None:  # the feedback could not be written: not the file's fault

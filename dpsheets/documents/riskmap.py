@@ -180,9 +180,11 @@ def plan(risk_map: RiskMap, title: str = "", width_mm: float = WIDTH_MM) -> Pict
     owner = {c: i for i, z in enumerate(risk_map.zones) for c in z.cells}
     for i, zone in enumerate(risk_map.zones):
         colour = _rgb(zone.colour)
+        for r, c0, c1 in _runs(zone.cells):  # one rectangle per run of cells in a row
+            pic.fills.append((x0 + (c0 - left) * cell, y0 + (r - top) * cell, x0 + (c1 - left + 1) * cell,
+                              y0 + (r - top + 1) * cell, colour))
         for r, c in sorted(zone.cells):
             x, y = x0 + (c - left) * cell, y0 + (r - top) * cell
-            pic.fills.append((x, y, x + cell, y + cell, colour))
             for (dr, dc), seg in (((-1, 0), (x, y, x + cell, y)), ((1, 0), (x, y + cell, x + cell, y + cell)),
                                   ((0, -1), (x, y, x, y + cell)), ((0, 1), (x + cell, y, x + cell, y + cell))):
                 if owner.get((r + dr, c + dc)) != i:
@@ -191,6 +193,17 @@ def plan(risk_map: RiskMap, title: str = "", width_mm: float = WIDTH_MM) -> Pict
         pic.texts.extend(_labels(zone, top, left, x0, y0, cell, big))
     _legend(pic, risk_map, y0 + rows * cell + LEGEND_PT * big / 2, 9 * big)
     return pic
+
+
+def _runs(cells: frozenset[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """(row, first column, last column) of each horizontal run of *cells*."""
+    runs: list[tuple[int, int, int]] = []
+    for r, c in sorted(cells):
+        if runs and runs[-1][0] == r and runs[-1][2] == c - 1:
+            runs[-1] = (r, runs[-1][1], c)
+        else:
+            runs.append((r, c, c))
+    return runs
 
 
 def _labels(zone: Zone, top: int, left: int, x0: float, y0: float, cell: float, big: float = 1.0) -> list[Text]:
@@ -207,10 +220,14 @@ def _labels(zone: Zone, top: int, left: int, x0: float, y0: float, cell: float, 
     x = x0 + (centre[1] - left + 0.5) * cell
     y = y0 + (centre[0] - top + 0.5) * cell
     w_pt, h_pt = width * cell, height * cell
-    if h_pt < 42:  # a thin block (a road, a corridor): name and counts on one line
+    if h_pt < 42:  # a thin block (a road, a corridor): name and counts on one line …
         line = f"{zone.location}　{detail}" if detail else zone.location
         size = min(w_pt * 0.9 / _text_width(line, 1.0), h_pt * 0.6, 11.0 * big)
-        return [Text(line, x, y, max(size, 5.5), colour)]
+        if size >= 6.5 or not detail:
+            return [Text(line, x, y, max(size, 5.5), colour)]
+        # … or, in a small block, the name over the counts
+        size = min(w_pt * 0.9 / max(_text_width(zone.location, 1.0), _text_width(detail, 1.0)), h_pt * 0.4, 11.0 * big)
+        return [Text(f"{zone.location}\n{detail}", x, y, max(size, 5.0), colour)]
     lines, size = _wrap(zone.location, w_pt, h_pt * (0.72 if detail else 1), 13.0 * big)
     size = max(size, 5.5)
     out = [Text("\n".join(lines), x, y - (0.16 * h_pt if detail else 0), size, colour)]
