@@ -61,11 +61,12 @@ class CjkFont:
 
 
 def _face_family(path: str, index: int) -> str | None:
-    """The family name of face *index* of the font file, or None if it cannot be opened."""
+    """The family name of face *index* of the font file (FreeType, through Pillow: no matplotlib import for
+    the documents), or None if it cannot be opened."""
     try:
-        from matplotlib import ft2font
+        from PIL import ImageFont
 
-        return str(ft2font.FT2Font(path, face_index=index).family_name)
+        return str(ImageFont.truetype(path, 12, index=index).getname()[0])
     except Exception:  # noqa: BLE001 - a broken or unreadable font file is simply not a candidate
         return None
 
@@ -126,11 +127,13 @@ def _bundled() -> CjkFont | None:
     return CjkFont(str(path), 0, "Noto Sans SC", bundled=True) if path.is_file() else None
 
 
-@lru_cache(maxsize=1)
-def find_cjk_font() -> CjkFont | None:
-    """The best Simplified Chinese face on this machine, else the bundled Noto Sans SC, else None."""
+@lru_cache(maxsize=2)
+def find_cjk_font(any_face: bool = True) -> CjkFont | None:
+    """The best Simplified Chinese face on this machine, else the bundled Noto Sans SC, else None.
+
+    *any_face* False: only the first face of a collection (what an old matplotlib can open)."""
     candidates = [c for c in (_fontconfig() or _known_files()) if _simplified(c[2]) and _rank(c[2]) < len(PREFERRED)]
-    if not _face_index_supported():  # old matplotlib: only the first face of a collection can be used
+    if not any_face:
         candidates = [c for c in candidates if c[1] == 0]
     for path, index, family in sorted(candidates, key=lambda c: (_rank(c[2]), c[0], c[1])):
         if _face_family(path, index) is not None:
@@ -158,7 +161,7 @@ def notice() -> str | None:
 
 def font_properties(size: float | None = None) -> Any:
     """``FontProperties`` of the Chinese face for matplotlib text, or None when there is no such face."""
-    font = find_cjk_font()
+    font = find_cjk_font() if _face_index_supported() else find_cjk_font(False)  # one search when both agree
     return font.properties(size) if font else None
 
 
