@@ -173,7 +173,7 @@ def plan(risk_map: RiskMap, title: str = "", width_mm: float = WIDTH_MM) -> Pict
     cell = (width - 2 * pad) / max(cols, 12)
     y0 = TITLE_PT if title else pad
     x0 = (width - cols * cell) / 2
-    big = max(1.0, width_mm / 150)  # a map printed large (the A3 board) has larger labels
+    big = max(1.0, width_mm / 100)  # a map printed larger than the A4 board's has larger labels
     pic = Picture(width, y0 + rows * cell + LEGEND_PT * big)
     if title:
         pic.texts.append(Text(title, width / 2, TITLE_PT / 2, 13))
