@@ -185,6 +185,9 @@ def convert(files: tuple[str, ...], output: str, name: str | None, uscc: str | N
     read = "、".join(f"{sheet} {n} 条" for sheet, n in result.counts.items()) or "没有记录"
     _console().print(f"已转换为标准台账：[cyan]{escape(str(result.output))}[/]（{escape(read)}）；"
                      f"改写的值 {len(result.rewrites)} 处，未转换的列 {len(result.dropped)} 个，详见“{NOTES_SHEET}”表。")
+    if result.not_converted:
+        _console().print(f"原台账中没有{escape(''.join(f'“{s}”' for s in result.not_converted))}：已写成空表，"
+                         "补填之前检查时按“台账不全”提示。")
 
 
 @cli.command()
