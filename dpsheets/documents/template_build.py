@@ -22,7 +22,7 @@ from pathlib import Path
 
 from docx import Document
 from docx.document import Document as DocxDocument
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_ALIGN_VERTICAL, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -222,6 +222,7 @@ def _qr_block(doc, image: str, caption: str, width: float = 40) -> None:  # noqa
     table = _plain_table(doc, 1, [170 - width, width])
     _cell(table.cell(0, 0), caption, size=9)
     table.cell(0, 0).paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    table.cell(0, 0).vertical_alignment = WD_ALIGN_VERTICAL.CENTER  # the caption beside the code, not above it
     _cell(table.cell(0, 1), image, align="center")
 
 
