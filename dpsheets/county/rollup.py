@@ -496,11 +496,14 @@ def month_ends(as_of: date, months: int = 12) -> list[date]:
 
 def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config | None = None,
                     roster: list[MissingRow] | None = None, level: str = "县", area: Area = Area(),
-                    alerts_since: date | None = None) -> Rollup:
+                    alerts_since: date | None = None, lists_only: bool = False) -> Rollup:
     """The roll-up of one or more archives (paths or URLs), of *area* in them; its 新增重大隐患 are the alerts
     raised after *alerts_since* (default: 30 days before as-of) up to as-of. Every figure, list and month of
     the trend comes from one set of submissions: per credit code the latest on or before the day, whichever
-    archive holds it. Computed in SQL, set-based; one archive needs no reconciliation at all."""
+    archive holds it. Computed in SQL, set-based; one archive needs no reconciliation at all.
+
+    *lists_only*: only the enterprises (with their breaches), the hazard lists and the roster's non-submitters,
+    which is what the web service's staff pages show: no trend, 报送情况 or alerts (empty)."""
     config = config or Config()
     with ExitStack() as stack:
         archives = [stack.enter_context(Archive(p)) for p in paths]
@@ -515,16 +518,16 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
             rows += enterprise_rows(conn, as_of, area, several)
             overdue += hazard_list(conn, as_of, "overdue", area, several)
             majors += hazard_list(conn, as_of, "major", area, several)
-        by_month = _monthly(conns, month_ends(as_of), area)
+        by_month = {} if lists_only else _monthly(conns, month_ends(as_of), area)
         months: dict[str, int | None] = {month: sum(n for _, n in by.values()) if by else None  # no submission
                                          for month, by in by_month.items()}                   # yet: a gap, not 0
         if several:
             for conn in conns:
                 conn.execute(sa.text(f"DROP TABLE IF EXISTS {KEEP}"))
         periods = reporting.periods(as_of)
-        received = first_received(conns, periods, as_of, area.prefilter(), area.params())
+        received = None if lists_only else first_received(conns, periods, as_of, area.prefilter(), area.params())
         since = alerts_since or as_of - timedelta(days=alert_rows.WINDOW_DAYS)
-        raised = alert_rows.merge(alert_rows.listed(conn, since, as_of) for conn in conns)
+        raised = [] if lists_only else alert_rows.merge(alert_rows.listed(conn, since, as_of) for conn in conns)
         sources = [a.shown for a in archives]
     overdue.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))  # the same order from every engine
     majors.sort(key=lambda d: (d["deadline"] or "", d["uscc"]))
@@ -534,10 +537,12 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
     submitted = {r.uscc for r in enterprises}
     missing = [not_submitted(m, config.rules) for m in (roster or []) if m.uscc not in submitted]
     own = {m.uscc: m.deadlines for m in roster or [] if m.deadlines is not None}
-    filings = build_filings(as_of, periods, received, [*submitted, *(m.uscc for m in missing)], own)
+    filings = None if received is None else build_filings(as_of, periods, received,
+                                                          [*submitted, *(m.uscc for m in missing)], own)
     listed = submitted | {m.uscc for m in missing}
     return Rollup(as_of, level, enterprises, missing, overdue, majors, dict(sorted(months.items())), config.rules,
-                  sources, monthly=by_month, filings=filings, alerts=[a for a in raised if a["uscc"] in listed],
+                  sources, monthly=None if lists_only else by_month, filings=filings,
+                  alerts=[a for a in raised if a["uscc"] in listed],
                   alerts_since=since)
 
 
