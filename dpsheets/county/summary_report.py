@@ -77,7 +77,7 @@ def _pct(value: float | None) -> str:
 
 def official_context(rollup: Rollup, form: OfficialForm) -> dict[str, str]:
     """文号 and 落款 of the report: dpsheets.toml's [official], else the county's 应急管理局 and blanks to fill in."""
-    counties = {e.county for e in rollup.enterprises if e.county} | {m.county for m in rollup.missing if m.county}
+    counties = rollup.summary().counties
     issuer = form.county_issuer or (f"{next(iter(counties))}应急管理局" if len(counties) == 1 and rollup.level == "县"
                                     else f"{BLANK}应急管理局")
     return {"number": form.report_number or f"〔{rollup.as_of.year}〕　号", "issuer": issuer,
@@ -112,7 +112,8 @@ def context(rollup: Rollup, title: str, form: OfficialForm | None = None) -> dic
 
 def write_report(rollup: Rollup, path: Path, title: str, official: OfficialForm | None = None) -> Path:
     tpl = DocxTemplate(str(_template()))
-    ctx = context(rollup, title, official)
+    with rollup.reading():
+        ctx = context(rollup, title, official)
     for key, png in _charts(rollup).items():
         ctx[key] = InlineImage(tpl, io.BytesIO(png), width=Mm(150))
     tpl.render(ctx, jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined), autoescape=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from dpsheets.config import RollupRules
@@ -81,10 +82,15 @@ class Breach:
 
 def breach(code: str, rules: RollupRules | None = None, **params: Any) -> Breach:
     """A breach of *code*, its parameters completed with the *rules* settings its messages use."""
+    return Breach(code, {**_used(code, rules), **params})
+
+
+@lru_cache(maxsize=64)
+def _used(code: str, rules: RollupRules | None) -> dict[str, Any]:
+    """The *rules* settings that *code*'s rule or message names (copied by the caller, never changed)."""
     settings = asdict(rules) if rules is not None else {}
     kind = BREACHES[code]
-    used = {k: settings[k] for k in settings if "{" + k + "}" in kind.message or "{" + k + "}" in kind.rule}
-    return Breach(code, {**used, **params})
+    return {k: settings[k] for k in settings if "{" + k + "}" in kind.message or "{" + k + "}" in kind.rule}
 
 
 def applies(code: str, rules: RollupRules) -> bool:

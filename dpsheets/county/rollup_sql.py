@@ -1,0 +1,422 @@
+"""The roll-up computed from archives: set-based SQL shared by SQLite and PostgreSQL, streamed.
+
+For each enterprise its latest submission on or before the as-of date (kept for a session in a
+temporary table, ``dpsheets_latest``), with hazard states evaluated on that date by the SQL generated
+from their one declaration (:mod:`dpsheets.rules.hazard_state`). The long lists come out of the
+database in the order the summary shows them (ORDER BY in SQL, text compared by code point on both
+engines), through a server-side cursor on PostgreSQL; a :class:`~dpsheets.county.rows.Rows` reads
+them again whenever they are needed, so a province roll-up never holds them in memory. One pass at
+the start gives the sums per group, the list to inspect and the lengths.
+
+With several archives, the submissions that count on a day are decided across all of them first
+(:func:`_restrict`): per credit code the latest received on or before it (on a tie, the later
+archive's); their rows are merged in order.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from dpsheets.config import Config, RollupRules
+from dpsheets.county.archive import Archive
+from dpsheets.county.rollup import (
+    EnterpriseRow,
+    MissingRow,
+    MonthRow,
+    Rollup,
+    evaluate,
+    month_ends,
+    months_between,
+    not_submitted,
+    summarise,
+)
+from dpsheets.county.rows import Rows
+from dpsheets.rules import hazard_state
+
+# The latest submission of each enterprise on or before :as_of, inside the area (city/county) asked for.
+_LATEST = """
+SELECT * FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.uscc ORDER BY s.received_at DESC, s.id DESC) AS rn
+               FROM submissions s WHERE substr(s.received_at, 1, 10) <= :as_of_day {prefilter}) ranked
+WHERE rn = 1 {area} {keep}
+"""
+LATEST = "dpsheets_latest"  # a session's latest submissions (temporary table)
+# With several archives, the submissions that win across all of them (see _restrict) are kept in this temp table.
+KEEP = "dpsheets_keep"
+# The hazard state (open, overdue, closed on time / late) is generated from its one declaration.
+_H = {key: f"h.{key}" for key in hazard_state.FIELDS}
+_OPEN = hazard_state.sql("open", _H)
+_OVERDUE = hazard_state.sql("overdue", _H)
+_MAJOR = f"h.level = '{hazard_state.MAJOR_LEVEL}'"
+
+
+def _count(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+# {C}: COLLATE "C" on PostgreSQL, so that text sorts by code point as in SQLite and Python.
+_ENTERPRISES = f"""
+WITH latest AS ({{latest}}),
+hz AS (SELECT h.submission_id AS sid, COUNT(*) AS total, {_count(_OPEN)} AS open, {_count(_OVERDUE)} AS overdue,
+              {_count(f"{_MAJOR} AND {_OPEN}")} AS major_open,
+              {_count(f"{_MAJOR} AND {_OPEN} AND h.has_plan = 0")} AS major_without_plan,
+              {hazard_state.sql_count("closed_on_time", _H)} AS on_time,
+              {hazard_state.sql_count("closed_late", _H)} AS late
+       FROM hazards h JOIN latest l ON l.id = h.submission_id GROUP BY h.submission_id),
+ld AS (SELECT d.submission_id AS sid,
+              {_count("d.kind = 'training' AND d.day > :since AND d.day <= :as_of")} AS trainings,
+              {_count("d.kind = 'drill' AND d.day > :since AND d.day <= :as_of")} AS drills,
+              MAX(CASE WHEN d.kind = 'training' AND d.day <= :as_of THEN d.day END) AS last_training,
+              MAX(CASE WHEN d.kind = 'drill' AND d.day <= :as_of THEN d.day END) AS last_drill
+       FROM ledger_dates d JOIN latest l ON l.id = d.submission_id GROUP BY d.submission_id),
+-- 一题: the workbook's 答题确认记录 and the phone confirmations (dpsheets serve), each (date, name, post) once
+quiz AS (SELECT l.id AS sid, CAST(x.date AS TEXT) AS day, TRIM(x.name) AS name, TRIM(COALESCE(x.post, '')) AS post
+         FROM quizzes x JOIN latest l ON l.id = x.submission_id
+         WHERE TRIM(COALESCE(x.name, '')) <> '' AND x.date > :since AND x.date <= :as_of
+         UNION
+         SELECT l.id, c.day, c.name, c.post FROM confirmations c JOIN latest l ON l.uscc = c.uscc
+         WHERE c.day > :since_day AND c.day <= :as_of_day),
+qc AS (SELECT sid, COUNT(*) AS confirmations, COUNT(DISTINCT name) AS people FROM quiz GROUP BY sid)
+SELECT l.uscc, l.name, l.county, l.township, l.industry, substr(l.received_at, 1, 10) AS last_submission, l.received_at,
+       l.template_version, l.errors, l.risks_major, l.risks_significant, l.risks_general, l.risks_low, l.posts,
+       l.employees, COALESCE(hz.total, 0) AS hazards_total, COALESCE(hz.open, 0) AS hazards_open,
+       COALESCE(hz.overdue, 0) AS hazards_overdue, COALESCE(hz.major_open, 0) AS major_open,
+       COALESCE(hz.major_without_plan, 0) AS major_without_plan, COALESCE(hz.on_time, 0) AS closed_on_time,
+       COALESCE(hz.late, 0) AS closed_late, COALESCE(ld.trainings, 0) AS trainings_12m,
+       COALESCE(ld.drills, 0) AS drills_12m, COALESCE(qc.confirmations, 0) AS quiz_12m,
+       COALESCE(qc.people, 0) AS quiz_people_12m, ld.last_training, ld.last_drill
+FROM latest l LEFT JOIN hz ON hz.sid = l.id LEFT JOIN ld ON ld.sid = l.id LEFT JOIN qc ON qc.sid = l.id
+ORDER BY COALESCE(l.county, ''){{C}}, COALESCE(l.township, ''){{C}}, COALESCE(NULLIF(l.name, ''), l.uscc){{C}}, l.uscc{{C}}
+"""
+
+
+def enterprise_key(r: EnterpriseRow) -> tuple[str, str, str, str]:
+    """The order of 企业明细 (the ORDER BY above)."""
+    return (r.county, r.township, r.name, r.uscc)
+
+
+_HAZARD_LIST = """
+WITH latest AS ({latest})
+SELECT l.uscc, l.name AS enterprise, l.county, l.township, l.industry, h.number, h.name, h.location, h.level, h.status,
+       h.deadline, h.unit, h.owner, h.has_plan
+FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {where}
+ORDER BY CASE WHEN h.deadline IS NULL THEN 0 ELSE 1 END, h.deadline, l.uscc{C}, h.row
+"""
+
+
+def hazard_key(d: Mapping[str, Any]) -> tuple[str, str]:
+    """The order of 逾期隐患 and 重大隐患: by deadline (none first), then credit code (then row, in SQL)."""
+    return (str(d["deadline"] or ""), str(d["uscc"]))
+
+
+# Overdue hazards at several month-ends in one pass: a submission is an enterprise's latest on day m
+# when it was received on or before m and the next one (if any) after m.
+_TREND = f"""
+WITH spans AS (
+  SELECT s.id, substr(s.received_at, 1, 10) AS first_day,
+         LEAD(substr(s.received_at, 1, 10)) OVER (PARTITION BY s.uscc ORDER BY s.received_at, s.id) AS next_day
+  FROM submissions s WHERE substr(s.received_at, 1, 10) <= :as_of_day {{prefilter}}),
+months AS ({{months}}),
+counted AS (
+SELECT m.month, l.uscc, l.received_at,
+       SUM(CASE WHEN h.submission_id IS NOT NULL AND {_OVERDUE.replace(":as_of", "m.day")} THEN 1 ELSE 0 END) AS overdue
+FROM months m JOIN spans sp ON sp.first_day <= m.day_text AND (sp.next_day IS NULL OR sp.next_day > m.day_text)
+JOIN submissions l ON l.id = sp.id {{area}} {{keep}}
+LEFT JOIN hazards h ON h.submission_id = sp.id
+GROUP BY m.month, l.id, l.uscc, l.received_at)
+"""
+
+
+@dataclass(frozen=True)
+class Area:
+    """The part of the archive a roll-up covers: everything, one city, or one county (of one city)."""
+
+    city: str | None = None
+    county: str | None = None
+
+    def sql(self, alias: str) -> str:
+        parts = [f"{alias}.{k} = :area_{k}" for k in ("city", "county") if getattr(self, k)]
+        return "".join(f" AND {p}" for p in parts)
+
+    def prefilter(self) -> str:
+        """Limits the ranking to enterprises that were ever in the area (uses the area index)."""
+        inner = self.sql("a")
+        return f" AND s.uscc IN (SELECT a.uscc FROM submissions a WHERE 1 = 1{inner})" if inner else ""
+
+    def params(self) -> dict[str, str]:
+        return {f"area_{k}": v for k in ("city", "county") if (v := getattr(self, k))}
+
+    def __str__(self) -> str:
+        return "/".join(x for x in (self.city, self.county) if x) or "全部"
+
+
+def _params(conn: Connection, as_of: date, area: Area) -> dict[str, Any]:
+    since = as_of - timedelta(days=365)
+    return {"as_of_day": as_of.isoformat(), "as_of": _day(conn, as_of), "since_day": since.isoformat(),
+            "since": _day(conn, since), **area.params()}
+
+
+def _day(conn: Connection, day: date) -> Any:
+    """A date parameter: ISO text for SQLite's text dates, a date for PostgreSQL's DATE columns."""
+    return day.isoformat() if conn.dialect.name == "sqlite" else day
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _collate(conn: Connection) -> str:
+    return ' COLLATE "C"' if conn.dialect.name == "postgresql" else ""
+
+
+def _latest(area: Area, keep: bool) -> str:
+    return _LATEST.format(prefilter=area.prefilter(), area=area.sql("ranked"),
+                          keep=f" AND ranked.id IN (SELECT id FROM {KEEP})" if keep else "")
+
+
+def _sql(conn: Connection, template: str, area: Area, keep: bool, table: bool, **more: str) -> str:
+    """*template* with its latest submissions: the session's table (*table*), else computed in the query."""
+    return template.format(latest=f"SELECT * FROM {LATEST}" if table else _latest(area, keep), C=_collate(conn), **more)
+
+
+def _stream(conn: Connection, sql: str, params: Mapping[str, Any]) -> Iterator[Any]:
+    """Rows of *sql* through a server-side cursor (PostgreSQL), a few thousand at a time."""
+    return iter(conn.execution_options(stream_results=True, yield_per=2000).execute(sa.text(sql), dict(params)))
+
+
+def enterprise_rows(conn: Connection, as_of: date, area: Area = Area(), keep: bool = False, *,
+                    table: bool = False) -> Iterator[EnterpriseRow]:
+    """Each enterprise's indicators from its latest submission on or before *as_of* (one query, streamed, in
+    the order of 企业明细); breaches are not evaluated here."""
+    for r in _stream(conn, _sql(conn, _ENTERPRISES, area, keep, table), _params(conn, as_of, area)):
+        (uscc, name, county, township, industry, last_submission, received_at, template_version, errors, r_major,
+         r_significant, r_general, r_low, posts, employees, total, open_, overdue, major_open, without_plan,
+         on_time, late, trainings, drills, quiz, people, last_training, last_drill) = r
+        yield EnterpriseRow(
+            uscc=uscc, name=name or uscc, county=county or "", township=township or "", industry=industry or "",
+            last_submission=last_submission, received_at=received_at, template_version=template_version or "",
+            data_errors=errors, risks_major=r_major, risks_significant=r_significant, risks_general=r_general,
+            risks_low=r_low, posts=posts, employees=employees, hazards_total=int(total), hazards_open=int(open_),
+            hazards_overdue=int(overdue), major_open=int(major_open), major_without_plan=int(without_plan),
+            closed_on_time=int(on_time), closed_late=int(late), trainings_12m=int(trainings), drills_12m=int(drills),
+            quiz_12m=int(quiz), quiz_people_12m=int(people),
+            months_since_training=_months_since(_date(last_training), as_of),
+            months_since_drill=_months_since(_date(last_drill), as_of))
+
+
+def hazard_rows(conn: Connection, as_of: date, which: str, area: Area = Area(), keep: bool = False, *,
+                table: bool = False) -> Iterator[dict]:
+    """The overdue (*which* = "overdue") or open major ("major") hazards of the latest submissions, streamed in
+    the order of their sheet."""
+    where = _OVERDUE if which == "overdue" else f"{_MAJOR} AND {_OPEN}"
+    result = conn.execution_options(stream_results=True, yield_per=2000).execute(
+        sa.text(_sql(conn, _HAZARD_LIST, area, keep, table, where=where)), _params(conn, as_of, area))
+    for r in result.mappings():
+        yield _hazard_dict(r, as_of)
+
+
+def hazard_list(conn: Connection, as_of: date, which: str, area: Area = Area(), keep: bool = False) -> list[dict]:
+    """:func:`hazard_rows` as a list (a county's few)."""
+    return list(hazard_rows(conn, as_of, which, area, keep))
+
+
+def _months_since(last: date | None, as_of: date) -> int | None:
+    return None if last is None else months_between(last, as_of)
+
+
+def _hazard_dict(r: Mapping[Any, Any], as_of: date) -> dict:
+    d = dict(r)
+    deadline = _date(d.get("deadline"))
+    d["deadline"] = deadline.isoformat() if deadline else None
+    d["days_overdue"] = max((as_of - deadline).days, 0) if deadline else 0
+    d["has_plan"] = "是" if d.get("has_plan") else "否"
+    return d
+
+
+def _trend_sql(conn: Connection, days: list[date], area: Area, keep: bool) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {"as_of_day": max(days).isoformat(), **area.params()}
+    rows = []
+    for i, day in enumerate(days):
+        params[f"t{i}"], params[f"d{i}"], params[f"m{i}"] = day.isoformat(), _day(conn, day), day.strftime("%Y-%m")
+        cast = f":d{i}" if conn.dialect.name == "sqlite" else f"CAST(:d{i} AS DATE)"
+        rows.append(f"SELECT :m{i} AS month, :t{i} AS day_text, {cast} AS day")
+    sql = _TREND.format(prefilter=area.prefilter(), area=area.sql("l"), months=" UNION ALL ".join(rows),
+                        keep=f" AND l.id IN (SELECT id FROM {KEEP})" if keep else "")
+    return sql, params
+
+
+def month_counts(conn: Connection, days: list[date], area: Area = Area(),
+                 keep: bool = False) -> dict[str, tuple[int, int]]:
+    """Month → (enterprises counted at that month's end, their overdue hazards then), in one query."""
+    sql, params = _trend_sql(conn, days, area, keep)
+    out = {day.strftime("%Y-%m"): (0, 0) for day in days}
+    for month, n, overdue in conn.execute(sa.text(sql + "SELECT month, COUNT(*), SUM(overdue) FROM counted GROUP BY month"),
+                                          params):
+        out[month] = (int(n), int(overdue or 0))
+    return out
+
+
+def trend(conn: Connection, days: list[date], area: Area = Area(), keep: bool = False) -> dict[str, int]:
+    """Overdue hazards at each of *days* (month → count), across the latest submissions on each day, in one query."""
+    return {month: overdue for month, (_, overdue) in month_counts(conn, days, area, keep).items()}
+
+
+def month_rows(conn: Connection, days: list[date], area: Area = Area(), keep: bool = False) -> Iterator[MonthRow]:
+    """What the trend sums, per enterprise (:data:`~dpsheets.county.rollup.MonthRow`), by month and credit code."""
+    sql, params = _trend_sql(conn, days, area, keep)
+    order = f"SELECT month, uscc, received_at, overdue FROM counted ORDER BY month, uscc{_collate(conn)}"
+    for month, uscc, received_at, n in _stream(conn, sql + order, params):
+        yield (month, uscc, received_at, int(n or 0))
+
+
+def _restrict(conns: Sequence[Connection], day: date, area: Area) -> None:
+    """Several archives: in each, keep (temp table) only the submissions that count on *day* across all of
+    them: per credit code the latest received on or before *day* (on a tie, the later archive's)."""
+    candidates = []
+    for i, conn in enumerate(conns):
+        sql = "SELECT uscc, received_at, id FROM (" + _latest(area, False) + ") latest"
+        candidates += [(r[0], r[1], i, r[2]) for r in conn.execute(sa.text(sql), _params(conn, day, area))]
+    winner: dict[str, tuple[int, int]] = {}
+    for uscc, _received, i, sid in sorted(candidates):
+        winner[uscc] = (i, sid)
+    for i, conn in enumerate(conns):
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {KEEP}"))
+        conn.execute(sa.text(f"CREATE TEMP TABLE {KEEP} (id INTEGER PRIMARY KEY)"))
+        keep = [{"id": sid} for j, sid in winner.values() if j == i]
+        if keep:
+            conn.execute(sa.text(f"INSERT INTO {KEEP} (id) VALUES (:id)"), keep)
+
+
+@dataclass
+class Source:
+    """Where a roll-up's long lists are read from, again each time: the archives, the area and the day."""
+
+    paths: tuple[Path | str, ...]
+    as_of: date
+    area: Area
+    rules: RollupRules
+    shown: list[str] = field(default_factory=list)
+    _shared: list[Connection] | None = None
+
+    @contextmanager
+    def session(self) -> Iterator[list[Connection]]:
+        """Connections to the archives, each with its latest submissions in a temporary table."""
+        if self._shared is not None:
+            yield self._shared
+            return
+        with ExitStack() as stack:
+            archives = [stack.enter_context(Archive(p)) for p in self.paths]
+            conns = [stack.enter_context(a.connect()) for a in archives]
+            self.shown = [a.shown for a in archives]
+            for conn in conns:
+                if conn.dialect.name == "postgresql":  # sorts and hashes in memory; no JIT for one-off queries
+                    conn.exec_driver_sql("SET work_mem = '64MB'")
+                    conn.exec_driver_sql("SET jit = off")
+            if len(conns) > 1:
+                _restrict(conns, self.as_of, self.area)
+            for conn in conns:
+                conn.execute(sa.text(f"DROP TABLE IF EXISTS {LATEST}"))
+                conn.execute(sa.text(f"CREATE TEMP TABLE {LATEST} AS {_latest(self.area, len(conns) > 1)}"),
+                             _params(conn, self.as_of, self.area))
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"ANALYZE {LATEST}")
+            yield conns
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        """Inside, every read goes through one session."""
+        if self._shared is not None:
+            yield
+            return
+        with self.session() as conns:
+            self._shared = conns
+            try:
+                yield
+            finally:
+                self._shared = None
+
+    def rows(self, read: Callable[[Connection], Iterator[Any]], key: Callable[[Any], Any], length: int) -> Rows[Any]:
+        """*read* from each archive (in order by *key* when there are several), as :class:`Rows`."""
+        def source() -> Iterator[Any]:
+            with self.session() as conns:
+                streams = [read(c) for c in conns]
+                yield from streams[0] if len(streams) == 1 else heapq.merge(*streams, key=key)
+        return Rows(source, length)
+
+    def enterprises(self, conn: Connection) -> Iterator[EnterpriseRow]:
+        for row in enterprise_rows(conn, self.as_of, self.area, table=True):
+            row.breaches = evaluate(row, self.as_of, self.rules)
+            yield row
+
+    def months(self, length: int) -> Rows[MonthRow]:
+        days = month_ends(self.as_of)
+
+        def source() -> Iterator[MonthRow]:
+            with self.session() as conns:
+                if len(conns) == 1:
+                    yield from month_rows(conns[0], days, self.area)
+                    return
+                for day in days:  # each month's end decided across the archives, then merged by credit code
+                    _restrict(conns, day, self.area)
+                    rows = [list(month_rows(c, [day], self.area, keep=True)) for c in conns]
+                    yield from heapq.merge(*rows, key=lambda r: r[1])
+        return Rows(source, length)
+
+    def month_counts(self, conns: list[Connection]) -> dict[str, tuple[int, int]]:
+        days = month_ends(self.as_of)
+        if len(conns) == 1:
+            return month_counts(conns[0], days, self.area)
+        out: dict[str, tuple[int, int]] = {}
+        for day in days:
+            _restrict(conns, day, self.area)
+            counts = [month_counts(c, [day], self.area, keep=True)[day.strftime("%Y-%m")] for c in conns]
+            out[day.strftime("%Y-%m")] = (sum(n for n, _ in counts), sum(o for _, o in counts))
+        return out
+
+
+def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config | None = None,
+                    roster: list[MissingRow] | None = None, level: str = "县", area: Area = Area()) -> Rollup:
+    """The roll-up of one or more archives (paths or URLs), of *area* in them. Every figure, list and month of
+    the trend comes from one set of submissions: per credit code the latest on or before the day, whichever
+    archive holds it. Computed in SQL, set-based; the long lists stay in the database until written."""
+    config = config or Config()
+    source = Source(tuple(paths), as_of, area, config.rules)
+    with source.session() as conns:
+        submitted: set[str] = set()
+        missing: list[MissingRow] = []
+
+        def seen(rows: Iterator[EnterpriseRow]) -> Iterator[EnterpriseRow]:
+            for row in rows:
+                if roster is not None:
+                    submitted.add(row.uscc)
+                yield row
+
+        def absent() -> Iterator[MissingRow]:  # summarise reads it after every enterprise (so *submitted* is full)
+            for m in roster or []:
+                if m.uscc not in submitted:
+                    missing.append(not_submitted(m, config.rules))
+                    yield missing[-1]
+
+        streams = [source.enterprises(c) for c in conns]
+        summary = summarise(seen(streams[0] if len(streams) == 1 else heapq.merge(*streams, key=enterprise_key)), absent())
+        counts = source.month_counts(conns)
+    sums = summary.groups[None][0]
+    months: dict[str, int | None] = {month: overdue if n else None  # no submission yet: a gap, not 0
+                                     for month, (n, overdue) in sorted(counts.items())}
+    enterprises = source.rows(source.enterprises, enterprise_key, sums.submitted)
+    overdue = source.rows(lambda c: hazard_rows(c, as_of, "overdue", area, table=True), hazard_key,
+                          sums.sums["hazards_overdue"])
+    majors = source.rows(lambda c: hazard_rows(c, as_of, "major", area, table=True), hazard_key, sums.sums["major_open"])
+    monthly = source.months(sum(n for n, _ in counts.values()))
+    return Rollup(as_of, level, enterprises, missing, overdue, majors, months, config.rules, list(source.shown),
+                  monthly=monthly, source=source, summary_=summary)
