@@ -4,6 +4,10 @@ uvicorn in its own process on 127.0.0.1, with 2,000 enterprises archived (a coun
 45 workers each). Target (issue 13): p95 under 100 ms for both.
 
 Run: python3 benchmarks/bench_serve.py [--enterprises 2000] [--clients 4] [--seconds 10]
+                                       [--archive postgresql://postgres@127.0.0.1/postgres]
+
+Without --archive the archive is an SQLite file in a temporary folder; with a PostgreSQL URL it is a schema of its
+own in that database, created for the run and dropped at the end.
 
 The load comes from *clients* threads in this process (httpx, one keep-alive connection each). The throttles
 of the quiz are raised for the run (one address sends every confirmation). Each POST needs a fresh form,
@@ -24,12 +28,16 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from dpsheets.county.archive import Archive
+from dpsheets.county.database import display
 from dpsheets.documents import qr
 from dpsheets.web.store import QR_SECRET
 from dpsheets.workbook.samples import plant, valid_uscc
@@ -37,7 +45,7 @@ from dpsheets.workbook.samples import plant, valid_uscc
 AS_OF = date(2026, 11, 28)
 
 
-def synthetic_archive(path: Path, n: int) -> list[tuple[str, list[dict], list[dict]]]:
+def synthetic_archive(path: Path | str, n: int) -> list[tuple[str, list[dict], list[dict]]]:
     """n enterprises with one submission each: the demo plant's posts, workers and hazards as records."""
     sample = plant(AS_OF)
     posts = [{k: v for k, v in p.items() if v is not None} for p in sample.rows["post"]]
@@ -46,8 +54,8 @@ def synthetic_archive(path: Path, n: int) -> list[tuple[str, list[dict], list[di
     with Archive(path) as a, a.transaction() as db:
         for i in range(n):
             uscc = valid_uscc(f"914111{i:011d}")
-            db.execute("INSERT INTO enterprises VALUES (?,?,?,?,?,?,?)",
-                       (uscc, f"企业{i}", "舞阳县", f"乡镇{i % 12:02d}", "机械", "", ""))
+            db.execute("INSERT INTO enterprises (uscc, name, county, township, industry, first_seen, last_seen) "
+                       "VALUES (?,?,?,?,?,?,?)", (uscc, f"企业{i}", "舞阳县", f"乡镇{i % 12:02d}", "机械", "", ""))
             received = datetime.combine(AS_OF - timedelta(days=rnd.randint(1, 100)), datetime.min.time())
             cur = db.execute(
                 "INSERT INTO submissions (uscc, received_at, file_name, sha256, template_version, valid, errors, warnings,"
@@ -88,9 +96,34 @@ def _answers(page: str) -> dict[str, str]:
     return out
 
 
-def run(enterprises: int, clients: int, seconds: float) -> None:
-    with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
-        path = Path(tmp) / "档案.sqlite"
+@contextmanager
+def archive_target(server: str | None) -> Iterator[Path | str]:
+    """An empty archive: an SQLite file in a temporary folder, or a schema of its own in the PostgreSQL database
+    *server* (dropped at the end)."""
+    if not server:
+        with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
+            yield Path(tmp) / "档案.sqlite"
+        return
+    import sqlalchemy as sa
+
+    from dpsheets.county.database import database_url
+
+    url = database_url(server)
+    schema = f"bench_serve_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
+
+
+def run(enterprises: int, clients: int, seconds: float, server: str | None = None) -> None:
+    with archive_target(server) as path:
+        print(f"archive: {'PostgreSQL ' + display(server) if server else 'SQLite file'}")
         started = time.perf_counter()
         data = synthetic_archive(path, enterprises)
         with Archive(path) as a:
@@ -98,7 +131,7 @@ def run(enterprises: int, clients: int, seconds: float) -> None:
         print(f"archive: {enterprises} enterprises, {sum(len(p) for _, p, _ in data)} posts "
               f"({time.perf_counter() - started:.1f} s to build)")
         port = _free_port()
-        server = subprocess.Popen([sys.executable, "-c", SERVER, str(path), str(port)])
+        proc = subprocess.Popen([sys.executable, "-c", SERVER, str(path), str(port)])
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(200):
@@ -120,8 +153,8 @@ def run(enterprises: int, clients: int, seconds: float) -> None:
                 n = a.db.execute("SELECT COUNT(*) FROM confirmations").fetchone()[0]
             print(f"confirmations recorded: {n} (a worker's second confirmation on a day is acknowledged, not stored)")
         finally:
-            server.terminate()
-            server.wait(10)
+            proc.terminate()
+            proc.wait(10)
 
 
 def _load(base: str, targets: list, clients: int, seconds: float, *, post: bool) -> tuple[list[float], list[float]]:
@@ -177,8 +210,10 @@ def main() -> None:
     parser.add_argument("--enterprises", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--archive", default=None, metavar="URL",
+                        help="a PostgreSQL database (postgresql://…): the archive is a schema of its own in it")
     args = parser.parse_args()
-    run(args.enterprises, args.clients, args.seconds)
+    run(args.enterprises, args.clients, args.seconds, args.archive)
 
 
 if __name__ == "__main__":

@@ -77,14 +77,45 @@ def setting(default: Any = MISSING, *, factory: Any = MISSING, doc: str = "", **
 
 @dataclass(frozen=True)
 class RollupRules:
-    """When an enterprise's system is *not running effectively* (差异化执法)."""
+    """When an enterprise's system is *not running effectively* (差异化执法), and how severe each breach is.
+
+    Each broken rule adds points to the enterprise's 分值 (the weights below); 重点检查企业 is ordered by it.
+    The defaults put the tiers in the order a county chief inspects: not submitted or lapsed (100) before
+    an open 重大隐患 without plan (50 each) or without report (40 each), before overdue hazards (by number,
+    days overdue and level, at most 90), before data errors that hide the state, before missing training,
+    drills and confirmations."""
 
     stale_days: int = setting(120, min=1, max=3660, doc="最近一次报送超过多少天算未按时报送")
     max_overdue: int = setting(0, min=0, doc="逾期隐患超过多少项")
     major_without_plan: bool = setting(True, doc="未销号的重大隐患没有治理方案")
+    major_unreported: bool = setting(True, doc="未销号的重大隐患有治理方案但没有上报日期")
     months_without_training: int = setting(12, min=1, max=120, doc="多少个月没有培训")
     months_without_drill: int = setting(12, min=1, max=120, doc="多少个月没有演练")
     empty_registers: bool = setting(True, doc="清单为空")
+    data_errors: bool = setting(True, doc="数据错误过多")
+    max_data_errors: int = setting(5, min=0, doc="数据错误超过多少处")
+    zero_hazards: bool = setting(True, doc="长期零隐患（没有发现隐患，疑似未开展排查）")
+    zero_hazard_days: int = setting(90, min=1, max=3660, doc="多少天没有发现隐患算零隐患")
+    unconfirmed_posts: bool = setting(True, doc="岗位近 12 个月无人答题确认")
+    max_unconfirmed_posts: int = setting(0, min=0, doc="无人答题确认的岗位超过多少个")
+    low_confirmation: bool = setting(True, doc="员工答题确认比例过低")
+    min_confirmed_share: float = setting(0.8, min=0, max=1, doc="近 12 个月答题确认的员工至少占多少（0～1）")
+    # the weights of 重点检查企业 (分值)
+    weight_not_submitted: float = setting(100.0, min=0, max=10000, doc="未报送的分值")
+    weight_stale: float = setting(100.0, min=0, max=10000, doc="超期未报送的分值")
+    weight_major_without_plan: float = setting(50.0, min=0, max=10000, doc="每项无治理方案的重大隐患的分值")
+    weight_major_unreported: float = setting(40.0, min=0, max=10000, doc="每项未上报的重大隐患的分值")
+    weight_overdue_hazard: float = setting(3.0, min=0, max=10000, doc="每项逾期隐患的分值")
+    weight_overdue_day: float = setting(0.1, min=0, max=100, doc="逾期隐患每逾期一天加的分值")
+    major_overdue_factor: float = setting(2.0, min=1, max=100, doc="逾期的重大隐患按几倍计分")
+    max_overdue_points: float = setting(90.0, min=0, max=10000, doc="逾期隐患合计最多计多少分")
+    weight_data_errors: float = setting(20.0, min=0, max=10000, doc="数据错误过多的分值")
+    weight_empty_registers: float = setting(30.0, min=0, max=10000, doc="清单为空的分值")
+    weight_zero_hazards: float = setting(15.0, min=0, max=10000, doc="长期零隐患的分值")
+    weight_no_training: float = setting(10.0, min=0, max=10000, doc="无培训记录的分值")
+    weight_no_drill: float = setting(10.0, min=0, max=10000, doc="无演练记录的分值")
+    weight_unconfirmed_posts: float = setting(5.0, min=0, max=10000, doc="岗位无人答题确认的分值")
+    weight_low_confirmation: float = setting(5.0, min=0, max=10000, doc="答题确认比例过低的分值")
 
 
 @dataclass(frozen=True)

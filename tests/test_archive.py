@@ -165,3 +165,22 @@ def test_archive_commands(county, tmp_path):
 def test_missing_archive_is_explained(tmp_path):
     result = CliRunner().invoke(cli, ["archive", "--archive", str(tmp_path / "none.sqlite"), "list"])
     assert result.exit_code == 2 and "错误：" in result.stderr and "找不到档案库" in result.stderr
+
+
+def test_migrations_froze_the_declared_columns_and_types():
+    """The record tables created by 0003 and 0004 (frozen there) have the declared columns and types."""
+    import importlib.util
+
+    from dpsheets.county.database import MIGRATIONS_DIR
+
+    frozen = {}
+    for name in ("0003_record_rows", "0004_sanyou_and_report_date"):
+        spec = importlib.util.spec_from_file_location(name, MIGRATIONS_DIR / "versions" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        frozen.update(module.TABLES)
+    assert set(frozen) == set(schema.RECORD_TABLES.values())
+    for key, table in schema.RECORD_TABLES.items():
+        register, *columns = frozen[table]
+        assert register == key
+        assert list(columns) == schema.record_columns(BY_KEY[key]), key

@@ -236,3 +236,47 @@ def test_archive_of_the_web_service_release_upgrades_too(tmp_path):
         assert a.count("users") == 1 and a.count("risks") == len(data.records("risk"))
     row = rollup_archives([old], as_of=AS_OF).enterprises[0]
     assert row.quiz_people_12m >= 1  # the phone confirmation counts in the roll-up after the upgrade
+
+
+def test_an_archive_at_0003_gets_report_dates_and_sanyou_rows_on_both_engines(archive_target):
+    """Revision 0004: ``hazards.reported_on`` and the 三有五化 tables, filled from the JSON records kept before."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from dpsheets.county.database import _alembic_config, create_engine, writing
+
+    (data, _), name, sha, received = next(s for s in submissions(None)  # one with a reported 重大隐患
+                                          if any(h["reported_on"] for h in s[0][0].records("hazard")))
+    engine = create_engine(archive_target)
+    with writing(engine) as conn:
+        command.upgrade(_alembic_config(conn), "0003")
+    with writing(engine) as conn:  # what a 0003 archive kept: the JSON records and hazards without a report date
+        conn.execute(sa.text("INSERT INTO enterprises (uscc, name, first_seen, last_seen) VALUES (:u, 'x', 't', 't')"),
+                     {"u": data.enterprise["uscc"]})
+        conn.execute(sa.text(
+            "INSERT INTO submissions (id, uscc, received_at, file_name, sha256, valid, errors, warnings, findings, "
+            "risks_major, risks_significant, risks_general, risks_low, risks_unrated, posts, employees, hazards) "
+            "VALUES (1, :u, :r, :f, :s, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, :h)"),
+            {"u": data.enterprise["uscc"], "r": received.isoformat(), "f": name, "s": sha,
+             "h": len(data.records("hazard"))})
+        conn.execute(sa.text("INSERT INTO records (submission_id, register, row, data) VALUES (1, :g, :r, :d)"), [
+            {"g": key, "r": r.row, "d": json.dumps({k: _iso(v) for k, v in r.values.items() if v is not None},
+                                                 ensure_ascii=False)}
+            for key, sheet in data.sheets.items() for r in sheet.records])
+        conn.execute(sa.text("INSERT INTO hazards (submission_id, row, level, has_plan) VALUES (1, :r, :l, 1)"),
+                     [{"r": h.row, "l": h["level"]} for h in data.records("hazard")])
+    engine.dispose()
+
+    with Archive(archive_target) as a:  # the upgrade to 0004 happens here
+        assert a.scalar("SELECT version_num FROM alembic_version") == SCHEMA_VERSION
+        reported = {r["row"]: r["reported_on"] for r in a.rows("SELECT row, reported_on FROM hazards")}
+        expected = {h.row: h["reported_on"] for h in data.records("hazard")}
+        assert any(expected.values())  # the sample has 重大隐患 with a report date
+        assert {r: (d if d is None or isinstance(d, date) else date.fromisoformat(d)) for r, d in reported.items()} \
+            == expected
+        for key in ("inspection_plan", "reward", "procedure", "unit_duty", "sign"):
+            table = schema.record_tables[key]
+            assert a.count(table.name) == len(data.records(key)) > 0, key
+        sign = data.records("sign")[0]
+        stored = a.rows("SELECT * FROM signs WHERE row = :r", r=sign.row)[0]
+        assert (stored["name"], stored["count"]) == (sign["name"], sign["count"])

@@ -44,3 +44,24 @@ def test_field_type_labels_in_the_template_and_the_docs():
     for t in used:
         assert f"| {FIELD_TYPE_LABELS[t]} |" in doc
         assert FIELD_TYPE_LABELS[t] in shown
+
+
+def test_identity_headers_of_the_report_and_the_web_pages_are_the_declared_ones():
+    """The enterprise's identity columns (registers.identity_columns) head the report's tables and the staff pages."""
+    import re
+
+    import docx
+
+    from dpsheets.county.summary_report import _template
+    from dpsheets.workbook.registers import identity_columns
+
+    declared = dict(identity_columns())
+    heads = [[c.text for c in t.rows[0].cells] for t in docx.Document(str(_template())).tables]
+    by_first = {h[0]: h for h in heads}
+    assert by_first["序号"][1:4] == [declared["name"], declared["township"], declared["industry"]]  # 重点检查企业
+    assert declared["township"] in by_first  # 各乡镇情况
+    assert sum(h[0] == declared["name"] for h in heads) == 2  # 逾期隐患, 重大隐患
+    web = ROOT / "dpsheets" / "web" / "templates"
+    for page in web.glob("staff_*.html"):
+        headers = re.findall(r"<th>([^<{]*)</th>", page.read_text(encoding="utf-8"))  # the hand-written ones
+        assert not {"企业", "企业名称", "乡镇", "行业", "县区", "统一社会信用代码"} & set(headers), page.name

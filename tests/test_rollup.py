@@ -165,17 +165,22 @@ def test_enforcement_list_names_the_rules_broken(county):
     sheet = read_excel(book, sheet_name="重点检查企业")
     detail = read_excel(book, sheet_name="企业明细")
     assert len(sheet) == (detail["未有效运行"] == "是").sum() + 5
-    assert sheet["问题数"].is_monotonic_decreasing
-    by_name = dict(zip(sheet["企业名称"], sheet["存在问题"], strict=True))
-    assert by_name["企业050"] == "未报送台账"
+    assert sheet["分值"].is_monotonic_decreasing and (sheet["分值"] > 0).all()
+    by_name = dict(zip(sheet["企业名称"], sheet["原因"], strict=True))
+    assert by_name["企业050"] == "未报送台账（rule.not-submitted，100 分）"
     assert "应急演练" in by_name["企业007"]  # i % 7 == 0 has no drills
+    scores = dict(zip(sheet["企业名称"], sheet["分值"], strict=True))
+    for name, text in by_name.items():  # the score is the sum of the points its reasons state
+        points = [float(x.split("，")[-1].removesuffix(" 分）")) for x in text.split("；")]
+        assert scores[name] == pytest.approx(sum(points)), name
     rules = read_excel(book, sheet_name="规则说明")
-    assert len(rules) == 7 and rules["说明"].str.contains("120 天").any()
+    assert len(rules) == len(BREACHES) and rules["说明"].str.contains("120 天").any()
+    assert rules.set_index("规则代码").loc["rule.overdue", "计分"].startswith("每项 3 分")
     assert set(rules["规则代码"]) == set(BREACHES) and set(rules["适用范围"]) == {"全部"}
 
 
 BASE = dict(uscc="X", name="甲", last_submission=(AS_OF - timedelta(days=10)).isoformat(), risks_general=3, posts=2,
-            employees=4, months_since_training=2, months_since_drill=5)
+            employees=4, months_since_training=2, months_since_drill=5, days_since_hazard=10)
 
 
 @pytest.mark.parametrize(("changes", "expected"), [
@@ -184,7 +189,9 @@ BASE = dict(uscc="X", name="甲", last_submission=(AS_OF - timedelta(days=10)).i
      [("rule.stale", {"age": 121, "stale_days": 120, "last_submission": (AS_OF - timedelta(days=121)).isoformat()},
        "最近一次报送在 121 天前")]),
     ({"last_submission": (AS_OF - timedelta(days=120)).isoformat()}, []),
-    ({"hazards_overdue": 1}, [("rule.overdue", {"count": 1, "max_overdue": 0}, "有 1 项逾期未整改隐患")]),
+    ({"hazards_overdue": 1, "overdue_days": 5, "overdue_longest": 5},
+     [("rule.overdue", {"count": 1, "max_overdue": 0, "majors": 0, "days": 5, "major_days": 0, "longest": 5},
+       "有 1 项逾期未整改隐患（允许 0 项），其中重大隐患 0 项，最长逾期 5 天")]),
     ({"major_without_plan": 2}, [("rule.major-without-plan", {"count": 2}, "有 2 项重大隐患未制定治理方案")]),
     ({"months_since_training": 12},
      [("rule.no-training", {"months_since": 12, "months_without_training": 12}, "近 12 个月无教育培训记录")]),
@@ -231,6 +238,8 @@ def test_city_summary_equals_union_of_county_archives(tmp_path):
         pd.testing.assert_frame_equal(a.sort_values(sort).reset_index(drop=True), b.sort_values(sort).reset_index(drop=True),
                                       check_dtype=False)
     assert city.trend == union.trend
+    majors = read_excel(city_book, sheet_name="重大隐患")  # 上报日期 survives county → city
+    assert majors["上报日期"].notna().any() and len(majors) == city.totals().sums["major_open"]
     county_totals = [read_summary(p).totals() for p in county_books]
     assert city.totals().sums == {k: sum(t.sums[k] for t in county_totals) for k in city.totals().sums}
     # and the province level from the city summary has the same shape and totals

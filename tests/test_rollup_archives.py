@@ -93,6 +93,6 @@ def test_a_city_counts_an_enterprise_of_two_counties_once_and_states_each_county
     rules = read(sheet_name="规则说明")
     stale = rules[rules["规则代码"] == "rule.stale"].set_index("适用范围")["说明"]
     assert stale.to_dict() == {"舞阳县": "最近一次报送距统计日超过 120 天。", "临颍县": "最近一次报送距统计日超过 30 天。"}
-    problems = read(sheet_name="重点检查企业").set_index("统一社会信用代码")["存在问题"]
+    problems = read(sheet_name="重点检查企业").set_index("统一社会信用代码")["原因"]
     assert "最近一次报送在 40 天前" in problems[uscc(3)] and "超过 30 天" in problems[uscc(3)]
     assert "报送" not in str(problems.get(uscc(2), ""))  # 20 days, under 舞阳县's 120

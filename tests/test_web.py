@@ -1,24 +1,28 @@
-"""The county web service over HTTP (Starlette's test client on a real SQLite archive):
+"""The county web service over HTTP (Starlette's test client on a real archive, SQLite and PostgreSQL):
 every page and form, the quiz confirmation, county scoping, forms that are forged or
-replayed, throttling, security headers, and the confirmations in the roll-up and export."""
+replayed, throttling (shared by several app instances on one archive), security headers,
+and the confirmations in the roll-up and export."""
 
 from __future__ import annotations
 
 import io
 import re
-import sqlite3
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
 from builders import AS_OF
 from click.testing import CliRunner
+from conftest import pg_schema_url
 from starlette.testclient import TestClient
 from web_helpers import (
     NOW,
     OTHER_USCC,
     PASSWORD,
     QUIZ_KEYS,
+    Site,
     build_site,
     card_texts,
     csrf,
@@ -35,18 +39,56 @@ from dpsheets.county.archive import Archive
 from dpsheets.county.rollup import rollup_archives
 from dpsheets.web.app import create_app
 from dpsheets.web.security import Limits
-from dpsheets.workbook.registers import QUIZ
+from dpsheets.workbook.registers import QUIZ, identity_columns
 from dpsheets.workbook.samples import DEMO_USCC, valid_uscc
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def engine(request) -> str:
+    return request.param
+
+
+def _target(request, engine: str, folder: Path) -> Path | str:
+    """A new archive on *engine*: an SQLite file in *folder*, or a fresh schema of the session's PostgreSQL database."""
+    return folder / "档案.sqlite" if engine == "sqlite" else pg_schema_url(request.getfixturevalue("pg_database"))
+
+
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    return build_site(tmp_path_factory.mktemp("web"))
+def site(request, engine, tmp_path_factory) -> Site:
+    """The archive most tests share (module-wide, per engine)."""
+    folder = tmp_path_factory.mktemp("web")
+    return build_site(folder, _target(request, engine, folder))
 
 
 @pytest.fixture()
-def app(site):
-    return create_app(site.archive, clock=lambda: NOW)
+def fresh(request, engine, tmp_path) -> Site:
+    """An archive of its own on the same engine: for tests that add submissions or count attempts."""
+    return build_site(tmp_path, _target(request, engine, tmp_path))
+
+
+@pytest.fixture()
+def make_app():
+    """create_app, with every app's connections closed at the end of the test."""
+    made = []
+
+    def make(archive: Path | str, **options: Any):
+        options.setdefault("clock", lambda: NOW)
+        made.append(create_app(archive, **options))
+        return made[-1]
+
+    yield make
+    for a in made:
+        a.state.service.store.close()
+
+
+# The attempts of the tests sharing the module's archive add up (the throttle counts them in the archive, in the
+# window before NOW): their app is not throttled; the throttles are tested on archives of their own.
+UNTHROTTLED = Limits(quiz_per_worker=1000, quiz_per_address=1000)
+
+
+@pytest.fixture()
+def app(site, make_app):
+    return make_app(site.archive, limits=UNTHROTTLED)
 
 
 def client(app) -> TestClient:
@@ -67,12 +109,12 @@ def _post_url(app, site, i: int = 0) -> str:
     return "/p/" + app.state.service.store.post_token(DEMO_USCC, p["workshop"], p["post"])
 
 
-def _confirmations(site) -> list[sqlite3.Row]:
+def _confirmations(site) -> list[Any]:
     with Archive(site.archive) as a:
         return a.db.execute("SELECT * FROM confirmations ORDER BY id").fetchall()
 
 
-def _audit(site) -> list[sqlite3.Row]:
+def _audit(site) -> list[Any]:
     with Archive(site.archive) as a:
         return a.db.execute("SELECT * FROM audit ORDER BY id").fetchall()
 
@@ -148,7 +190,11 @@ def test_wrong_phone_digits_record_nothing(app, site):
     page = c.get(url).text
     r = c.post(url, data={"csrf": csrf(page), "name": "不在名单的人", "phone": digits, **right_answers(page)})
     assert r.status_code == 400 and "请在名单中选择您的姓名" in r.text
-    assert _confirmations(site) == [] and len(_audit(site)) == before
+    assert _confirmations(site) == []
+    refused = _audit(site)[before:]  # the attempts are audited (the throttle counts them), nothing else is written
+    assert [(a["action"], a["who"], a["target"]) for a in refused] == \
+        [("confirmation.refused", f"员工:{name}", DEMO_USCC)] * 4 + [("confirmation.refused", "员工:不在名单的人", DEMO_USCC)]
+    assert all("手机号后四位不符" in a["detail"] for a in refused[:4]) and "不在岗位人员名单" in refused[4]["detail"]
 
 
 def test_forged_or_replayed_forms_are_refused(app, site):
@@ -174,20 +220,29 @@ def test_forged_or_replayed_forms_are_refused(app, site):
     assert "csrf" in login
 
 
-def test_confirmations_are_limited_per_worker_and_per_address(site):
-    app = create_app(site.archive, clock=lambda: NOW, limits=Limits(quiz_per_worker=3, quiz_per_address=5))
-    c = client(app)
-    url = _post_url(app, site)
-    name, digits = _worker(site, _post(site))
+def test_confirmations_are_limited_per_worker_and_per_address(fresh, make_app):
+    """Two app instances on one archive (two processes, or uvicorn workers) share the limits."""
+    clock = [NOW]
+    limits = Limits(quiz_per_worker=3, quiz_per_address=5)
+    apps = [make_app(fresh.archive, clock=lambda: clock[0], limits=limits) for _ in range(2)]
+    clients = [client(a) for a in apps]
+    url = _post_url(apps[0], fresh)
+    name, digits = _worker(fresh, _post(fresh))
+    tries = [0]
 
-    def attempt(who: str) -> int:
+    def attempt(who: str, phone: str = "0000" if digits != "0000" else "1111") -> int:
+        c = clients[tries[0] % 2]  # alternately on each instance
+        tries[0] += 1
         page = c.get(url).text
-        return c.post(url, data={"csrf": csrf(page), "name": who, "phone": "0000" if digits != "0000" else "1111",
-                                 **right_answers(page)}).status_code
+        return c.post(url, data={"csrf": csrf(page), "name": who, "phone": phone, **right_answers(page)}).status_code
 
     assert [attempt(name) for _ in range(4)] == [400, 400, 400, 429]
-    other = next(n for n in names(c.get(url).text) if n != name)
-    assert [attempt(other) for _ in range(2)] == [400, 429], "the address's 5 are used up"
+    assert attempt(name, digits) == 429, "even the right digits wait"
+    other = next(n for n in names(clients[0].get(url).text) if n != name)
+    assert [attempt(other) for _ in range(3)] == [400, 400, 429], "the address's 5 are used up"
+    assert _confirmations(fresh) == []
+    clock[0] = NOW + timedelta(seconds=limits.quiz_window + 1)  # the window has passed
+    assert attempt(name, digits) == 200 and len(_confirmations(fresh)) == 1
 
 
 # --- the public enterprise page ----------------------------------------------------------------------
@@ -220,12 +275,9 @@ def test_unknown_or_mismatched_tokens_are_not_found(app, site):
         assert "二维码" in r.text or "页面不存在" in r.text
 
 
-def test_tokens_stay_stable_across_submissions(tmp_path, site):
-    import shutil
-
-    path = tmp_path / "档案.sqlite"
-    shutil.copy(site.archive, path)
-    app = create_app(path, clock=lambda: NOW)
+def test_tokens_stay_stable_across_submissions(tmp_path, fresh, make_app):
+    site = fresh
+    app = make_app(site.archive)
     c = client(app)
     url = _post_url(app, site)
     assert c.get(url).status_code == 200
@@ -233,7 +285,7 @@ def test_tokens_stay_stable_across_submissions(tmp_path, site):
     from dpsheets.workbook.samples import Plant
 
     p = Plant(site.demo.enterprise, dict(site.demo.rows, post=[changed, *site.demo.rows["post"][1:]]))
-    with Archive(path) as a:
+    with Archive(site.archive) as a:
         submit(a, tmp_path, p, NOW - timedelta(hours=1), "resubmitted")
     page = c.get(url).text
     assert card_texts(page)["duties"] == "新的岗位职责", "the same printed code opens the newest card"
@@ -324,7 +376,7 @@ def test_enterprise_file_has_submissions_problems_hazards_and_confirmations(app,
     assert "应报企业名单" in c.get("/staff/missing").text
 
 
-def test_missing_lists_roster_non_submitters_of_the_county(tmp_path, site):
+def test_missing_lists_roster_non_submitters_of_the_county(tmp_path, site, make_app):
     from dpsheets.county.roster import write_template
 
     roster = write_template(tmp_path / "名单.xlsx")
@@ -334,23 +386,54 @@ def test_missing_lists_roster_non_submitters_of_the_county(tmp_path, site):
     ws.append(["郾城区未报厂", valid_uscc("91411102MA9KXD3R1"), "郾城区", "城关镇", "机械"])
     ws.append([site.demo.enterprise["name"], DEMO_USCC, "舞阳县", "舞泉镇", "机械"])
     book.save(roster)
-    app = create_app(site.archive, clock=lambda: NOW, roster=roster)
+    app = make_app(site.archive, roster=roster)
     page = login(app, "wuyang").get("/staff/missing").text
     assert "舞阳县未报厂" in page and "郾城区未报厂" not in page and "宏达" not in page
+    heads = re.findall(r"<th>(.*?)</th>", page.split('id="missing"')[1])
+    assert sorted(heads) == sorted(h for _, h in identity_columns()), "the identity columns as 企业信息 declares them"
+    assert "郾城区未报厂" in login(app, "province").get("/staff/missing").text
 
 
-def test_tenth_rapid_wrong_login_is_throttled(app, site):
-    c = client(app)
-    codes = []
-    for _ in range(10):
-        page = c.get("/staff/login").text
-        codes.append(c.post("/staff/login", data={"csrf": csrf(page), "username": "wuyang", "password": "wrong"}).status_code)
-    assert codes == [401] * 9 + [429]
+def _login_status(c: TestClient, username: str, password: str) -> int:
     page = c.get("/staff/login").text
-    r = c.post("/staff/login", data={"csrf": csrf(page), "username": "wuyang", "password": PASSWORD})
-    assert r.status_code == 429, "even the right password waits while throttled"
-    actions = [a["action"] for a in _audit(site)[-11:]]
-    assert actions.count("login.fail") == 9 and actions[-2:] == ["login.throttled", "login.throttled"]
+    return c.post("/staff/login", data={"csrf": csrf(page), "username": username, "password": password}).status_code
+
+
+def test_tenth_rapid_wrong_login_is_throttled(fresh, make_app):
+    """Across two app instances on one archive (two processes, or uvicorn workers): the throttle is in the archive."""
+    clock = [NOW]
+    apps = [make_app(fresh.archive, clock=lambda: clock[0]) for _ in range(2)]
+    clients = [client(a) for a in apps]
+    codes = [_login_status(clients[i % 2], "wuyang", "wrong") for i in range(10)]
+    assert codes == [401] * 9 + [429]
+    assert _login_status(clients[0], "wuyang", PASSWORD) == 429, "even the right password waits while throttled"
+    assert _login_status(clients[1], "wuyang", PASSWORD) == 429
+    actions = [a["action"] for a in _audit(fresh)[-12:]]
+    assert actions.count("login.fail") == 9 and actions[-3:] == ["login.throttled"] * 3
+    clock[0] = NOW + timedelta(seconds=Limits().login_window - 1)
+    assert _login_status(clients[1], "wuyang", PASSWORD) == 429, "still inside the window"
+    clock[0] = NOW + timedelta(seconds=Limits().login_window + 1)
+    assert _login_status(clients[1], "wuyang", PASSWORD) == 303, "the window has passed"
+
+
+def test_wrong_logins_are_throttled_per_address_and_per_user(fresh, make_app):
+    clock = [NOW]
+    apps = [make_app(fresh.archive, clock=lambda: clock[0], limits=Limits(login_failures=3)) for _ in range(2)]
+
+    def at(address: str, i: int = 0) -> TestClient:
+        return TestClient(apps[i % 2], follow_redirects=False, client=(address, 50000))
+
+    # one address trying many names: its fourth failure is refused, whatever the name
+    assert [_login_status(at("10.0.0.1", i), f"guess{i}", "wrong") for i in range(4)] == [401, 401, 401, 429]
+    assert _login_status(at("10.0.0.2"), "guess9", "wrong") == 401, "other addresses are not held up"
+    # one name from several addresses: counted per name; a good login clears the name's count
+    assert [_login_status(at(f"10.0.1.{i}", i), "yancheng", "wrong") for i in range(2)] == [401, 401]
+    assert _login_status(at("10.0.1.5"), "yancheng", PASSWORD) == 303
+    assert [_login_status(at(f"10.0.2.{i}", i), "yancheng", "wrong") for i in range(3)] == [401, 401, 401]
+    assert _login_status(at("10.0.3.1", 1), "yancheng", PASSWORD) == 429
+    assert _login_status(at("10.0.3.1", 1), "wuyang", PASSWORD) == 303, "other names are not held up"
+    clock[0] += timedelta(seconds=Limits().login_window + 1)
+    assert _login_status(at("10.0.0.1"), "yancheng", PASSWORD) == 303, "both windows have passed"
 
 
 def test_logout_and_password_change_end_sessions(app, site):
@@ -380,11 +463,8 @@ def test_security_headers_and_cookies(app, site):
 
 # --- commands, roll-up ----------------------------------------------------------------------------
 
-def test_user_commands_and_confirmation_export(tmp_path, site):
-    import shutil
-
-    path = tmp_path / "档案.sqlite"
-    shutil.copy(site.archive, path)
+def test_user_commands_and_confirmation_export(tmp_path, fresh, make_app):
+    site, path = fresh, str(fresh.archive)
     run = CliRunner().invoke
     r = run(cli, ["user", "--archive", str(path), "add", "clerk", "--county", "舞阳县", "--password-stdin"],
             input="a long enough password\n")
@@ -401,7 +481,7 @@ def test_user_commands_and_confirmation_export(tmp_path, site):
         assert stored.startswith("$argon2id$") and PASSWORD not in stored
         actions = [r["action"] for r in a.db.execute("SELECT action FROM audit WHERE target = 'clerk' ORDER BY id")]
     assert actions == ["user.add", "user.passwd", "user.remove"]
-    app = create_app(path, clock=lambda: NOW)
+    app = make_app(path)
     c = client(app)
     url = _post_url(app, site)
     page = c.get(url).text
@@ -416,18 +496,13 @@ def test_user_commands_and_confirmation_export(tmp_path, site):
     assert rows[1][0].date() == AS_OF and rows[1][1:] == (name, _post(site)["post"], "全部正确", "手机")
 
 
-def test_confirmations_count_in_the_rollup_once(tmp_path, site):
-    import shutil
-
-    path = tmp_path / "档案.sqlite"
-    shutil.copy(site.archive, path)
-    with Archive(path) as a:
-        a.db.execute("DELETE FROM confirmations")
+def test_confirmations_count_in_the_rollup_once(tmp_path, fresh, make_app):
+    site, path = fresh, fresh.archive
     before = {r.uscc: r for r in rollup_archives([path], as_of=AS_OF).enterprises}[DEMO_USCC]
     ledger = {(q["date"].isoformat(), q["name"], q["post"]) for q in site.demo.rows["quiz"]
               if (AS_OF - q["date"]).days < 365}
     assert before.quiz_12m == len(ledger)
-    app = create_app(path, clock=lambda: NOW)
+    app = make_app(path)
     c = client(app)
     url = _post_url(app, site)
     page = c.get(url).text
@@ -457,8 +532,9 @@ def test_confirmations_count_in_the_rollup_once(tmp_path, site):
     assert again.quiz_12m == after.quiz_12m
 
 
-def test_service_and_watcher_share_the_archive(tmp_path):
-    """The folder watcher archives submissions while workers confirm on the service: nothing is lost or locked."""
+def test_service_and_watcher_share_the_archive(tmp_path, archive_target, make_app):
+    """The folder watcher archives submissions while workers confirm on the service: nothing is lost or locked
+    (the folder's 档案.sqlite, or a PostgreSQL archive with the folder named to the service)."""
     import threading
 
     from dpsheets.county.county import County
@@ -470,17 +546,21 @@ def test_service_and_watcher_share_the_archive(tmp_path):
     inbox.mkdir(parents=True)
     demo = plant(AS_OF, posts=6, employees=24)
     write_workbook(inbox / "demo.xlsx", demo.enterprise, demo.rows)
-    with County(folder) as county:
+    target = folder / "档案.sqlite" if isinstance(archive_target, Path) else archive_target
+    with County(folder, archive=target) as county:
         assert [o.destination for o in county.ingest(as_of=AS_OF, documents=False)] == ["已处理"]
     for i in range(4):
         p = plant(AS_OF, seed=20 + i, uscc=valid_uscc(f"9141112100{i:07d}"), name=f"并发企业{i}", posts=3, employees=5)
         write_workbook(inbox / f"e{i}.xlsx", p.enterprise, p.rows)
-    app = create_app(folder / "档案.sqlite", clock=lambda: NOW, limits=Limits(quiz_per_address=1000))
+    app = make_app(target, limits=Limits(quiz_per_address=1000), folder=folder)
     c = client(app)
     outcomes = []
-    watcher = threading.Thread(target=lambda: outcomes.extend(County(folder).ingest(as_of=AS_OF, documents=False)))
+    watcher = threading.Thread(target=lambda: outcomes.extend(County(folder, archive=target).ingest(as_of=AS_OF,
+                                                                                                  documents=False)))
     watcher.start()
     store = app.state.service.store
+    original = store.stored_original(DEMO_USCC)  # what the documents download renders
+    assert original is not None and original.parent == folder / "已处理"
     workers = [(p, e) for p in demo.rows["post"] for e in demo.rows["employee"] if e["post"] == p["post"] and e.get("mobile")]
     done = set()
     for p, e in workers:
@@ -491,14 +571,14 @@ def test_service_and_watcher_share_the_archive(tmp_path):
         done.add((e["name"], p["post"]))
     watcher.join(60)
     assert sorted(o.destination for o in outcomes) == ["已处理"] * 4
-    with Archive(folder / "档案.sqlite") as a:
+    with Archive(target) as a:
         assert a.db.execute("SELECT COUNT(*) FROM confirmations").fetchone()[0] == len(done) >= 6
         assert a.db.execute("SELECT COUNT(*) FROM enterprises").fetchone()[0] == 5
 
 
-def test_serve_command_runs_the_service_with_a_county_template(tmp_path, site):
-    """`dpsheets serve` as a county runs it: its own process, its own template overriding a shipped one."""
-    import shutil
+def test_serve_command_runs_the_service_with_a_county_template(tmp_path, fresh):
+    """`dpsheets serve` as a county runs it: its own process, its own template overriding a shipped one,
+    on the watch folder's 档案.sqlite or on a PostgreSQL URL."""
     import socket
     import subprocess
     import sys
@@ -506,8 +586,7 @@ def test_serve_command_runs_the_service_with_a_county_template(tmp_path, site):
 
     import httpx
 
-    path = tmp_path / "档案.sqlite"
-    shutil.copy(site.archive, path)
+    where = [str(tmp_path)] if isinstance(fresh.archive, Path) else [str(fresh.archive), "--folder", str(tmp_path)]
     own = tmp_path / "网页模板"
     own.mkdir()
     (own / "home.html").write_text('{% extends "base.html" %}{% block content %}<p id="own">舞阳县应急管理局 {{ "<b>" }}</p>'
@@ -515,7 +594,7 @@ def test_serve_command_runs_the_service_with_a_county_template(tmp_path, site):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "dpsheets", "serve", "--archive", str(tmp_path), "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "dpsheets", "serve", "--archive", *where, "--port", str(port),
                              "--templates", str(own)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         for _ in range(100):
@@ -526,6 +605,14 @@ def test_serve_command_runs_the_service_with_a_county_template(tmp_path, site):
                 time.sleep(0.1)
         assert r.status_code == 200 and '<p id="own">舞阳县应急管理局 &lt;b&gt;</p>' in r.text
         assert httpx.get(f"http://127.0.0.1:{port}/staff/login").status_code == 200, "the shipped templates still serve"
+        from dpsheets.web.store import Store
+
+        store = Store(fresh.archive)
+        try:
+            token = store.post_token(DEMO_USCC, _post(fresh)["workshop"], _post(fresh)["post"])
+        finally:
+            store.close()
+        assert _post(fresh)["duties"] in httpx.get(f"http://127.0.0.1:{port}/p/{token}").text, "it reads the archive"
     finally:
         proc.terminate()
         proc.wait(10)

@@ -26,9 +26,10 @@ QUIZ_KEYS = ("duties", "hazards", "triggers", "controls", "emergency")
 
 @dataclass
 class Site:
-    archive: Path
+    archive: Path | str  # an SQLite file or a PostgreSQL URL
     demo: Plant
     other: Plant
+    folder: Path  # where the workbooks were written
 
 
 def submit(archive: Archive, folder: Path, p: Plant, received: datetime, tag: str) -> int:
@@ -37,18 +38,20 @@ def submit(archive: Archive, folder: Path, p: Plant, received: datetime, tag: st
     return archive.add_submission(data, report, file_name=path.name, sha256=tag, received_at=received)
 
 
-def build_site(folder: Path) -> Site:
+def build_site(folder: Path, target: Path | str | None = None) -> Site:
+    """Two enterprises in two counties and three staff users, in the archive at *target* (default: an SQLite
+    file in *folder*)."""
     demo = plant(AS_OF, posts=4, employees=10)
     other = plant(AS_OF, seed=3, posts=3, employees=6, uscc=OTHER_USCC, name=HOSTILE_NAME, county="郾城区",
                   township="城关镇", industry="建材")
-    path = folder / "档案.sqlite"
+    path = target or folder / "档案.sqlite"
     with Archive(path) as a:
         submit(a, folder, demo, NOW - timedelta(days=1), "demo")
         submit(a, folder, other, NOW - timedelta(days=2), "other")
         users.add(a, "wuyang", PASSWORD, "舞阳县", now=NOW)
         users.add(a, "yancheng", PASSWORD, "郾城区", now=NOW)
         users.add(a, "province", PASSWORD, None, now=NOW)
-    return Site(path, demo, other)
+    return Site(path, demo, other, folder)
 
 
 def csrf(page: str) -> str:

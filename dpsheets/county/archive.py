@@ -261,7 +261,8 @@ class Archive:
                  location=h["location"], level=h["level"], status=h["status"],
                  found_on=_typed(h["found_on"], FieldType.DATE), deadline=_typed(h["deadline"], FieldType.DATE),
                  completed_on=_typed(h["completed_on"], FieldType.DATE), unit=h["unit"], owner=h["owner"],
-                 has_plan=int(bool(h["plan"]))) for h in data.records("hazard")])
+                 has_plan=int(bool(h["plan"])), reported_on=_typed(h["reported_on"], FieldType.DATE))
+            for h in data.records("hazard")])
         self._insert(db, t.ledger_dates, [
             dict(submission_id=sid, kind=kind, day=r["date"]) for kind in ("training", "drill", "quiz")
             for r in data.records(kind) if isinstance(r["date"], date)])

@@ -36,6 +36,17 @@ class Confirmation:
     via: str
 
 
+# Every attempt is audited (who: the worker, target: the enterprise), so that the service's processes share
+# the limits on attempts per worker and per address (counted in the audit log).
+ADDED, AGAIN, REFUSED = "confirmation.add", "confirmation.again", "confirmation.refused"
+ATTEMPTS = (ADDED, AGAIN, REFUSED)
+
+
+def worker(name: str) -> str:
+    """The audit log's *who* of a worker's attempt (the name as given, cut to 40 characters)."""
+    return f"员工:{name[:40]}"
+
+
 def record(archive: Archive, *, uscc: str, name: str, workshop: str, post: str, now: datetime,
            address: str | None) -> tuple[int, bool]:
     """Record a passed confirmation, audited; (id, created). One per worker, post and day."""
@@ -44,15 +55,21 @@ def record(archive: Archive, *, uscc: str, name: str, workshop: str, post: str, 
         found = tx.execute("SELECT id FROM confirmations WHERE uscc = ? AND day = ? AND name = ? AND workshop = ? "
                            "AND post = ?", (uscc, day, name, workshop, post)).fetchone()
         if found:
+            archive.audit(worker(name), AGAIN, uscc, f"{workshop} {post} 第{found[0]}号 今天已确认", address, now=now, db=tx)
             return found[0], False
         cur = tx.execute("INSERT INTO confirmations (uscc, day, at, name, workshop, post, result, via, address) "
                          "VALUES (?,?,?,?,?,?,?,?,?)",
                          (uscc, day, now.isoformat(timespec="seconds"), name, workshop, post, RESULT_PASSED, VIA_PHONE,
                           address))
         cid = int(cur.lastrowid or 0)
-        archive.audit(f"员工:{name}", "confirmation.add", uscc, f"{workshop} {post} 第{cid}号 {RESULT_PASSED}", address,
-                      now=now, db=tx)
+        archive.audit(worker(name), ADDED, uscc, f"{workshop} {post} 第{cid}号 {RESULT_PASSED}", address, now=now, db=tx)
     return cid, True
+
+
+def refused(archive: Archive, *, uscc: str, name: str, workshop: str, post: str, reason: str, now: datetime,
+            address: str | None) -> None:
+    """Audit an attempt that recorded nothing; *reason* says why (Chinese, for the audit page)."""
+    archive.audit(worker(name), REFUSED, uscc, f"{workshop} {post} {reason}"[:200], address, now=now)
 
 
 def confirmations(archive: Archive, uscc: str, since: date | None = None) -> list[Confirmation]:

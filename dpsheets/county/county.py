@@ -167,10 +167,23 @@ class County:
 
     # --- roll-up -----------------------------------------------------------------------------
 
-    def rollup(self, as_of: date, roster: Roster = None, *, level: str = "县") -> Rollup:
-        """This county's roll-up on *as_of*; *roster* (a roster workbook or rows) adds who has not submitted."""
-        return rollup(archives=[archive_path(self.archive_path)], as_of=as_of, roster=roster, level=level,
-                      config=self.config)
+    def rollup(self, as_of: date, roster: Roster = None, *, level: str = "县", county: str | None = None) -> Rollup:
+        """This county's roll-up on *as_of*; *roster* (a roster workbook or rows) adds who has not submitted.
+
+        *county* limits it to the enterprises of one county (an archive shared by several counties, or a county
+        account of the web service); the roster's enterprises of other counties are then left out too.
+        """
+        if county is None:
+            return rollup(archives=[archive_path(self.archive_path)], as_of=as_of, roster=roster, level=level,
+                          config=self.config)
+        from dpsheets.county.rollup import Area, rollup_archives
+
+        members, warnings = read_roster(roster)
+        members = None if members is None else [m for m in members if m.county == county]
+        result = rollup_archives([archive_path(self.archive_path)], as_of=as_of, config=self.config, roster=members,
+                                 level=level, area=Area(county=county))
+        result.notes.extend(warnings)
+        return result
 
     def write_summary(self, summary: Rollup, folder: PathLike, title: str | None = None) -> Path:
         return write_summary(summary, folder, title)

@@ -18,8 +18,11 @@ from operator import attrgetter
 from typing import Any
 
 from dpsheets.config import RollupRules
+from dpsheets.county.enforcement import evaluate, not_submitted
+from dpsheets.county.filings import Filings
 from dpsheets.county.rows import Spill
-from dpsheets.rules.breaches import Breach, applies, breach
+from dpsheets.rules import reporting, sanyou
+from dpsheets.rules.breaches import Breach, score
 from dpsheets.workbook.registers import identity_columns
 
 # The indicators of one enterprise: (key, Chinese header). Numeric ones are summed in groups.
@@ -29,7 +32,10 @@ INDICATORS: tuple[tuple[str, str], ...] = (
     ("hazards_overdue", "逾期隐患"), ("major_open", "重大隐患未销号"), ("major_without_plan", "重大隐患无治理方案"),
     ("closed_on_time", "按期销号"), ("closed_late", "逾期销号"), ("posts", "岗位告知卡"), ("employees", "岗位人员"),
     ("trainings_12m", "近12个月培训次数"), ("drills_12m", "近12个月演练次数"), ("quiz_12m", "近12个月答题确认"),
-    ("quiz_people_12m", "近12个月答题确认人数"),
+    ("quiz_people_12m", "近12个月答题确认人数"), ("major_unreported", "重大隐患未上报"),
+    # 一题 and 三有五化 from the archive's typed rows, named as the check names them (dpsheets.rules.sanyou)
+    *((k, h) for k, h in sanyou.INDICATORS if k in ("employees_unconfirmed", "posts_unconfirmed", "inspection_plans",
+                                                     "rewards_12m", "procedures", "unit_duties", "signs")),
 )
 IDENTITY: tuple[tuple[str, str], ...] = (
     *identity_columns(), ("last_submission", "最近报送日期"), ("template_version", "模板版本"),
@@ -39,6 +45,8 @@ OVERDUE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "治理状态"), ("deadline", "治理期限"), ("days_overdue", "逾期天数"), ("unit", "责任单位"), ("owner", "责任人"),
     ("has_plan", "有治理方案"),
 )
+# 重大隐患 also shows the day it was reported to the supervising department (上报日期, 16号令 art. 15)
+MAJOR_COLUMNS: tuple[tuple[str, str], ...] = (*OVERDUE_COLUMNS, ("reported_on", "上报日期"))
 
 
 @dataclass(slots=True)
@@ -68,6 +76,20 @@ class EnterpriseRow:
     drills_12m: int = 0
     quiz_12m: int = 0  # 答题确认记录 of the workbook and phone confirmations, each (date, name, post) once
     quiz_people_12m: int = 0  # distinct workers among them
+    major_unreported: int = 0  # open 重大隐患 with a plan but no 上报日期
+    employees_unconfirmed: int = 0  # listed employees without a confirmation of their post (name and post) in 12 months
+    posts_unconfirmed: int = 0  # posts nobody confirmed in 12 months
+    inspection_plans: int = 0
+    rewards_12m: int = 0
+    procedures: int = 0  # posts with the content of their procedure
+    unit_duties: int = 0
+    signs: int = 0  # warning signs (a row without a number counts once)
+    # what the severity of overdue hazards is weighed by (not shown; the breach keeps them as parameters)
+    major_overdue: int = 0
+    overdue_days: int = 0  # days overdue, summed over the overdue hazards
+    major_overdue_days: int = 0
+    overdue_longest: int = 0
+    days_since_hazard: int | None = None  # since the last hazard found (None: none found)
     months_since_training: int | None = None  # None: never
     months_since_drill: int | None = None
     breaches: list[Breach] = field(default_factory=list)
@@ -80,7 +102,12 @@ class EnterpriseRow:
     @property
     def quiz_coverage(self) -> float | None:
         """Share of the listed workers who confirmed their post's questions in the 12 months."""
-        return min(self.quiz_people_12m, self.employees) / self.employees if self.employees else None
+        return (self.employees - self.employees_unconfirmed) / self.employees if self.employees else None
+
+    @property
+    def score(self) -> float:
+        """分值: how urgently the county should inspect (the sum of the breaches' points)."""
+        return score(self.breaches)
 
     @property
     def not_effective(self) -> bool:
@@ -97,6 +124,11 @@ class MissingRow:
     township: str = ""
     industry: str = ""
     breaches: list[Breach] = field(default_factory=list)
+    deadlines: reporting.Deadlines | None = None  # the county's own reporting deadlines (roster), None: 16号令's
+
+    @property
+    def score(self) -> float:
+        return score(self.breaches)
 
 
 @dataclass
@@ -137,6 +169,10 @@ class FlaggedRow:
     industry: str = ""
     breaches: list[Breach] = field(default_factory=list)
 
+    @property
+    def score(self) -> float:
+        return score(self.breaches)
+
 
 # Monthly figures of one enterprise: (YYYY-MM, credit code, time of the submission counted at that month's end,
 # its overdue hazards then). What the trend sums, kept so that a city can count an enterprise found in two
@@ -172,6 +208,8 @@ class Rollup:
     rule_sets: list[RuleSet] = field(default_factory=list)  # as applied below (city: each county's); default: rules
     notes: list[str] = field(default_factory=list)  # Chinese warnings for the user (e.g. skipped roster rows)
     monthly: Sequence[MonthRow] | None = None  # by month, then credit code
+    # 报送情况: each listed enterprise's periodic statistics, on time or not (dpsheets.county.filings)
+    filings: Filings | None = None
     source: Any = field(default=None, repr=False, compare=False)  # rollup_sql.Source of Rows read from archives
     summary_: Summary | None = field(default=None, repr=False, compare=False)
 
@@ -181,7 +219,7 @@ class Rollup:
 
     def summary(self) -> Summary:
         if self.summary_ is None:
-            self.summary_ = summarise(self.enterprises, self.missing)
+            self.summary_ = summarise(self.enterprises, self.missing, self.filings)
         return self.summary_
 
     def groups(self, key: str) -> list[GroupRow]:
@@ -193,9 +231,20 @@ class Rollup:
         return self.summary().groups[None][0]
 
     def enforcement(self) -> Sequence[FlaggedRow]:
-        """Enterprises that broke a rule and roster enterprises that did not submit: most breaches first, then
-        most overdue hazards, county, name."""
+        """重点检查企业: the enterprises with a breach (and roster enterprises that did not submit), most severe
+        (分值) first (:func:`dpsheets.county.enforcement.ranked`)."""
         return self.summary().enforcement
+
+    def in_memory(self) -> Rollup:
+        """This roll-up with its long lists read into memory once (a county's few, shown again and again by the
+        web service); a roll-up already in memory as it is."""
+        if self.source is None:
+            return self
+        with self.reading():
+            summary = self.summary()
+            return replace(self, enterprises=list(self.enterprises), overdue=list(self.overdue),
+                           majors=list(self.majors), monthly=None if self.monthly is None else list(self.monthly),
+                           source=None, summary_=replace(summary, enforcement=list(summary.enforcement)))
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -206,34 +255,6 @@ class Rollup:
             return
         with self.source.shared():
             yield
-
-
-def evaluate(row: EnterpriseRow, as_of: date, rules: RollupRules) -> list[Breach]:
-    """The rules of 差异化执法 that *row* breaks on *as_of*, as catalogued breaches (:mod:`dpsheets.rules.breaches`)."""
-    broken = []
-    if row.last_submission:
-        age = (as_of - date.fromisoformat(row.last_submission)).days
-        if age > rules.stale_days:
-            broken.append(breach("rule.stale", rules, age=age, last_submission=row.last_submission))
-    if row.hazards_overdue > rules.max_overdue:
-        broken.append(breach("rule.overdue", rules, count=row.hazards_overdue))
-    if applies("rule.major-without-plan", rules) and row.major_without_plan:
-        broken.append(breach("rule.major-without-plan", rules, count=row.major_without_plan))
-    if row.months_since_training is None or row.months_since_training >= rules.months_without_training:
-        broken.append(breach("rule.no-training", rules, months_since=row.months_since_training))
-    if row.months_since_drill is None or row.months_since_drill >= rules.months_without_drill:
-        broken.append(breach("rule.no-drill", rules, months_since=row.months_since_drill))
-    if applies("rule.empty-registers", rules):
-        empty = [key for key, n in (("risk", row.risks_major + row.risks_significant + row.risks_general + row.risks_low),
-                                    ("post", row.posts), ("employee", row.employees)) if n == 0]
-        if empty:
-            broken.append(breach("rule.empty-registers", rules, registers=empty))
-    return broken
-
-
-def not_submitted(row: MissingRow, rules: RollupRules) -> MissingRow:
-    """A roster enterprise without a submission, with its breach."""
-    return replace(row, breaches=[breach("rule.not-submitted", rules)])
 
 
 def months_between(earlier: date, later: date) -> int:
@@ -255,11 +276,12 @@ _SUMMED = attrgetter(*(k for k, _ in INDICATORS))
 _WIDTH = 4 + len(INDICATORS)  # expected, submitted, on time, not effective, the indicators
 
 
-def summarise(enterprises: Iterable[EnterpriseRow], missing: Iterable[MissingRow]) -> Summary:
-    """One pass: sums per county, township and industry and in all (合计), and the enterprises to inspect
-    (spilled to disk and read back sorted, so that a province's list is never all in memory)."""
+def summarise(enterprises: Iterable[EnterpriseRow], missing: Iterable[MissingRow], filings: Filings | None) -> Summary:
+    """One pass: sums per county, township and industry and in all (合计), and the enterprises to inspect in
+    the order of :func:`~dpsheets.county.enforcement.ranked` (spilled to disk and read back sorted, so that a
+    province's list is never all in memory). 按时报送 is :meth:`Filings.on_time`."""
     sums: dict[str | None, dict[str, list[int]]] = {key: {} for key in (*GROUP_KEYS, None)}
-    spill = Spill(9, 4)
+    spill = Spill(10, 6)
     counties: set[str] = set()
 
     def add(row: EnterpriseRow | MissingRow, values: tuple[int, ...]) -> None:
@@ -271,14 +293,14 @@ def summarise(enterprises: Iterable[EnterpriseRow], missing: Iterable[MissingRow
             for i, v in enumerate(values):
                 acc[i] += v
         if row.breaches:
-            spill.add((-len(row.breaches), -getattr(row, "hazards_overdue", 0), row.county, row.name, row.uscc,
-                       row.township, row.industry, json.dumps([[b.code, dict(b.params)] for b in row.breaches],
-                                                              ensure_ascii=False), None))
+            spill.add((-row.score, -len(row.breaches), -getattr(row, "hazards_overdue", 0), row.county, row.name,
+                       row.uscc, row.township, row.industry,
+                       json.dumps([[b.code, dict(b.params), b.points] for b in row.breaches], ensure_ascii=False), None))
         if row.county:
             counties.add(row.county)
 
     for row in enterprises:
-        on_time = not any(b.code == "rule.stale" for b in row.breaches)
+        on_time = filings is not None and filings.on_time(row.uscc)  # arrived by the due date
         add(row, (1, 1, on_time, bool(row.breaches), *_SUMMED(row)))
     nothing = (0,) * len(INDICATORS)
     for m in missing:
@@ -296,7 +318,8 @@ def _group(name: str, acc: list[int]) -> GroupRow:
 
 
 def _flagged(r: tuple[Any, ...]) -> FlaggedRow:
-    return FlaggedRow(r[4], r[3], r[2], r[5], r[6], [Breach(code, params) for code, params in json.loads(r[7])])
+    return FlaggedRow(r[5], r[4], r[3], r[6], r[7], [Breach(code, params, points)
+                                                     for code, params, points in json.loads(r[8])])
 
 
 def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:
@@ -311,7 +334,7 @@ def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:
         g = group(row)
         g.expected += 1
         g.submitted += 1
-        g.on_time += not any(b.code == "rule.stale" for b in row.breaches)
+        g.on_time += rollup.filings is not None and rollup.filings.on_time(row.uscc)  # arrived by the due date
         g.not_effective += row.not_effective
         for (k, _), v in zip(INDICATORS, _SUMMED(row), strict=True):
             g.sums[k] += v
@@ -334,6 +357,6 @@ from dpsheets.county.rollup_sql import (  # noqa: E402
     trend,
 )
 
-__all__ = ["Area", "EnterpriseRow", "FlaggedRow", "GroupRow", "MissingRow", "Rollup", "RuleSet", "Summary",
+__all__ = ["Area", "EnterpriseRow", "FlaggedRow", "GroupRow", "MissingRow", "Rollup", "RuleSet", "Summary",  # noqa: RUF022
            "enterprise_rows", "evaluate", "group_rows", "hazard_list", "hazard_rows", "month_ends", "months_between",
            "not_submitted", "rollup_archives", "summarise", "trend"]

@@ -28,6 +28,8 @@ from sqlalchemy.engine import Connection
 
 from dpsheets.config import Config, RollupRules
 from dpsheets.county.archive import Archive
+from dpsheets.county.filings import build as build_filings
+from dpsheets.county.filings import first_received
 from dpsheets.county.rollup import (
     EnterpriseRow,
     MissingRow,
@@ -40,7 +42,7 @@ from dpsheets.county.rollup import (
     summarise,
 )
 from dpsheets.county.rows import Rows
-from dpsheets.rules import hazard_state
+from dpsheets.rules import hazard_state, reporting
 
 # The latest submission of each enterprise on or before :as_of, inside the area (city/county) asked for.
 _LATEST = """
@@ -56,6 +58,8 @@ _H = {key: f"h.{key}" for key in hazard_state.FIELDS}
 _OPEN = hazard_state.sql("open", _H)
 _OVERDUE = hazard_state.sql("overdue", _H)
 _MAJOR = f"h.level = '{hazard_state.MAJOR_LEVEL}'"
+_DAYS = {"sqlite": "CAST(julianday(:as_of) - julianday(h.deadline) AS INTEGER)",  # days overdue on :as_of
+         "postgresql": "(CAST(:as_of AS DATE) - h.deadline)"}
 
 
 def _count(condition: str) -> str:
@@ -68,6 +72,12 @@ WITH latest AS ({{latest}}),
 hz AS (SELECT h.submission_id AS sid, COUNT(*) AS total, {_count(_OPEN)} AS open, {_count(_OVERDUE)} AS overdue,
               {_count(f"{_MAJOR} AND {_OPEN}")} AS major_open,
               {_count(f"{_MAJOR} AND {_OPEN} AND h.has_plan = 0")} AS major_without_plan,
+              {_count(f"{_MAJOR} AND {_OPEN} AND h.has_plan <> 0 AND h.reported_on IS NULL")} AS major_unreported,
+              {_count(f"{_MAJOR} AND {_OVERDUE}")} AS major_overdue,
+              SUM(CASE WHEN {_OVERDUE} THEN {{days}} ELSE 0 END) AS overdue_days,
+              SUM(CASE WHEN {_MAJOR} AND {_OVERDUE} THEN {{days}} ELSE 0 END) AS major_overdue_days,
+              MAX(CASE WHEN {_OVERDUE} THEN {{days}} END) AS overdue_longest,
+              MAX(CASE WHEN h.found_on <= :as_of THEN h.found_on END) AS last_found,
               {hazard_state.sql_count("closed_on_time", _H)} AS on_time,
               {hazard_state.sql_count("closed_late", _H)} AS late
        FROM hazards h JOIN latest l ON l.id = h.submission_id GROUP BY h.submission_id),
@@ -84,7 +94,34 @@ quiz AS (SELECT l.id AS sid, CAST(x.date AS TEXT) AS day, TRIM(x.name) AS name, 
          UNION
          SELECT l.id, c.day, c.name, c.post FROM confirmations c JOIN latest l ON l.uscc = c.uscc
          WHERE c.day > :since_day AND c.day <= :as_of_day),
-qc AS (SELECT sid, COUNT(*) AS confirmations, COUNT(DISTINCT name) AS people FROM quiz GROUP BY sid)
+qc AS (SELECT sid, COUNT(*) AS confirmations, COUNT(DISTINCT name) AS people FROM quiz GROUP BY sid),
+-- posts nobody confirmed, employees who did not confirm their own post (dpsheets.rules.sanyou, by name and post)
+pu AS (SELECT l.id AS sid, COUNT(*) AS n FROM posts p JOIN latest l ON l.id = p.submission_id
+       WHERE TRIM(COALESCE(p.post, '')) <> ''
+         AND NOT EXISTS (SELECT 1 FROM quiz q WHERE q.sid = l.id AND q.post = TRIM(p.post)) GROUP BY l.id),
+eu AS (SELECT l.id AS sid, COUNT(*) AS n FROM employees e JOIN latest l ON l.id = e.submission_id
+       WHERE TRIM(COALESCE(e.name, '')) <> ''
+         AND NOT EXISTS (SELECT 1 FROM quiz q WHERE q.sid = l.id AND q.name = TRIM(e.name)
+                         AND q.post = TRIM(COALESCE(e.post, ''))) GROUP BY l.id),
+-- 三有五化 (dpsheets.rules.sanyou.indicators, counted the same way)
+sy AS (SELECT sid, SUM(CASE WHEN k = 1 THEN n ELSE 0 END) AS plans, SUM(CASE WHEN k = 2 THEN n ELSE 0 END) AS rewards,
+              SUM(CASE WHEN k = 3 THEN n ELSE 0 END) AS procedures, SUM(CASE WHEN k = 4 THEN n ELSE 0 END) AS unit_duties,
+              SUM(CASE WHEN k = 5 THEN n ELSE 0 END) AS signs
+       FROM (SELECT x.submission_id AS sid, 1 AS k, COUNT(*) AS n FROM inspection_plans x
+             JOIN latest l ON l.id = x.submission_id GROUP BY x.submission_id
+             UNION ALL
+             SELECT x.submission_id, 2, COUNT(*) FROM rewards x JOIN latest l ON l.id = x.submission_id
+             WHERE x.date > :since AND x.date <= :as_of GROUP BY x.submission_id
+             UNION ALL
+             SELECT x.submission_id, 3, COUNT(DISTINCT TRIM(x.post)) FROM procedures x JOIN latest l ON l.id = x.submission_id
+             WHERE TRIM(COALESCE(x.post, '')) <> '' AND TRIM(COALESCE(x.steps, '')) <> '' GROUP BY x.submission_id
+             UNION ALL
+             SELECT x.submission_id, 4, COUNT(*) FROM unit_duties x JOIN latest l ON l.id = x.submission_id
+             GROUP BY x.submission_id
+             UNION ALL
+             SELECT x.submission_id, 5, SUM(CASE WHEN x.count IS NULL OR x.count = 0 THEN 1 ELSE x.count END)
+             FROM signs x JOIN latest l ON l.id = x.submission_id GROUP BY x.submission_id) u
+       GROUP BY sid)
 SELECT l.uscc, l.name, l.county, l.township, l.industry, substr(l.received_at, 1, 10) AS last_submission, l.received_at,
        l.template_version, l.errors, l.risks_major, l.risks_significant, l.risks_general, l.risks_low, l.posts,
        l.employees, COALESCE(hz.total, 0) AS hazards_total, COALESCE(hz.open, 0) AS hazards_open,
@@ -92,8 +129,16 @@ SELECT l.uscc, l.name, l.county, l.township, l.industry, substr(l.received_at, 1
        COALESCE(hz.major_without_plan, 0) AS major_without_plan, COALESCE(hz.on_time, 0) AS closed_on_time,
        COALESCE(hz.late, 0) AS closed_late, COALESCE(ld.trainings, 0) AS trainings_12m,
        COALESCE(ld.drills, 0) AS drills_12m, COALESCE(qc.confirmations, 0) AS quiz_12m,
-       COALESCE(qc.people, 0) AS quiz_people_12m, ld.last_training, ld.last_drill
+       COALESCE(qc.people, 0) AS quiz_people_12m, ld.last_training, ld.last_drill,
+       COALESCE(hz.major_unreported, 0) AS major_unreported, COALESCE(hz.major_overdue, 0) AS major_overdue,
+       COALESCE(hz.overdue_days, 0) AS overdue_days, COALESCE(hz.major_overdue_days, 0) AS major_overdue_days,
+       COALESCE(hz.overdue_longest, 0) AS overdue_longest, hz.last_found,
+       COALESCE(pu.n, 0) AS posts_unconfirmed, COALESCE(eu.n, 0) AS employees_unconfirmed,
+       COALESCE(sy.plans, 0) AS inspection_plans, COALESCE(sy.rewards, 0) AS rewards_12m,
+       COALESCE(sy.procedures, 0) AS procedures, COALESCE(sy.unit_duties, 0) AS unit_duties,
+       COALESCE(sy.signs, 0) AS signs
 FROM latest l LEFT JOIN hz ON hz.sid = l.id LEFT JOIN ld ON ld.sid = l.id LEFT JOIN qc ON qc.sid = l.id
+     LEFT JOIN pu ON pu.sid = l.id LEFT JOIN eu ON eu.sid = l.id LEFT JOIN sy ON sy.sid = l.id
 ORDER BY COALESCE(l.county, ''){{C}}, COALESCE(l.township, ''){{C}}, COALESCE(NULLIF(l.name, ''), l.uscc){{C}}, l.uscc{{C}}
 """
 
@@ -106,7 +151,7 @@ def enterprise_key(r: EnterpriseRow) -> tuple[str, str, str, str]:
 _HAZARD_LIST = """
 WITH latest AS ({latest})
 SELECT l.uscc, l.name AS enterprise, l.county, l.township, l.industry, h.number, h.name, h.location, h.level, h.status,
-       h.deadline, h.unit, h.owner, h.has_plan
+       h.deadline, h.unit, h.owner, h.has_plan, h.reported_on
 FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {where}
 ORDER BY CASE WHEN h.deadline IS NULL THEN 0 ELSE 1 END, h.deadline, l.uscc{C}, h.row
 """
@@ -198,10 +243,13 @@ def enterprise_rows(conn: Connection, as_of: date, area: Area = Area(), keep: bo
                     table: bool = False) -> Iterator[EnterpriseRow]:
     """Each enterprise's indicators from its latest submission on or before *as_of* (one query, streamed, in
     the order of 企业明细); breaches are not evaluated here."""
-    for r in _stream(conn, _sql(conn, _ENTERPRISES, area, keep, table), _params(conn, as_of, area)):
+    sql = _sql(conn, _ENTERPRISES, area, keep, table, days=_DAYS[conn.dialect.name])
+    for r in _stream(conn, sql, _params(conn, as_of, area)):
         (uscc, name, county, township, industry, last_submission, received_at, template_version, errors, r_major,
          r_significant, r_general, r_low, posts, employees, total, open_, overdue, major_open, without_plan,
-         on_time, late, trainings, drills, quiz, people, last_training, last_drill) = r
+         on_time, late, trainings, drills, quiz, people, last_training, last_drill, major_unreported, major_overdue,
+         overdue_days, major_overdue_days, overdue_longest, last_found, posts_unconfirmed, employees_unconfirmed,
+         plans, rewards, procedures, unit_duties, signs) = r
         yield EnterpriseRow(
             uscc=uscc, name=name or uscc, county=county or "", township=township or "", industry=industry or "",
             last_submission=last_submission, received_at=received_at, template_version=template_version or "",
@@ -209,7 +257,12 @@ def enterprise_rows(conn: Connection, as_of: date, area: Area = Area(), keep: bo
             risks_low=r_low, posts=posts, employees=employees, hazards_total=int(total), hazards_open=int(open_),
             hazards_overdue=int(overdue), major_open=int(major_open), major_without_plan=int(without_plan),
             closed_on_time=int(on_time), closed_late=int(late), trainings_12m=int(trainings), drills_12m=int(drills),
-            quiz_12m=int(quiz), quiz_people_12m=int(people),
+            quiz_12m=int(quiz), quiz_people_12m=int(people), major_unreported=int(major_unreported),
+            employees_unconfirmed=int(employees_unconfirmed), posts_unconfirmed=int(posts_unconfirmed),
+            inspection_plans=int(plans), rewards_12m=int(rewards), procedures=int(procedures),
+            unit_duties=int(unit_duties), signs=int(signs), major_overdue=int(major_overdue),
+            overdue_days=int(overdue_days), major_overdue_days=int(major_overdue_days),
+            overdue_longest=int(overdue_longest), days_since_hazard=_days_since(_date(last_found), as_of),
             months_since_training=_months_since(_date(last_training), as_of),
             months_since_drill=_months_since(_date(last_drill), as_of))
 
@@ -230,6 +283,10 @@ def hazard_list(conn: Connection, as_of: date, which: str, area: Area = Area(), 
     return list(hazard_rows(conn, as_of, which, area, keep))
 
 
+def _days_since(last: date | None, as_of: date) -> int | None:
+    return None if last is None else (as_of - last).days
+
+
 def _months_since(last: date | None, as_of: date) -> int | None:
     return None if last is None else months_between(last, as_of)
 
@@ -238,6 +295,8 @@ def _hazard_dict(r: Mapping[Any, Any], as_of: date) -> dict:
     d = dict(r)
     deadline = _date(d.get("deadline"))
     d["deadline"] = deadline.isoformat() if deadline else None
+    reported = _date(d.get("reported_on"))
+    d["reported_on"] = reported.isoformat() if reported else None
     d["days_overdue"] = max((as_of - deadline).days, 0) if deadline else 0
     d["has_plan"] = "是" if d.get("has_plan") else "否"
     return d
@@ -392,23 +451,17 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
     config = config or Config()
     source = Source(tuple(paths), as_of, area, config.rules)
     with source.session() as conns:
-        submitted: set[str] = set()
-        missing: list[MissingRow] = []
-
-        def seen(rows: Iterator[EnterpriseRow]) -> Iterator[EnterpriseRow]:
-            for row in rows:
-                if roster is not None:
-                    submitted.add(row.uscc)
-                yield row
-
-        def absent() -> Iterator[MissingRow]:  # summarise reads it after every enterprise (so *submitted* is full)
-            for m in roster or []:
-                if m.uscc not in submitted:
-                    missing.append(not_submitted(m, config.rules))
-                    yield missing[-1]
-
+        submitted = [u for c in conns for (u,) in c.execute(sa.text(f"SELECT uscc FROM {LATEST}"))]
+        listed = set(submitted)
+        missing = [not_submitted(m, config.rules) for m in (roster or []) if m.uscc not in listed]
+        periods = reporting.periods(as_of)
+        received = first_received(conns, periods, as_of, area.prefilter(), area.params())
+        own = {m.uscc: m.deadlines for m in roster or [] if m.deadlines is not None}
+        filings = build_filings(as_of, periods, received, [*submitted, *(m.uscc for m in missing)], own)
+        del listed, received
         streams = [source.enterprises(c) for c in conns]
-        summary = summarise(seen(streams[0] if len(streams) == 1 else heapq.merge(*streams, key=enterprise_key)), absent())
+        summary = summarise(streams[0] if len(streams) == 1 else heapq.merge(*streams, key=enterprise_key), missing,
+                            filings)
         counts = source.month_counts(conns)
     sums = summary.groups[None][0]
     months: dict[str, int | None] = {month: overdue if n else None  # no submission yet: a gap, not 0
@@ -419,4 +472,4 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
     majors = source.rows(lambda c: hazard_rows(c, as_of, "major", area, table=True), hazard_key, sums.sums["major_open"])
     monthly = source.months(sum(n for n, _ in counts.values()))
     return Rollup(as_of, level, enterprises, missing, overdue, majors, months, config.rules, list(source.shown),
-                  monthly=monthly, source=source, summary_=summary)
+                  monthly=monthly, filings=filings, source=source, summary_=summary)

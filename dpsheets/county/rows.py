@@ -54,6 +54,13 @@ class Rows(Sequence[T]):
             raise IndexError(index)
         return _take(self, i, i + 1, 1)[0]
 
+    def __add__(self, other: Iterable[T]) -> list[T]:
+        """Concatenated into a list (read into memory), as two lists would be."""
+        return [*self, *other]
+
+    def __radd__(self, other: Iterable[T]) -> list[T]:
+        return [*other, *self]
+
     def __repr__(self) -> str:
         return f"Rows({self._length} rows)"
 

@@ -2,7 +2,7 @@
 
 The migrations in ``dpsheets/county/migrations/`` create and upgrade this schema; a test
 compares the migrated database of both engines with these declarations. The typed record
-tables (risks, posts, employees, trainings, drills, quizzes) are generated from the
+tables (risks, posts, employees, trainings, drills, quizzes and the 三有五化 registers) are generated from the
 register declarations in :mod:`dpsheets.workbook.registers`: one column per declared field.
 Dates are ``DATE`` (ISO text on SQLite), whole numbers ``INTEGER``, other numbers ``FLOAT``,
 everything else text; a multi-choice field is stored joined with 、.
@@ -68,7 +68,7 @@ problems = _owned("problems", Column("code", Text, nullable=False), Column("seve
 hazards = _owned("hazards", Column("row", Integer, nullable=False), Column("number", Text), Column("name", Text),
                  Column("location", Text), Column("level", Text), Column("status", Text), Column("found_on", Date),
                  Column("deadline", Date), Column("completed_on", Date), Column("unit", Text), Column("owner", Text),
-                 Column("has_plan", Integer, nullable=False))
+                 Column("has_plan", Integer, nullable=False), Column("reported_on", Date))
 ledger_dates = _owned("ledger_dates", Column("kind", Text, nullable=False), Column("day", Date, nullable=False),
                       index=("submission_id", "kind"))
 
@@ -112,7 +112,10 @@ audit = Table(
 
 # register key → table name of its typed rows (hazards have their own table above, from the first schema)
 RECORD_TABLES: dict[str, str] = {"risk": "risks", "post": "posts", "employee": "employees", "training": "trainings",
-                                 "drill": "drills", "quiz": "quizzes"}
+                                 "drill": "drills", "quiz": "quizzes",
+                                 # 三有五化 (revision 0004)
+                                 "inspection_plan": "inspection_plans", "reward": "rewards", "procedure": "procedures",
+                                 "unit_duty": "unit_duties", "sign": "signs"}
 SQL_TYPES = {FieldType.DATE: Date, FieldType.INT: Integer, FieldType.NUMBER: Float}
 
 

@@ -1,8 +1,9 @@
 """The summary workbook of a roll-up (xlsxwriter, native Excel charts), and reading it back.
 
 Sheets: 总览 (headline figures and charts), 企业明细, 县区汇总, 乡镇汇总, 行业汇总, 逾期隐患, 重大隐患,
-重点检查企业, 未报送企业, 规则说明, and two hidden sheets: the level, as-of date and the rules applied
-(settings as JSON), and every rule breach as its code and parameters. Text that begins with
+重点检查企业, 未报送企业, 报送情况 (:mod:`dpsheets.county.filings`), 规则说明, and hidden sheets: the level,
+as-of date, reporting periods and the rules applied (settings as JSON), every rule breach as its code and
+parameters, and every enterprise's filing per period. Text that begins with
 = + - @ is written as text, never as a formula. County summaries read back by :func:`read_summary`
 combine into a city (and city into province) summary of the same shape, whose 规则说明 states the
 rules each county applied.
@@ -10,6 +11,7 @@ rules each county applied.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
@@ -21,9 +23,11 @@ import python_calamine as pc
 import xlsxwriter
 
 from dpsheets.config import RollupRules
+from dpsheets.county import filings as filing
 from dpsheets.county.rollup import (
     IDENTITY,
     INDICATORS,
+    MAJOR_COLUMNS,
     OVERDUE_COLUMNS,
     EnterpriseRow,
     GroupRow,
@@ -35,7 +39,7 @@ from dpsheets.county.rollup import (
 from dpsheets.county.sheet_xml import FastRows, plain
 from dpsheets.errors import DpsheetsError
 from dpsheets.fsutil import atomic_path
-from dpsheets.rules.breaches import Breach, rule_texts
+from dpsheets.rules.breaches import BREACHES, Breach, rule_texts, score, score_texts
 from dpsheets.workbook.normalize import header_key
 from dpsheets.workbook.print_setup import ID_WIDTH, landscape_wide
 from dpsheets.workbook.registers import ENTERPRISE, column_letter, identity_columns
@@ -45,15 +49,17 @@ BREACH_SHEET = "_dpsheets_breaches"
 MONTHLY_SHEET = "_dpsheets_monthly"  # credit code, month, submission time, overdue hazards (see Rollup.monthly)
 ROLLUP_ID = "dpsheets-rollup"
 DETAIL_COLUMNS = (*IDENTITY, *INDICATORS, ("closure_rate", "销号率"), ("quiz_coverage", "答题确认覆盖率"),
-                  ("not_effective", "未有效运行"),
+                  ("not_effective", "未有效运行"), ("score", "分值"),
                   ("breaches", "存在问题"))
+COMPUTED = ("closure_rate", "quiz_coverage", "not_effective", "score", "breaches")  # from the others, never read
 MISSING_COLUMNS = identity_columns()
-ENFORCEMENT_HEAD = ("序号", *(h for _, h in identity_columns()), "问题数", "存在问题")
-RULES_HEAD = ("规则代码", "规则", "说明", "适用范围")
+ENFORCEMENT_HEAD = ("序号", *(h for _, h in identity_columns()), "分值", "问题数", "原因")
+RULES_HEAD = ("规则代码", "规则", "说明", "计分", "适用范围")
 GROUP_HEAD = ("应报企业", "已报送", "报送率", "按时报送", "未有效运行企业")
 TREND_HEADER = "月份"
 NO_DATA = "无数据"
-SHEETS = ("总览", "企业明细", "县区汇总", "乡镇汇总", "行业汇总", "逾期隐患", "重大隐患", "重点检查企业", "未报送企业", "规则说明")
+SHEETS = ("总览", "企业明细", "县区汇总", "乡镇汇总", "行业汇总", "逾期隐患", "重大隐患", "重点检查企业", "未报送企业",
+          "报送情况", "规则说明")  # 报送情况 (filing.SHEET) when the roll-up has filings
 OVERVIEW_ROWS = 31  # the 总览 page: figures, chart data and the 2 × 2 charts end above this row  # a month before any submission: shown as a gap, never as 0
 LEVEL_COLOURS = (("重大风险", "risks_major", "#FF0000"), ("较大风险", "risks_significant", "#FFC000"),
                  ("一般风险", "risks_general", "#FFFF00"), ("低风险", "risks_low", "#0070C0"))
@@ -74,14 +80,17 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
         "cell": wb.add_format({"border": 1}),
         "pct": wb.add_format({"border": 1, "num_format": "0.0%"}),
         "red": wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
+        "orange": wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"}),
         "label": wb.add_format({"bold": True}),
         "wrap": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
     }
-    names = [*SHEETS, META, BREACH_SHEET, *([MONTHLY_SHEET] if rollup.monthly is not None else [])]
+    shown = [n for n in SHEETS if n != filing.SHEET or rollup.filings is not None]
+    names = [*shown, META, BREACH_SHEET, *([filing.HIDDEN] if rollup.filings is not None else []),
+             *([MONTHLY_SHEET] if rollup.monthly is not None else [])]
     ws = {name: wb.add_worksheet(name) for name in names}  # in this order; filled in any order, each row by row
     totals = rollup.totals()
     _overview(wb, ws["总览"], f, rollup, totals, title)
-    breaches = _hidden(ws[BREACH_SHEET], ("uscc", "code", "params"))
+    breaches = _hidden(ws[BREACH_SHEET], ("uscc", "code", "params", "points"))
 
     def detail() -> Iterator[list[Any]]:  # one pass over the enterprises writes 企业明细 and their breaches
         for e in rollup.enterprises:
@@ -100,19 +109,24 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
                highlight=("逾期隐患",), widths={0: 18})
     _table(ws["逾期隐患"], f, [h for _, h in OVERDUE_COLUMNS], ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.overdue),
            widths={1: 28, 6: 24})
-    _table(ws["重大隐患"], f, [h for _, h in OVERDUE_COLUMNS], ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.majors),
+    _table(ws["重大隐患"], f, [h for _, h in MAJOR_COLUMNS], ([d.get(k) for k, _ in MAJOR_COLUMNS] for d in rollup.majors),
            widths={1: 28, 6: 24})
     _table(ws["重点检查企业"], f, list(ENFORCEMENT_HEAD),
-           ([i, *(getattr(r, k) for k, _ in identity_columns()), len(r.breaches), messages(r.breaches)]
-            for i, r in enumerate(rollup.enforcement(), start=1)), widths={2: 28, len(ENFORCEMENT_HEAD) - 1: 70})
+           ([i, *(getattr(r, k) for k, _ in identity_columns()), r.score, len(r.breaches), reasons(r.breaches)]
+            for i, r in enumerate(rollup.enforcement(), start=1)), widths={2: 28, len(ENFORCEMENT_HEAD) - 1: 90})
     _table(ws["未报送企业"], f, [h for _, h in MISSING_COLUMNS], [[getattr(m, k) for k, _ in MISSING_COLUMNS] for m in rollup.missing],
            widths={1: 28})
-    _table(ws["规则说明"], f, list(RULES_HEAD), rule_rows(rollup), widths={0: 24, 2: 60, 3: 24})
+    if rollup.filings is not None:  # the enterprises and the roster's missing ones, in the order of 企业明细
+        listed = heapq.merge(rollup.enterprises, sorted(rollup.missing, key=_listed_order), key=_listed_order)
+        filing.write_sheet(ws[filing.SHEET], f, rollup.filings, listed)
+        filing.write_hidden(ws[filing.HIDDEN], rollup.filings)
+    _table(ws["规则说明"], f, list(RULES_HEAD), rule_rows(rollup), widths={0: 24, 2: 60, 3: 36, 4: 24})
     rule_sets = [{"scope": rs.scope, "rules": asdict(rs.rules)} for rs in rollup.applied_rules()]
     meta = _hidden(ws[META], ())
     meta.write_all([(k, v) for k, v in (("id", ROLLUP_ID), ("level", rollup.level), ("as_of", rollup.as_of.isoformat()),
                                           ("sources", " | ".join(rollup.sources)),
-                                          ("rule_sets", json.dumps(rule_sets, ensure_ascii=False)))])
+                                          ("rule_sets", json.dumps(rule_sets, ensure_ascii=False)),
+                                          ("reporting_periods", filing.meta(rollup.filings) if rollup.filings else ""))])
     if rollup.monthly is not None:
         _hidden(ws[MONTHLY_SHEET], ("uscc", "month", "received_at", "overdue")).write_all(
             (uscc, month, received, n) for month, uscc, received, n in rollup.monthly)
@@ -129,7 +143,16 @@ def _hidden(ws: Any, headers: tuple[str, ...]) -> FastRows:
 
 def _breach_rows(out: FastRows, row: EnterpriseRow | MissingRow) -> None:
     for b in row.breaches:
-        out.write((row.uscc, b.code, json.dumps(dict(b.params), ensure_ascii=False)))
+        out.write((row.uscc, b.code, json.dumps(dict(b.params), ensure_ascii=False), b.points))
+
+
+def _listed_order(r: Any) -> tuple[str, str, str, str]:
+    return (r.county, r.township, r.name, r.uscc)
+
+
+def on_time_period(rollup: Rollup) -> str:
+    """The quarter whose statistics "按时报送" counts (:meth:`dpsheets.county.filings.Filings.on_time`)."""
+    return rollup.filings.reference.label if rollup.filings else "无报送情况数据"
 
 
 def messages(breaches: list[Breach]) -> str:
@@ -137,10 +160,18 @@ def messages(breaches: list[Breach]) -> str:
     return "；".join(b.message for b in breaches)
 
 
+def reasons(breaches: list[Breach]) -> str:
+    """The reasons of an enterprise's 分值: each breach's message, code and points, for one cell."""
+    return "；".join(b.reason for b in breaches)
+
+
 def rule_rows(rollup: Rollup) -> list[list[str]]:
-    """规则说明: every rule applied, with its settings filled in, and where it applied."""
-    sets = rollup.applied_rules()
-    return [[code, title, text, rs.scope or "全部"] for rs in sets for code, title, text in rule_texts(rs.rules)]
+    """规则说明: every rule applied, with its settings filled in, how it is scored, and where it applied."""
+    rows = []
+    for rs in rollup.applied_rules():
+        scoring = score_texts(rs.rules)
+        rows += [[code, title, text, scoring[code], rs.scope or "全部"] for code, title, text in rule_texts(rs.rules)]
+    return rows
 
 
 def _value(e: EnterpriseRow, key: str) -> Any:
@@ -152,6 +183,8 @@ def _value(e: EnterpriseRow, key: str) -> Any:
         return "是" if e.not_effective else "否"
     if key == "breaches":
         return messages(e.breaches)
+    if key == "score":
+        return e.score
     return getattr(e, key)
 
 
@@ -228,7 +261,7 @@ def _overview(wb: Any, sheet: Any, f: dict, rollup: Rollup, totals: GroupRow, ti
     ws.write_string(1, 0, f"统计日期：{rollup.as_of.isoformat()}")
     s = totals.sums
     headline = [("应报企业", totals.expected), ("已报送企业", totals.submitted), ("报送率", totals.submission_rate),
-                ("按时报送企业", totals.on_time), ("未有效运行企业", totals.not_effective),
+                (f"按时报送企业（{on_time_period(rollup)}）", totals.on_time), ("未有效运行企业", totals.not_effective),
                 ("重大风险", s["risks_major"]), ("较大风险", s["risks_significant"]), ("一般风险", s["risks_general"]),
                 ("低风险", s["risks_low"]), ("隐患总数", s["hazards_total"]), ("未销号隐患", s["hazards_open"]),
                 ("逾期隐患", s["hazards_overdue"]), ("重大隐患未销号", s["major_open"]), ("按期销号", s["closed_on_time"]),
@@ -315,7 +348,9 @@ def _count(value: Any, path: Path, sheet: str, cell: str) -> int:
 
 
 def _rows(wb: pc.CalamineWorkbook, sheet: str, columns: tuple[tuple[str, str], ...], path: Path,
-          numeric: frozenset[str] | set[str] = frozenset()) -> list[dict[str, Any]]:
+          numeric: frozenset[str] | set[str] = frozenset(),
+          optional: frozenset[str] | set[str] = frozenset()) -> list[dict[str, Any]]:
+    """The rows of *sheet* as dicts of *columns*; a column of *optional* may be missing (an older summary)."""
     if sheet not in wb.sheet_names:
         raise DpsheetsError("rollup.not-summary", f"缺少“{sheet}”工作表，不是 dpsheets 汇总表。", path=str(path))
     data = _sheet(wb, sheet, path)
@@ -326,6 +361,8 @@ def _rows(wb: pc.CalamineWorkbook, sheet: str, columns: tuple[tuple[str, str], .
     for k, h in columns:
         names = (h, *(ENTERPRISE[k].aliases if k in ENTERPRISE.by_key and ENTERPRISE[k].header == h else ()))
         found = [index[header_key(n)] for n in names if header_key(n) in index]
+        if not found and k in optional:
+            continue
         if not found:
             raise DpsheetsError("rollup.not-summary", f"“{sheet}”缺少列“{h}”，汇总表可能被改动过。", path=str(path))
         positions.append((k, found[0]))
@@ -398,7 +435,12 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
                 params = json.loads(str(row[2]) or "{}")
             except ValueError as exc:
                 raise _damaged(path, BREACH_SHEET, f"C{i}", "的内容无法识别") from exc
-            breaches.setdefault(str(row[0]), []).append(Breach(str(row[1]), params))
+            points = row[3] if len(row) >= 4 and row[3] != "" else 0.0
+            if not isinstance(points, (int, float)) or isinstance(points, bool):
+                raise _damaged(path, BREACH_SHEET, f"D{i}", f"应为分值，却是“{points}”")
+            if str(row[1]) not in BREACHES:
+                raise _damaged(path, BREACH_SHEET, f"B{i}", f"的规则代码“{row[1]}”无法识别")
+            breaches.setdefault(str(row[0]), []).append(Breach(str(row[1]), params, float(points)))
     try:
         rule_sets = [RuleSet(d["scope"], RollupRules(**d["rules"])) for d in json.loads(meta["rule_sets"])]
     except (ValueError, TypeError, KeyError) as exc:
@@ -408,23 +450,46 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
     numeric = {k for k, _ in INDICATORS}
     enterprises = []
     for d in _rows(wb, "企业明细", tuple((k, h) for k, h in DETAIL_COLUMNS
-                                         if k not in ("closure_rate", "quiz_coverage", "not_effective", "breaches")),
+                                         if k not in COMPUTED),
                    path, numeric):
         values = {k: (v if k in numeric else ("" if v is None else str(v))) for k, v in d.items()}
         enterprises.append(EnterpriseRow(**values, breaches=breaches.get(values["uscc"], [])))  # type: ignore[arg-type]
-    missing = [MissingRow(**{k: str(v) for k, v in d.items()}, breaches=breaches.get(str(d["uscc"]), []))
+    missing = [MissingRow(**{k: str(v) for k, v in d.items()}, breaches=breaches.get(str(d["uscc"]), []))  # type: ignore[arg-type]
                for d in _rows(wb, "未报送企业", MISSING_COLUMNS, path)]
+    _check_scores(wb, path, breaches)
     overdue = [_hazard(d) for d in _rows(wb, "逾期隐患", OVERDUE_COLUMNS, path, {"days_overdue"})]
-    majors = [_hazard(d) for d in _rows(wb, "重大隐患", OVERDUE_COLUMNS, path, {"days_overdue"})]
+    majors = [_hazard(d) for d in _rows(wb, "重大隐患", MAJOR_COLUMNS, path, {"days_overdue"}, optional={"reported_on"})]
     trend = {str(r[3]): None if r[4] == NO_DATA else _count(r[4], path, "总览", f"E{i}")  # no data stays a gap
              for i, r in enumerate(_sheet(wb, "总览", path), start=1)
              if i > 16 and len(r) > 4 and isinstance(r[3], str) and len(r[3]) == 7 and r[3][4] == "-"}
+    if filing.HIDDEN not in wb.sheet_names or "reporting_periods" not in meta:
+        raise DpsheetsError("rollup.not-summary", "这份汇总表由旧版 dpsheets 生成，没有“报送情况”。"
+                            "请用当前版本的 `dpsheets rollup` 重新生成县级汇总表。", path=str(path))
+    filings = filing.read(as_of, meta["reporting_periods"], _sheet(wb, filing.HIDDEN, path),
+                          lambda cell, what: _damaged(path, filing.HIDDEN if cell != "B" else META,
+                                                      cell if cell != "B" else where.get("reporting_periods", "B"), what))
     monthly: list[MonthRow] | None = None
     if MONTHLY_SHEET in wb.sheet_names:
         monthly = [(str(row[1]), str(row[0]), str(row[2]), _count(row[3], path, MONTHLY_SHEET, f"D{i}"))
                    for i, row in enumerate(_sheet(wb, MONTHLY_SHEET, path)[1:], start=2) if len(row) >= 4 and row[0]]
     return Rollup(as_of, meta.get("level", "县"), enterprises, missing, overdue, majors, trend,
-                  rule_sets[0].rules, [str(path)], rule_sets, monthly=monthly)
+                  rule_sets[0].rules, [str(path)], rule_sets, monthly=monthly, filings=filings)
+
+
+def _check_scores(wb: pc.CalamineWorkbook, path: Path, breaches: dict[str, list[Breach]]) -> None:
+    """重点检查企业 read back: each row's 分值 is the sum of its breaches' points (a hand-edited score is refused)."""
+    data = _sheet(wb, "重点检查企业", path) if "重点检查企业" in wb.sheet_names else []
+    head = [header_key(h) for h in data[0]] if data else []
+    if not data or header_key("分值") not in head:
+        raise DpsheetsError("rollup.not-summary", "“重点检查企业”缺少列“分值”，这份汇总表由旧版 dpsheets 生成或被改动过。"
+                            "请用当前版本的 `dpsheets rollup` 重新生成。", path=str(path))
+    code, points = head.index(header_key(ENTERPRISE["uscc"].header)), head.index(header_key("分值"))
+    for r, row in enumerate(data[1:], start=2):
+        if len(row) > points and row[code]:
+            shown = row[points]
+            if not isinstance(shown, (int, float)) or round(float(shown), 2) != score(breaches.get(str(row[code]), [])):
+                raise _damaged(path, "重点检查企业", f"{column_letter(points)}{r}",
+                               f"的分值“{shown}”与所记录的问题（隐藏表 {BREACH_SHEET}）不符")
 
 
 def _hazard(d: dict[str, Any]) -> dict[str, Any]:
@@ -479,10 +544,11 @@ def combine(parts: list[Rollup], level: str) -> Rollup:
         return sorted(kept, key=lambda h: (str(h["deadline"] or ""), str(h["uscc"])))
 
     rule_sets = _merge_rule_sets(parts)
+    filings = filing.combine([p.filings for p in parts], {u: i for u, (i, _) in by_uscc.items()}, parts[0].as_of)
     return Rollup(parts[0].as_of, level, sorted((e for _, e in by_uscc.values()), key=lambda r: (r.county, r.township, r.name, r.uscc)),
                   list(missing.values()), winners([p.overdue for p in parts]), winners([p.majors for p in parts]),
                   dict(sorted(trend.items())), rule_sets[0].rules, [s for p in parts for s in p.sources],
-                  [] if len(rule_sets) == 1 else rule_sets, monthly=monthly)
+                  [] if len(rule_sets) == 1 else rule_sets, monthly=monthly, filings=filings)
 
 
 def _merge_monthly(parts: list[Rollup]) -> list[MonthRow] | None:

@@ -101,7 +101,7 @@ def context(rollup: Rollup, title: str, form: OfficialForm | None = None) -> dic
         "overdue_more": max(len(rollup.overdue) - TABLE_LIMIT, 0),
         "majors": rollup.majors[:TABLE_LIMIT],
         "enforcement": [{"no": i, "name": r.name, "township": r.township, "industry": r.industry,
-                         "problems": messages(r.breaches)}
+                         "problems": f"{r.score:g} 分：{messages(r.breaches)}"}
                         for i, r in enumerate(enforcement[:TABLE_LIMIT], start=1)],
         "enforcement_more": max(len(enforcement) - TABLE_LIMIT, 0),
         "rules": [{"name": title, "text": f"{text}（适用于{rs.scope}）" if rs.scope else text}

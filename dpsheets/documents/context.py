@@ -262,13 +262,22 @@ def signs(data: WorkbookData) -> list[dict[str, str]]:
 
 
 def deadline_status(period: Period, as_of: date) -> str:
-    """What the printed table says about its own deadline (16号令 art. 14): due, due today, or late by N days."""
-    late = (as_of - period.report_due).days
-    if late > 0:
-        return f"本表于 {text(as_of)} 填报，已超过报送期限（{text(period.report_due)}）{late} 天，属逾期报送。"
-    if late == 0:
+    """What the printed table says about its own deadline (16号令 art. 14, the calendar of
+    :mod:`dpsheets.rules.reporting`): printed on *as_of* and sent that day, is it on time or late?"""
+    from dpsheets.rules.reporting import Status, status
+
+    due = period.report_due
+    if status(as_of, due, as_of) is Status.LATE:
+        return f"本表于 {text(as_of)} 填报，已超过报送期限（{text(due)}）{(as_of - due).days} 天，属逾期报送。"
+    if as_of == due:
         return f"今天（{text(as_of)}）是本表的报送期限，请当日报送。"
-    return f"请于 {text(period.report_due)} 前报送，还有 {-late} 天。"
+    return f"请于 {text(due)} 前报送，还有 {(due - as_of).days} 天。"
+
+
+def is_late(period: Period, as_of: date) -> bool:
+    from dpsheets.rules.reporting import Status, status
+
+    return status(as_of, period.report_due, as_of) is Status.LATE
 
 
 def quarterly(data: WorkbookData, period: Period, as_of: date) -> dict[str, Any]:
@@ -278,4 +287,4 @@ def quarterly(data: WorkbookData, period: Period, as_of: date) -> dict[str, Any]
     values["rate"] = "本季度未发现隐患" if rate is None else f"{rate:.0%}"
     return {"period": {"label": period.label, "start": text(period.start), "end": text(period.end),
                        "report_due": text(period.report_due), "status": deadline_status(period, as_of),
-                       "late": as_of > period.report_due}, "stats": values}
+                       "late": is_late(period, as_of)}, "stats": values}

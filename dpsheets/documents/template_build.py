@@ -29,6 +29,7 @@ from docx.shared import Mm, Pt
 
 from dpsheets.documents.kinds import COUNTY_REPORT, KINDS
 from dpsheets.fsutil import atomic_path
+from dpsheets.workbook.registers import identity_columns
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"  # shipped in the package
 EDITABLE_DIR = Path(__file__).resolve().parents[2] / "document_templates"  # the repository's user-facing copies
@@ -380,6 +381,7 @@ TEMPLATES: dict[str, tuple[str, Callable]] = {k.key: (k.filename, _FILLS[k.key])
 
 
 def county_report_template(doc) -> None:  # noqa: ANN001
+    who = dict(identity_columns())  # the enterprise's identity headers, as 企业信息 declares them
     _title(doc, "{{ title }}", page_break=False)
     _para(doc, "{{ official.number }}", align="center")
     _para(doc, "统计日期：{{ as_of }}", align="center")
@@ -394,21 +396,21 @@ def county_report_template(doc) -> None:  # noqa: ANN001
     _para(doc, "{{ hazard_chart }}", align="center")
     _para(doc, "{{ trend_chart }}", align="center")
     _para(doc, "二、各乡镇（街道）情况", bold=True, font=TITLE_FONT, size=14)
-    _loop_table(doc, ["乡镇（街道）", "应报", "已报", "报送率", "逾期隐患", "重大隐患未销号", "未有效运行", "销号率"],
+    _loop_table(doc, [who["township"], "应报", "已报", "报送率", "逾期隐患", "重大隐患未销号", "未有效运行", "销号率"],
                 ["{{ g.name }}", "{{ g.expected }}", "{{ g.submitted }}", "{{ g.rate }}", "{{ g.overdue }}",
                  "{{ g.major_open }}", "{{ g.not_effective }}", "{{ g.closure }}"], [30, 16, 16, 20, 20, 24, 22, 20],
                 "g in groups")
     _para(doc, "三、逾期未整改隐患", bold=True, font=TITLE_FONT, size=14)
-    _loop_table(doc, ["企业", "隐患名称", "位置", "治理期限", "逾期天数", "责任人"],
+    _loop_table(doc, [who["name"], "隐患名称", "位置", "治理期限", "逾期天数", "责任人"],
                 ["{{ h.enterprise }}", "{{ h.name }}", "{{ h.location }}", "{{ h.deadline }}", "{{ h.days }}", "{{ h.owner }}"],
                 [40, 34, 30, 24, 18, 22], "h in overdue")
     _para(doc, "{% if overdue_more %}另有 {{ overdue_more }} 项，见汇总表“逾期隐患”。{% endif %}", size=10.5)
     _para(doc, "四、重大事故隐患", bold=True, font=TITLE_FONT, size=14)
-    _loop_table(doc, ["企业", "隐患名称", "位置", "治理状态", "治理期限", "有治理方案"],
+    _loop_table(doc, [who["name"], "隐患名称", "位置", "治理状态", "治理期限", "有治理方案"],
                 ["{{ m.enterprise }}", "{{ m.name }}", "{{ m.location }}", "{{ m.status }}", "{{ m.deadline }}",
                  "{{ m.has_plan }}"], [40, 34, 30, 22, 24, 18], "m in majors")
     _para(doc, "五、建议重点检查企业（差异化执法）", bold=True, font=TITLE_FONT, size=14)
-    _loop_table(doc, ["序号", "企业", "乡镇（街道）", "行业", "存在问题"],
+    _loop_table(doc, ["序号", who["name"], who["township"], who["industry"], "存在问题"],
                 ["{{ e.no }}", "{{ e.name }}", "{{ e.township }}", "{{ e.industry }}", "{{ e.problems }}"],
                 [12, 40, 26, 18, 74], "e in enforcement")
     _para(doc, "{% if enforcement_more %}另有 {{ enforcement_more }} 家，见汇总表“重点检查企业”。{% endif %}", size=10.5)

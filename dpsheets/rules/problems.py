@@ -131,6 +131,8 @@ class Problem:
     row: int | None = None  # 1-based Excel row
     column: str | None = None  # the column header as the standard names it
     cell: str | None = None  # e.g. "M7"
+    # What the message was filled with (besides the position): the facts, comparable without the wording.
+    params: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def title(self) -> str:
@@ -145,7 +147,9 @@ class Problem:
         return self.sheet or ""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        del out["params"]
+        return out
 
 
 def make(code: str, *, sheet: str | None = None, row: int | None = None, column: str | None = None,
@@ -153,7 +157,7 @@ def make(code: str, *, sheet: str | None = None, row: int | None = None, column:
     """Build a problem of a catalogued type, filling its Chinese message template."""
     kind = CATALOGUE[code]
     message = kind.template.format(column=column, sheet=sheet, row=row, **params)
-    return Problem(code, kind.severity, message, sheet, row, column, cell)
+    return Problem(code, kind.severity, message, sheet, row, column, cell, tuple(params.items()))
 
 
 @dataclass

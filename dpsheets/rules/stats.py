@@ -43,9 +43,10 @@ class Period:
 
     @property
     def report_due(self) -> date:
-        """Quarterly statistics are due by the 15th of the month after the quarter."""
-        after = self.end + timedelta(days=1)
-        return date(after.year, after.month, 15)
+        """The quarterly statistics' due date, from the one reporting calendar (:mod:`dpsheets.rules.reporting`)."""
+        from dpsheets.rules.reporting import DEFAULT, ReportingPeriod
+
+        return DEFAULT.due(ReportingPeriod.quarter_of(self.end))
 
 
 @dataclass(frozen=True)

@@ -39,14 +39,14 @@ from dpsheets.web.security import (
     SESSION_COOKIE,
     FormTokens,
     Limits,
-    RateLimiter,
     SecurityHeaders,
     Sessions,
     burn_time,
     generation,
     verify_password,
 )
-from dpsheets.web.store import Store
+from dpsheets.web.store import LOGIN_FAILED, LOGIN_OK, LOGIN_THROTTLED, Store
+from dpsheets.workbook.registers import identity_columns
 
 PACKAGE_TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -59,24 +59,24 @@ def environment(templates_dir: str | Path | None = None) -> jinja2.Environment:
     if templates_dir:
         loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
     loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
-    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    # the headers of the enterprise's identity columns, as 企业信息 declares them (统一社会信用代码, 企业名称, …)
+    env.globals["identity"] = dict(identity_columns())
+    return env
 
 
 class Service:
     """Everything the handlers share."""
 
-    def __init__(self, archive_path: Path, config: Config, roster: Path | None, clock: Callable[[], datetime],
-                 limits: Limits, templates_dir: str | Path | None, secure_cookies: bool) -> None:
-        self.store = Store(archive_path, config, roster)
+    def __init__(self, store: Store, clock: Callable[[], datetime], limits: Limits, templates_dir: str | Path | None,
+                 secure_cookies: bool) -> None:
+        self.store = store
         self.env = environment(templates_dir)
         self.clock = clock
         self.limits = limits
         self.sessions = Sessions(self.store.session_secret)
         self.forms = FormTokens(self.store.session_secret, limits.form_max_age)
-        self.login_failures = RateLimiter(limits.login_failures, limits.login_window)
-        self.quiz_worker = RateLimiter(limits.quiz_per_worker, limits.quiz_window)
-        self.quiz_address = RateLimiter(limits.quiz_per_address, limits.quiz_window)
         self.secure_cookies = secure_cookies
 
     def today(self) -> date:
@@ -159,28 +159,32 @@ async def _quiz_submit(request: Request, svc: Service, view: Any) -> Response:
     refused = svc.check_form(request, form, "quiz", view.target.token)
     if refused:
         return svc.error(request, 403, "无法提交", refused)
-    name = str(form.get("name") or "").strip()
+    name = str(form.get("name") or "").strip()[:40]
     digits = str(form.get("phone") or "").strip()
     chosen = {q: str(form.get(f"q_{q}") or "") for q in quiz.ANSWER_KEYS}
     again = {"name": name, "chosen": chosen}
-    if not svc.quiz_address.hit(address(request)) or \
-            not svc.quiz_worker.hit(f"{view.target.uscc}|{view.target.workshop}|{view.target.post}|{name}"):
+    now, addr = svc.clock(), address(request)
+    if await run_in_threadpool(svc.store.quiz_throttled, view.target.uscc, name, addr, now, svc.limits):
         return _quiz_page(request, svc, view, 429, message="提交太频繁，请休息几分钟后再试。", **again)
+
+    async def refuse(status: int, reason: str, message: str, **more: Any) -> Response:
+        await run_in_threadpool(svc.store.quiz_refused, view, name, reason, now, addr)  # counts as an attempt
+        return _quiz_page(request, svc, view, status, message=message, **again, **more)
+
     phones = [p for n, p in view.employees if n == name]
     if not phones:
-        return _quiz_page(request, svc, view, 400, message="请在名单中选择您的姓名。", **again)
+        return await refuse(400, "姓名不在岗位人员名单中", "请在名单中选择您的姓名。")
     if not any(p for p in phones):
-        return _quiz_page(request, svc, view, 400, message="岗位人员名单中没有您的手机号，无法手机确认。请请安全员在台账“岗位人员”表中补填后再试。",
-                          **again)
+        return await refuse(400, "名单中没有手机号", "岗位人员名单中没有您的手机号，无法手机确认。"
+                            "请请安全员在台账“岗位人员”表中补填后再试。")
     if not (len(digits) == 4 and digits.isdigit() and any(p.endswith(digits) for p in phones if len(p) >= 4)):
-        return _quiz_page(request, svc, view, 400, message="手机号后四位与岗位人员名单不一致，请核对后再试。", **again)
+        return await refuse(400, "手机号后四位不符", "手机号后四位与岗位人员名单不一致，请核对后再试。")
     questions = _questions(svc, view)
     wrong = quiz.wrong_answers(questions, chosen)
     if wrong:
-        return _quiz_page(request, svc, view, 200, wrong=[q.key for q in wrong],
-                          message=f"有 {len(wrong)} 题答得不对。请再读一遍下面标出的告知卡内容，然后重新作答。", **again)
-    now = svc.clock()
-    cid, created = await run_in_threadpool(svc.store.confirm, view, name, now, address(request))
+        return await refuse(200, f"答错 {len(wrong)} 题", f"有 {len(wrong)} 题答得不对。请再读一遍下面标出的告知卡内容，然后重新作答。",
+                            wrong=[q.key for q in wrong])
+    cid, created = await run_in_threadpool(svc.store.confirm, view, name, now, addr)
     return svc.page(request, "confirmed.html", view=view, name=name, day=now.date(), created=created, number=cid)
 
 
@@ -231,24 +235,20 @@ async def login(request: Request) -> Response:
         return svc.error(request, 403, "无法提交", refused)
     username = str(form.get("username") or "").strip()[:40]
     password = str(form.get("password") or "")
-    addr = address(request)
-    if svc.login_failures.blocked(f"a:{addr}") or svc.login_failures.blocked(f"u:{username}"):
-        now = svc.clock()
-        await run_in_threadpool(svc.store.audit, username or "-", "login.throttled", username, "", addr, now)
-        return svc.page(request, "login.html", 429, message="登录失败次数过多，请 15 分钟后再试。", username=username)
+    addr, now, limits = address(request), svc.clock(), svc.limits
+    if await run_in_threadpool(svc.store.login_throttled, username, addr, now, limits.login_failures, limits.login_window):
+        await run_in_threadpool(svc.store.audit, username or "-", LOGIN_THROTTLED, username, "", addr, now)
+        minutes = max(round(limits.login_window / 60), 1)
+        return svc.page(request, "login.html", 429, message=f"登录失败次数过多，请 {minutes} 分钟后再试。", username=username)
     user = await run_in_threadpool(svc.store.user, username)
     ok = user is not None and await run_in_threadpool(verify_password, user.password_hash, password)
     if user is None:
         await run_in_threadpool(burn_time, password)
-    now = svc.clock()
-    if not ok or user is None:
-        svc.login_failures.hit(f"a:{addr}")
-        svc.login_failures.hit(f"u:{username}")
-        await run_in_threadpool(svc.store.audit, username or "-", "login.fail", username, "", addr, now)
+    if not ok or user is None:  # audited: the throttle counts these (in every process on the archive)
+        await run_in_threadpool(svc.store.audit, username or "-", LOGIN_FAILED, username, "", addr, now)
         return svc.page(request, "login.html", 401, message="用户名或密码不对。", username=username)
     assert user is not None
-    svc.login_failures.reset(f"u:{username}")
-    await run_in_threadpool(svc.store.audit, username, "login", username, user.scope, addr, now)
+    await run_in_threadpool(svc.store.audit, username, LOGIN_OK, username, user.scope, addr, now)
     response = RedirectResponse("/staff", status_code=303)
     response.set_cookie(SESSION_COOKIE, svc.sessions.dump(username, generation(user.password_hash)), httponly=True,
                         samesite="lax", secure=svc.secure_cookies, max_age=svc.sessions.max_age)
@@ -286,7 +286,7 @@ def staff(handler: Callable) -> Callable:
 @staff
 async def staff_list(request: Request, svc: Service, user: Any) -> Response:
     as_of = svc.today()
-    rows, _, _ = await run_in_threadpool(svc.store.scoped, user.county, as_of)
+    rows = (await run_in_threadpool(svc.store.rollup, user.county, as_of)).enterprises
     q = request.query_params.get("q", "").strip()
     township = request.query_params.get("township", "")
     industry = request.query_params.get("industry", "")
@@ -316,14 +316,14 @@ async def staff_hazards(request: Request, svc: Service, user: Any) -> Response:
     kind = request.path_params["kind"]
     if kind not in ("overdue", "majors"):
         raise HTTPException(404)
-    _, overdue, majors = await run_in_threadpool(svc.store.scoped, user.county, svc.today())
-    return svc.page(request, "staff_hazards.html", kind=kind, rows=overdue if kind == "overdue" else majors,
+    summary = await run_in_threadpool(svc.store.rollup, user.county, svc.today())
+    return svc.page(request, "staff_hazards.html", kind=kind, rows=summary.overdue if kind == "overdue" else summary.majors,
                     title="逾期未整改隐患" if kind == "overdue" else "未销号重大事故隐患", as_of=svc.today())
 
 
 @staff
 async def staff_missing(request: Request, svc: Service, user: Any) -> Response:
-    rows = await run_in_threadpool(svc.store.missing, user.county)
+    rows = await run_in_threadpool(svc.store.missing, user.county, svc.today())
     return svc.page(request, "staff_missing.html", rows=rows)
 
 
@@ -418,12 +418,18 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return HTMLResponse("<!doctype html><meta charset=utf-8><title>出错了</title><p>服务器出错了，请稍后再试。</p>", 500)
 
 
-def create_app(archive_path: str | Path, *, config: Config | None = None, roster: str | Path | None = None,
+def create_app(archive: str | Path, *, config: Config | None = None, roster: str | Path | None = None,
                clock: Callable[[], datetime] = datetime.now, limits: Limits | None = None,
-               templates_dir: str | Path | None = None, secure_cookies: bool = False) -> Starlette:
-    """The ASGI application on the archive at *archive_path* (created if missing)."""
-    service = Service(Path(archive_path), config or Config(), Path(roster) if roster else None, clock,
-                      limits or Limits(), templates_dir, secure_cookies)
+               templates_dir: str | Path | None = None, secure_cookies: bool = False,
+               folder: str | Path | None = None) -> Starlette:
+    """The ASGI application on *archive*: an SQLite file (created if missing) or a postgresql:// URL.
+
+    *folder* is the county's watch folder, whose 已处理/ keeps the original workbooks (the documents download);
+    by default the archive file's folder. Several applications (processes, uvicorn workers) may serve one
+    archive: everything they share, throttling included, is kept in it.
+    """
+    store = Store(archive, config or Config(), Path(roster) if roster else None, Path(folder) if folder else None)
+    service = Service(store, clock, limits or Limits(), templates_dir, secure_cookies)
     routes = [
         Route("/", home),
         Route("/static/{name}", static),

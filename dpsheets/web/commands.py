@@ -21,13 +21,18 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
-def archive_file(value: str, must_exist: bool = True) -> Path:
-    """An archive file, or a watch folder holding 档案.sqlite."""
+def archive_file(value: str | Path, must_exist: bool = True) -> Path | str:
+    """An archive file, a watch folder holding 档案.sqlite, or a postgresql:// URL (as it is)."""
+    from dpsheets.county.database import is_url
+
+    if is_url(value):
+        return str(value)
     path = Path(value)
     if path.is_dir():
         path = path / ARCHIVE_FILE
     if must_exist and not path.is_file():
-        raise DpsheetsError("archive.missing", f"找不到档案库 {path}。请用 --archive 指定档案库文件或 watch 文件夹。")
+        raise DpsheetsError("archive.missing", f"找不到档案库 {path}。请用 --archive 指定档案库文件、watch 文件夹"
+                            "或 postgresql:// 数据库地址。")
     return path
 
 
@@ -42,8 +47,16 @@ def with_qr_secret(config: Config, archive_path: str) -> Config:
         return replace(config, qr_secret=a.secret(QR_SECRET))
 
 
-archive_option = click.option("--archive", "archive_path", type=click.Path(), default=ARCHIVE_FILE, show_default=True,
-                              help="档案库文件，或 watch 的文件夹（使用其中的 档案.sqlite）。")
+archive_option = click.option("--archive", "archive_path", default=None, metavar="PATH|URL",
+                              help="档案库文件、watch 的文件夹（使用其中的 档案.sqlite），或 postgresql:// 数据库地址"
+                                   "（也可用环境变量 DPSHEETS_ARCHIVE 或配置项 archive）；默认 ./档案.sqlite。")
+
+
+def _target(given: str | None, config: Config | None = None) -> str | Path:
+    """--archive, else $DPSHEETS_ARCHIVE, else ``archive`` in dpsheets.toml, else ./档案.sqlite."""
+    from dpsheets.county.database import resolve_target
+
+    return resolve_target(given, config.archive if config else "", Path(ARCHIVE_FILE)) or ARCHIVE_FILE
 
 
 @click.command()
@@ -55,21 +68,26 @@ archive_option = click.option("--archive", "archive_path", type=click.Path(), de
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True), default=None,
               help="县里自己的网页模板文件夹（同名文件覆盖自带模板）。")
 @click.option("--https", "secure_cookies", is_flag=True, help="经 HTTPS 反向代理提供服务：Cookie 只在 HTTPS 下发送。")
+@click.option("--folder", "folder", type=click.Path(file_okay=False, exists=True), default=None,
+              help="watch 的文件夹（其 已处理/ 中的原始台账用于下载文书）；默认是档案库文件所在的文件夹。")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help="配置文件 dpsheets.toml。")
-def serve(archive_path: str, host: str, port: int, roster_path: str | None, templates_dir: str | None,
-          secure_cookies: bool, config_path: str | None) -> None:
+def serve(archive_path: str | None, host: str, port: int, roster_path: str | None, templates_dir: str | None,
+          secure_cookies: bool, folder: str | None, config_path: str | None) -> None:
     """县区网页服务：扫码查看岗位告知卡并手机答题确认（一题）、企业风险公告（一码）、县区工作人员查看档案。
 
-    与 watch 可以同时运行在同一个档案库上。工作人员账号用 `dpsheets user add` 创建。
+    与 watch 可以同时运行在同一个档案库上；多个 serve 进程也可以共用一个档案库（登录和答题的次数限制记在档案库里）。
+    工作人员账号用 `dpsheets user add` 创建。
     """
     import uvicorn
 
+    from dpsheets.county.database import display
     from dpsheets.web.app import create_app
 
-    path = archive_file(archive_path)
-    app = create_app(path, config=load_config(config_path), roster=roster_path, templates_dir=templates_dir,
-                     secure_cookies=secure_cookies)
-    _console().print(f"网页服务：http://{host}:{port}/  档案库 [cyan]{escape(str(path))}[/]（按 Ctrl-C 停止）。"
+    config = load_config(config_path)
+    path = archive_file(_target(archive_path, config))
+    app = create_app(path, config=config, roster=roster_path, templates_dir=templates_dir,
+                     secure_cookies=secure_cookies, folder=folder)
+    _console().print(f"网页服务：http://{host}:{port}/  档案库 [cyan]{escape(display(path))}[/]（按 Ctrl-C 停止）。"
                      "打印的二维码要指向本服务，请在 dpsheets.toml 中设置 qr_base_url，并用 `dpsheets docs --archive` 生成文书。")
     uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level="warning")
 
@@ -77,11 +95,11 @@ def serve(archive_path: str, host: str, port: int, roster_path: str | None, temp
 @click.group()
 @archive_option
 @click.pass_context
-def user(ctx: click.Context, archive_path: str) -> None:
+def user(ctx: click.Context, archive_path: str | None) -> None:
     """管理网页服务的县区工作人员账号：add 新建、passwd 改密码、remove 删除、list 列出。"""
     from dpsheets.county.archive import Archive
 
-    ctx.obj = Archive(archive_file(archive_path, must_exist=False))
+    ctx.obj = Archive(archive_file(_target(archive_path), must_exist=False))
     ctx.call_on_close(ctx.obj.close)
 
 

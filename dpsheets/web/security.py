@@ -8,9 +8,10 @@ throttling and the security headers.
 - Forms: every form carries a signed token bound to this browser (a random cookie), to the
   form and to what it acts on (the post), that expires and can be used once: a forged form
   (no or wrong signature, another browser, another post) and a replayed one are refused.
-- Throttling: sliding windows in memory (one server process per archive, as ``dpsheets
-  serve`` runs): failed logins per address and per user name; quiz submissions per worker
-  and per address.
+- Throttling: the limits below. The counting is in the archive (:class:`dpsheets.web.store.Store`
+  counts the audited failed logins and quiz attempts in the window), so that several server
+  processes on one archive share it: failed logins per address and per user name; quiz
+  submissions per worker and per address.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import hmac
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,51 +55,13 @@ def generation(stored_hash: str) -> str:
     return hashlib.sha256(stored_hash.encode()).hexdigest()[:16]
 
 
-class RateLimiter:
-    """At most *limit* events per *window* seconds per key (sliding window, thread-safe)."""
-
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        return events
-
-    def blocked(self, key: str) -> bool:
-        with self._lock:
-            return len(self._recent(key, self.clock())) >= self.limit
-
-    def hit(self, key: str) -> bool:
-        """Count one event; False when the key was already at its limit (the event is refused)."""
-        with self._lock:
-            now = self.clock()
-            events = self._recent(key, now)
-            if len(events) >= self.limit:
-                return False
-            events.append(now)
-            if len(self._events) > 100_000:  # forget idle keys
-                for k in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:
-                    del self._events[k]
-            return True
-
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._events.pop(key, None)
-
-
 @dataclass(frozen=True)
 class Limits:
     """Throttling limits of the service (counts per window in seconds)."""
 
     login_failures: int = 9  # the 10th failed login within the window is refused
     login_window: float = 900
-    quiz_per_worker: int = 6  # quiz submissions per worker (enterprise, post, name)
+    quiz_per_worker: int = 6  # quiz submissions per worker (enterprise, name)
     quiz_per_address: int = 60  # quiz submissions per client address
     quiz_window: float = 600
     form_max_age: int = 2 * 3600  # seconds a form stays valid

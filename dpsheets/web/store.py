@@ -1,11 +1,18 @@
 """The web service's view of the archive: every query a page needs, in one place.
 
-Each server thread has its own connection (SQLite in WAL mode: the watcher writes while the
-service reads; writes here are short transactions). County scoping is part of the queries:
-a county user's queries carry ``county = ?``, so another county's enterprise is never read.
-QR tokens are resolved through the ``qr_tokens`` table, which is brought up to date from new
-submissions when a token is not found (tokens are HMACs under the archive's secret, see
-:mod:`dpsheets.documents.qr`, so they are stable across submissions).
+The archive is a county's (:class:`dpsheets.county.county.County`): an SQLite file or a
+PostgreSQL database. The staff pages read the county's roll-up through ``County.rollup`` (the
+same figures as the summary workbook), limited to the user's county. Each server thread has
+its own connection (SQLite in WAL mode: the watcher writes while the service reads; writes
+here are short transactions). County scoping is part of the queries: a county user's queries
+carry ``county = ?``, so another county's enterprise is never read. QR tokens are resolved
+through the ``qr_tokens`` table, which is brought up to date from new submissions when a token
+is not found (tokens are HMACs under the archive's secret, see :mod:`dpsheets.documents.qr`, so
+they are stable across submissions).
+
+Throttling lives in the archive too, so that several server processes on one archive share it:
+failed logins and quiz attempts are audited anyway, and :meth:`Store.login_throttled` and
+:meth:`Store.quiz_throttled` count the recent ones per user name, worker and address in SQL.
 """
 
 from __future__ import annotations
@@ -23,24 +30,17 @@ from dpsheets.config import Config
 from dpsheets.county import confirmations as conf
 from dpsheets.county import users
 from dpsheets.county.archive import Archive
-from dpsheets.county.rollup import (
-    Area,
-    EnterpriseRow,
-    MissingRow,
-    Rollup,
-    enterprise_rows,
-    evaluate,
-    hazard_list,
-    month_ends,
-    not_submitted,
-    trend,
-)
+from dpsheets.county.county import County
+from dpsheets.county.database import is_url
+from dpsheets.county.rollup import EnterpriseRow, MissingRow, Rollup
 from dpsheets.documents import qr
 from dpsheets.rules.grading import risk_level
 from dpsheets.rules.hazard_state import hazard_state
+from dpsheets.web.security import Limits
 from dpsheets.workbook.model import Record
 
 QR_SECRET = "qr_secret"
+LOGIN_OK, LOGIN_FAILED, LOGIN_THROTTLED = "login", "login.fail", "login.throttled"  # audit actions
 SESSION_SECRET = "session_secret"
 _TOKENS_UPTO = "qr_tokens_upto"
 
@@ -109,28 +109,36 @@ def _text(value: Any) -> str:
 
 
 class Store:
-    """The archive at *path*, as the pages see it."""
+    """The archive at *target* (a file or a postgresql:// URL), as the pages see it; *folder* is the county's
+    watch folder (its 已处理/ keeps the original workbooks), by default the archive file's folder."""
 
-    def __init__(self, path: Path, config: Config | None = None, roster: Path | None = None) -> None:
-        self.path = Path(path)
+    def __init__(self, target: str | Path, config: Config | None = None, roster: Path | None = None,
+                 folder: Path | None = None) -> None:
+        self.target: str | Path = str(target) if is_url(target) else Path(target)
         self.config = config or Config()
         self.roster = roster
+        root = folder or (self.target.parent if isinstance(self.target, Path) else Path.cwd())
+        self.county = County(root, config=self.config, archive=self.target)
         self._local = threading.local()
         self._archives: list[Archive] = []
         self._lock = threading.Lock()
-        with Archive(self.path) as a:  # create and migrate once, make the secrets
+        with Archive(self.target) as a:  # create and migrate once, make the secrets
             self.qr_secret = a.secret(QR_SECRET)
             self.session_secret = a.secret(SESSION_SECRET)
-        self._list_cache: dict[tuple, Any] = {}
+            self.key = a.shown  # names this archive in the caches shared by stores
+        self._rollups: dict[tuple, Rollup] = {}
 
     @property
     def archive(self) -> Archive:
+        """The archive for this thread: SQLite gives each thread its own connection; PostgreSQL's pool is shared."""
         a = getattr(self._local, "archive", None)
         if a is None:
-            a = Archive(self.path)
-            self._local.archive = a
             with self._lock:
-                self._archives.append(a)
+                shared = next((x for x in self._archives if not x.is_sqlite), None)
+                a = shared or Archive(self.target)
+                if shared is None:
+                    self._archives.append(a)
+            self._local.archive = a
         return a
 
     def close(self) -> None:
@@ -190,7 +198,7 @@ class Store:
         sub = self._latest(target.uscc)
         if sub is None:
             return None
-        posts, employees = _post_data(self.path, sub["id"], self.archive)
+        posts, employees = _post_data(self.key, sub["id"], self.archive)
         card = next((p for p in posts if _text(p.get("workshop")) == target.workshop and _text(p.get("post")) == target.post),
                     None)
         if card is None:
@@ -225,7 +233,7 @@ class Store:
                           sub["received_at"][:10], sub["id"], key, contacts, risk_map)
 
     def risk_map(self, view: PublicView) -> bytes:
-        return _risk_map(self.path, view.submission_id, view.name, view.risk_map)
+        return _risk_map(self.key, view.submission_id, view.name, view.risk_map)
 
     def confirm(self, view: PostView, name: str, now: datetime, address: str | None) -> tuple[int, bool]:
         return conf.record(self.archive, uscc=view.target.uscc, name=name, workshop=view.target.workshop,
@@ -239,50 +247,67 @@ class Store:
     def audit(self, who: str, action: str, target: str, detail: str, address: str | None, now: datetime) -> None:
         self.archive.audit(who, action, target, detail, address, now=now)
 
+    # --- throttling, shared by every process on the archive --------------------------------------
+
+    def login_throttled(self, username: str, address: str, now: datetime, limit: int, window: float) -> bool:
+        """Whether *limit* logins failed in the *window* seconds up to *now*, from *address* or for *username*
+        (since its last successful login): counted in the audit log, where every attempt is written."""
+        since, upto = _window(now, window)
+        row = self.archive.db.execute(
+            "SELECT COALESCE(SUM(CASE WHEN address = ? THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN target = ? AND id > (SELECT COALESCE(MAX(id), 0) FROM audit WHERE action = ? "
+            "AND target = ? AND at > ? AND at <= ?) THEN 1 ELSE 0 END), 0) "
+            "FROM audit WHERE action = ? AND at > ? AND at <= ? AND (address = ? OR target = ?)",
+            (address, username, LOGIN_OK, username, since, upto, LOGIN_FAILED, since, upto, address, username)).fetchone()
+        return int(row[0]) >= limit or int(row[1]) >= limit
+
+    def quiz_throttled(self, uscc: str, name: str, address: str, now: datetime, limits: Limits) -> bool:
+        """Whether the worker *name* of *uscc*, or *address*, used up their quiz attempts in the window up to *now*
+        (every attempt is audited: confirmed, confirmed again, refused)."""
+        since, upto = _window(now, limits.quiz_window)
+        who = conf.worker(name)
+        marks = ",".join("?" * len(conf.ATTEMPTS))
+        row = self.archive.db.execute(
+            "SELECT COALESCE(SUM(CASE WHEN address = ? THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN who = ? AND target = ? THEN 1 ELSE 0 END), 0) "
+            f"FROM audit WHERE action IN ({marks}) AND at > ? AND at <= ? AND (address = ? OR (who = ? AND target = ?))",
+            (address, who, uscc, *conf.ATTEMPTS, since, upto, address, who, uscc)).fetchone()
+        return int(row[0]) >= limits.quiz_per_address or int(row[1]) >= limits.quiz_per_worker
+
+    def quiz_refused(self, view: PostView, name: str, reason: str, now: datetime, address: str | None) -> None:
+        """Audit an attempt that recorded nothing (unknown name, wrong phone digits, wrong answers)."""
+        conf.refused(self.archive, uscc=view.target.uscc, name=name, workshop=view.target.workshop,
+                     post=view.target.post, reason=reason, now=now, address=address)
+
     def _version(self) -> tuple[int, int]:
         db = self.archive.db
         return (db.execute("SELECT COALESCE(MAX(id), 0) FROM submissions").fetchone()[0],
                 db.execute("SELECT COALESCE(MAX(id), 0) FROM confirmations").fetchone()[0])
 
-    def scoped(self, county: str | None, as_of: date) -> tuple[list[EnterpriseRow], list[dict], list[dict]]:
-        """Enterprise rows (with 差异化执法 evaluated), overdue and major hazards of *county* (None: all)."""
+    def rollup(self, county: str | None, as_of: date) -> Rollup:
+        """The roll-up of *county* (None: every county, a province account) on *as_of*, through
+        ``County.rollup``: the staff pages show what the summary workbook says. Kept until a submission
+        or a confirmation arrives."""
         key = (county, as_of, self._version())
-        hit = self._list_cache.get(key)
+        hit = self._rollups.get(key)
         if hit is None:
-            area = Area(county=county)
-            with self.archive.connect() as conn:
-                rows = list(enterprise_rows(conn, as_of, area))
-                overdue, majors = hazard_list(conn, as_of, "overdue", area), hazard_list(conn, as_of, "major", area)
-            rows.sort(key=lambda r: (r.county, r.township, r.name, r.uscc))
-            for row in rows:
-                row.breaches = evaluate(row, as_of, self.config.rules)
-            hit = (rows, overdue, majors)
-            if len(self._list_cache) > 16:
-                self._list_cache.clear()
-            self._list_cache[key] = hit
+            hit = self.county.rollup(as_of, self._roster(), level="县" if county else "省", county=county).in_memory()
+            with self._lock:
+                if len(self._rollups) > 16:
+                    self._rollups.clear()
+                self._rollups[key] = hit
         return hit
 
-    def missing(self, county: str | None) -> list[MissingRow] | None:
-        """Roster enterprises of *county* with no submission in the archive; None without a roster."""
+    def _roster(self) -> list[MissingRow] | None:
         if self.roster is None:
             return None
         from dpsheets.county.roster import read_roster
 
-        members, _ = read_roster(self.roster)
-        sql, args = "SELECT uscc FROM enterprises", []
-        if county is not None:
-            sql += " WHERE county = ?"
-            args.append(county)
-        known = {r[0] for r in self.archive.db.execute(sql, args)}
-        return [m for m in members if (county is None or m.county == county) and m.uscc not in known]
+        return read_roster(self.roster)[0]
 
-    def rollup(self, county: str | None, as_of: date) -> Rollup:
-        rows, overdue, majors = self.scoped(county, as_of)
-        with self.archive.connect() as conn:
-            months = trend(conn, month_ends(as_of), Area(county=county))
-        missing = [not_submitted(m, self.config.rules) for m in (self.missing(county) or [])]
-        return Rollup(as_of, "县" if county else "省", rows, missing, overdue, majors, dict(months), self.config.rules,
-                      [str(self.path)])
+    def missing(self, county: str | None, as_of: date) -> list[MissingRow] | None:
+        """Roster enterprises of *county* without a submission on or before *as_of*; None without a roster."""
+        return None if self.roster is None else self.rollup(county, as_of).missing
 
     def enterprise_file(self, county: str | None, uscc: str, as_of: date, submission: int | None = None) -> FileView | None:
         a = self.archive
@@ -301,13 +326,13 @@ class Store:
         hazards = []
         for h in a.db.execute("SELECT * FROM hazards WHERE submission_id = ? ORDER BY row", (latest.id,)):
             values = {k: h[k] for k in h.keys()}  # noqa: SIM118 - sqlite3.Row
-            for k in ("found_on", "deadline", "completed_on"):
-                values[k] = date.fromisoformat(values[k]) if values[k] else None
+            for k in ("found_on", "deadline", "completed_on"):  # ISO text on SQLite, dates on PostgreSQL
+                values[k] = _day(values[k])
             state = hazard_state(values, as_of, self.config.due_soon_days)
             values["state"] = _state_text(state, values["status"])
             values["overdue"] = state.overdue
             hazards.append(values)
-        rows = {r.uscc: r for r in self.scoped(county, as_of)[0]}
+        rows = {r.uscc: r for r in self.rollup(county, as_of).enterprises}
         items = conf.confirmations(a, uscc)
         employees = a.db.execute("SELECT employees FROM submissions WHERE id = ?", (latest.id,)).fetchone()[0]
         row = rows.get(uscc)
@@ -320,11 +345,19 @@ class Store:
                                       "ORDER BY received_at DESC, id DESC LIMIT 1", (uscc,)).fetchone()
         if row is None:
             return None
-        path = self.path.parent / "已处理" / row[0]
+        path = self.county.layout.processed / row[0]
         return path if path.is_file() else None
 
-    def since_12m(self, as_of: date) -> date:
-        return as_of - timedelta(days=365)
+
+def _window(now: datetime, seconds: float) -> tuple[str, str]:
+    """The audit times (ISO text, as written) of the window of *seconds* that ends at *now*."""
+    return (now - timedelta(seconds=seconds)).isoformat(timespec="seconds"), now.isoformat(timespec="seconds")
+
+
+def _day(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _state_text(state: Any, status: str | None) -> str:
@@ -337,9 +370,9 @@ def _state_text(state: Any, status: str | None) -> str:
     return status or "未填写状态"
 
 
-def _post_data(path: Path, submission_id: int, archive: Archive) -> tuple[list[dict], list[dict]]:
+def _post_data(archive_key: str, submission_id: int, archive: Archive) -> tuple[list[dict], list[dict]]:
     """Posts and employees of a submission (submissions never change, so they are cached by id)."""
-    key = (str(path), submission_id)
+    key = (archive_key, submission_id)
     hit = _POSTS.get(key)
     if hit is None:
         hit = (archive.records(submission_id, "post"), archive.records(submission_id, "employee"))
@@ -356,11 +389,11 @@ _MAPS: dict[tuple[str, int], bytes] = {}
 _MAP_LOCK = threading.Lock()
 
 
-def _risk_map(path: Path, submission_id: int, name: str, risk_map: Any) -> bytes:
+def _risk_map(archive_key: str, submission_id: int, name: str, risk_map: Any) -> bytes:
     """The four-colour map of a submission (drawn once: matplotlib is slow and not thread-safe)."""
     from dpsheets.documents.riskmap import draw
 
-    key = (str(path), submission_id)
+    key = (archive_key, submission_id)
     with _MAP_LOCK:
         if key not in _MAPS:
             if len(_MAPS) > 64:

@@ -18,7 +18,7 @@ from dpsheets.config import Config
 from dpsheets.rules.findings import hazard_name
 from dpsheets.workbook.model import Rewrite
 from dpsheets.workbook.reader import read_workbook
-from dpsheets.workbook.registers import ENTERPRISE, REGISTERS
+from dpsheets.workbook.registers import ENTERPRISE, META_NOT_CONVERTED, REGISTERS
 from dpsheets.workbook.template import write_workbook
 
 NOTES_SHEET = "转换说明"
@@ -40,6 +40,7 @@ class Conversion:
     counts: dict[str, int] = field(default_factory=dict)  # standard sheet → rows written
     columns: list[ColumnNote] = field(default_factory=list)
     rewrites: list[tuple[str, Rewrite]] = field(default_factory=list)  # (file, rewrite)
+    not_converted: list[str] = field(default_factory=list)  # standard sheets no source had (written empty)
 
     @property
     def dropped(self) -> list[ColumnNote]:
@@ -55,11 +56,13 @@ def convert(paths: Sequence[str | Path], output: str | Path, enterprise: Mapping
     result = Conversion(Path(output))
     rows: dict[str, list[dict[str, Any]]] = {r.key: [] for r in REGISTERS if not r.key_value}
     ent: dict[str, Any] = {}
+    present: set[str] = set()
     for path in map(Path, paths):
         data = read_workbook(path, config)
         for key, sheet in data.sheets.items():
             if not sheet.present:
                 continue
+            present.add(key)
             if sheet.register.key_value:
                 for record in sheet.records:
                     for k, v in _row(record).items():
@@ -77,8 +80,13 @@ def convert(paths: Sequence[str | Path], output: str | Path, enterprise: Mapping
             result.columns.extend(_notes(path.name, sheet))
             result.rewrites.extend((path.name, r) for r in sheet.rewrites)
     ent.update({k: v for k, v in (enterprise or {}).items() if v})
+    if not any(v is not None for v in ent.values()):
+        present.discard(ENTERPRISE.key)
     result.counts = {r.sheet: len(rows[r.key]) for r in REGISTERS if not r.key_value and rows[r.key]}
-    write_workbook(result.output, ent, rows, extra=lambda wb: _write_notes(wb, result))
+    # Registers no source had are written empty and stay "missing" (as in the originals) until filled in.
+    result.not_converted = [r.sheet for r in REGISTERS if r.key not in present]
+    meta = {META_NOT_CONVERTED: ",".join(r.key for r in REGISTERS if r.key not in present)}
+    write_workbook(result.output, ent, rows, extra=lambda wb: _write_notes(wb, result), meta=meta)
     return result
 
 

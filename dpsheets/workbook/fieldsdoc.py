@@ -37,9 +37,10 @@ def render() -> str:
     lines += [f"| `{code}` | {kind.title} | {kind.exit_code} |" for code, kind in FATAL.items()]
     lines += ["", "## 未有效运行的判定规则（汇总）", "",
               "花括号中的参数来自 `dpsheets.toml` 的 `[rules]`（规则）或该企业的情况（说明）。", "",
-              "| 代码 | 规则 | 规则说明 | 企业问题说明 | 开关 |", "|---|---|---|---|---|"]
-    lines += [f"| `{code}` | {kind.title} | {kind.rule} | {kind.message} | {f'`{kind.switch}`' if kind.switch else ''} |"
-              for code, kind in BREACHES.items()]
+              "每条规则按“计分”给企业加分（权重也在 `[rules]` 中），“重点检查企业”按总分值从高到低排列。", "",
+              "| 代码 | 规则 | 规则说明 | 企业问题说明 | 计分 | 开关 |", "|---|---|---|---|---|---|"]
+    lines += [f"| `{code}` | {kind.title} | {kind.rule} | {kind.message} | {kind.score} | "
+              f"{f'`{kind.switch}`' if kind.switch else ''} |" for code, kind in BREACHES.items()]
     lines += ["", "## 隐患状态", "",
               "逾期、临期、按期 / 逾期销号只在 `dpsheets/rules/hazard_state.py` 定义一次；检查、季度统计、汇总的 SQL "
               "和台账模板的 Excel 条件格式都由它生成。日期缺失时比较不成立（没有治理期限的隐患不会逾期）。", "",

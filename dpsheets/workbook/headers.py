@@ -47,6 +47,9 @@ class HeaderIndex:
     alias: dict[str, tuple[Field, ...]]
     parts: dict[str, Field]
     labels: dict[str, str]  # folded part → its label as declared
+    standard: list[str]  # the standard header row, in declared order (the template's own)
+    part_labels: frozenset[str]  # the sub-column labels as declared
+    standard_columns: tuple[Column, ...]  # that row mapped (shared: read-only once made)
 
     def lookup(self, text: object) -> tuple[str, tuple[Field, ...]]:
         """("exact" | "alias" | "part" | "ignored" | "", fields)."""
@@ -113,7 +116,9 @@ def _index(register_key: str, extra: tuple[tuple[str, tuple[tuple[str, tuple[str
                 fields.append(f)
     parts = {fold(p): f for f in register.fields for p in f.parts}
     labels = {fold(p): p for f in register.fields for p in f.parts}
-    return HeaderIndex(register, exact, {k: tuple(v) for k, v in alias.items()}, parts, labels)
+    return HeaderIndex(register, exact, {k: tuple(v) for k, v in alias.items()}, parts, labels,
+                       [f.header for f in register.fields], frozenset(p for f in register.fields for p in f.parts),
+                       tuple(Column(c, column_letter(c), f.header, key=f.key) for c, f in enumerate(register.fields)))
 
 
 # --- the header row --------------------------------------------------------------------------------
@@ -154,6 +159,9 @@ class Layout:
 
 def find_layout(index: HeaderIndex, rows: Sequence[Sequence[Any]]) -> Layout | None:
     """The header of *rows* read as *index*'s register, or None when no row looks like one."""
+    standard = _standard_layout(index, rows)
+    if standard is not None:
+        return standard
     best, best_score, previous = -1, 0, 0
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         score = index.score(row)
@@ -186,6 +194,23 @@ def find_layout(index: HeaderIndex, rows: Sequence[Sequence[Any]]) -> Layout | N
     layout = Layout(index.register, first_data - 1, first_data, columns, best_score)
     layout.preamble = _preamble(index, rows[:best], layout)
     return layout
+
+
+def _standard_layout(index: HeaderIndex, rows: Sequence[Sequence[Any]]) -> Layout | None:
+    """The template's own header row (every standard header, in order, nothing else) read at once: no alias,
+    no sample, nothing above it to read. None when the sheet is laid out any other way."""
+    standard = index.standard
+    n = len(standard)
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        if row[:n] != standard:
+            continue
+        if any(c != "" and c is not None for c in row[n:]):
+            return None  # columns of its own: mapped one by one
+        below = rows[i + 1] if i + 1 < len(rows) else ()
+        if index.part_labels and any(type(c) is str and c.strip() in index.part_labels for c in below):
+            return None  # sub-columns under a group header
+        return Layout(index.register, i, i + 1, list(index.standard_columns), n)
+    return None
 
 
 def _is_subheader(index: HeaderIndex, row: Sequence[Any]) -> bool:
@@ -313,18 +338,16 @@ def is_footer(row: Sequence[Any]) -> bool:
 def table_end(body: Sequence[Sequence[Any]]) -> int:
     """Index of the first footer row in *body* (rows below the header), or len(body)."""
     for i, row in enumerate(body):
-        if row and _maybe_footer(row) and is_footer(row):
-            return i
+        for c in row:  # cheap pre-test, inline: a footer's first non-blank cell is text with a colon or a note prefix
+            if c == "" or c is None:
+                continue
+            if type(c) is str and ("：" in c or ":" in c or c.lstrip().startswith(_NOTE_START)) and is_footer(row):
+                return i
+            break
     return len(body)
 
 
-def _maybe_footer(row: Sequence[Any]) -> bool:
-    # cheap pre-test: a footer's first non-blank cell is text containing a colon or a note prefix
-    for c in row:
-        if c == "" or c is None:
-            continue
-        return type(c) is str and ("：" in c or ":" in c or c.lstrip().startswith(("注", "说明", "备注", "填表说明", "附")))
-    return False
+_NOTE_START = ("注", "说明", "备注", "填表说明", "附")
 
 
 # --- which sheet is which register ----------------------------------------------------------------

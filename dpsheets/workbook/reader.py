@@ -38,6 +38,7 @@ from dpsheets.workbook.layout import Layout, read_layout, sheet_names
 from dpsheets.workbook.model import Record, Rewrite, SheetData, WorkbookData
 from dpsheets.workbook.registers import (
     HAZARD,
+    META_NOT_CONVERTED,
     META_SHEET,
     POST,
     REGISTERS,
@@ -167,7 +168,8 @@ def _read(wb: pc.CalamineWorkbook, path: Path, config: Config, extents: dict[str
             recognised.update({n: register.sheet for n in matched})
     if not any(r.core for r in found):
         raise _not_a_register(path, names, {n: rows for n, (rows, _) in loaded.items()})
-    version = _template_version(wb, names, path, problems, config, extents, recognised)
+    version, meta = _template_version(wb, names, path, problems, config, extents, recognised)
+    not_converted = set(meta.get(META_NOT_CONVERTED, "").split(",")) - {""}
     sheets: dict[str, SheetData] = {}
     missing: list[Register] = []
     for register in REGISTERS:
@@ -188,13 +190,20 @@ def _read(wb: pc.CalamineWorkbook, path: Path, config: Config, extents: dict[str
             else:
                 parts.append(_read_table(register, name, rows, problems, aliases, real=version is None))
         sheets[register.key] = _combine(parts)
-    if missing and version is None:
+        if register.key in not_converted and _still_empty(sheets[register.key]):
+            missing.append(register)  # converted from registers that lacked it, and not filled in since
+            sheets[register.key] = SheetData(register, register.sheet, 0, present=False)
+    if missing and (version is None or not_converted):
         present = [r.sheet for r in REGISTERS if r not in missing]
         problems.append(make("registers.missing", found="“" + "”“".join(present) + "”",
                              missing="“" + "”“".join(r.sheet for r in missing) + "”"))
     data = WorkbookData(path, version, sheets, problems, _layout(wb, names, path, config, extents))
     data.recognised = recognised
     return data
+
+
+def _still_empty(sheet: SheetData) -> bool:
+    return all(all(v is None for v in r.values.values()) and not r.invalid for r in sheet.records)
 
 
 LAYOUT_NAMES = {nz.header_key(n) for n in sheet_names()}
@@ -245,11 +254,12 @@ def _match_sheets(names: list[str]) -> dict[Register, list[str]]:
 
 
 def _template_version(wb: pc.CalamineWorkbook, names: list[str], path: Path, problems: list[Problem], config: Config,
-                      extents: dict[str, Extent] | None, recognised: dict[str, str]) -> str | None:
+                      extents: dict[str, Extent] | None, recognised: dict[str, str]) -> tuple[str | None, dict[str, str]]:
+    """The template version (None for a register as enterprises keep it) and the identity sheet's rows."""
     if META_SHEET not in names:
         shown = "（" + "，".join(f"“{n}”读作“{r}”" for n, r in recognised.items()) + "）" if recognised else ""
         problems.append(make("workbook.no-template-id", recognised=shown))
-        return None
+        return None, {}
     meta_rows, _merged = _dense_rows(wb, META_SHEET, path, config, extents)
     meta = {nz.as_text(r[0]): nz.as_text(r[1]) for r in meta_rows if len(r) >= 2}
     template_id, version = meta.get("template_id", ""), meta.get("version", "")
@@ -263,7 +273,7 @@ def _template_version(wb: pc.CalamineWorkbook, names: list[str], path: Path, pro
                             path=str(path))
     if version != TEMPLATE_VERSION:
         problems.append(make("workbook.old-template", found=version, expected=TEMPLATE_VERSION))
-    return version
+    return version, meta
 
 
 def _fill_merged(rows: list[list[Any]], ranges: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:

@@ -14,6 +14,9 @@ from enum import Enum
 TEMPLATE_ID = "dpsheets-henan-smb"
 TEMPLATE_VERSION = "1.2"
 META_SHEET = "_dpsheets"
+# Row of the identity sheet naming (by key, comma-separated) the registers `dpsheets convert` found in no
+# source: while such a register is still empty it is read as missing, as it was in the originals.
+META_NOT_CONVERTED = "not_converted"
 
 
 class FieldType(str, Enum):
@@ -188,6 +191,11 @@ ENTERPRISE = Register(
 #          ACCEPTDATE 验收日期, RECHECKDATE 复查验证日期), found by the code search of issue 9
 #   [JZB]  github.com/MouseDoNotLoveCat/luhao_CDRLApp 建设系统安全隐患库 (检查时间, 检查人, 隐患问题描述, 整改要求（措施）,
 #          整改期限, 整改完成日期, 销号情况)
+#   [EAM]  github.com/ray98f/eam src/main/java/com/wzmtr/eam/dto/req/secure/SecureHazardAddReqDTO.java, a metro
+#          EAM's hazard record (隐患排查单号, 报告人, 地点, 隐患照片, 计划完成日期, 整改部门, 整改照片, 复查人, 复查日期, 完成情况)
+#   [YFC]  github.com/yingfengxinxi/YFConstruction admin/build/src/main/java/com/kakarote/build/jg/entity/BO/
+#          JgSafetyDangerRecordBO.java, a construction platform's 安全隐患记录 (检查负责人, 检查区域, 整改人, 整改期限,
+#          整改完成时间, 复查人, 复查结果, 复查完成时间)
 #   [ISSUE] the layouts quoted in issue 9 (作业活动 / 工作任务 / 设备名称, 区域位置 / 所在地点, 可能性（P）,
 #          暴露（E）, 后果（S）, 风险值 D, 检查场所, 整改结果, 是否消除, 核查人, 核查日期, 隐患编码)
 RISK = Register(
@@ -253,7 +261,7 @@ HAZARD = Register(
     help="每行一条隐患，按“登记→整改→验收→销号”闭环填写。重大隐患须同时填写右侧的报告栏目。",
     fields=(
         # 序号 is a row counter, never the 隐患编号 (issue 9); it is ignored (see IGNORED_HEADERS).
-        Field("number", "隐患编号", aliases=("编号", "隐患编码", "隐患单号", "隐患序号"), width=12, help="同一台账内不得重复"),
+        Field("number", "隐患编号", aliases=("编号", "隐患编码", "隐患单号", "隐患序号", "隐患排查单号"), width=12, help="同一台账内不得重复"),
         Field("name", "隐患名称", required=True, width=14, aliases=("问题名称", "隐患标题", "隐患事项")),
         Field("location", "隐患位置", required=True,
               aliases=("位置", "隐患部位", "检查场所", "隐患地点", "排查部位", "检查部位", "所在位置", "区域位置", "检查工点",
@@ -270,15 +278,15 @@ HAZARD = Register(
               aliases=("检查类型", "排查类别", "检查类别", "排查方式"), value_aliases=CHECK_TYPE_ALIASES),
         Field("found_on", "发现日期", D, True,
               aliases=("排查日期", "发现时间", "检查日期", "检查时间", "排查时间", "登记日期", "发现日期（排查日期）"), width=11),
-        Field("inspector", "排查人", aliases=("检查人", "发现人", "排查人员", "检查人员"), width=8),
+        Field("inspector", "排查人", aliases=("检查人", "发现人", "排查人员", "检查人员", "报告人", "检查负责人"), width=8),
         Field("goal", "治理目标", required=True, aliases=("整改目标", "整改要求"), width=12),
         Field("measures", "治理措施", required=True, width=16,
               aliases=("整改措施", "整改建议", "整改要求（措施）", "整改意见", "整改措施（建议）")),
         Field("deadline", "治理期限", D, True, relative_to="found_on",
               aliases=("整改期限", "整改时限", "治理时限", "整改截止时间", "整改截止日期", "整改时间", "完成时限", "要求完成时间",
-                       "要求整改时间", "计划完成时间", "整改完成时限", "限期整改时间", "要求完成日期", "规定整改期限"), width=11),
+                       "要求整改时间", "计划完成时间", "计划完成日期", "整改完成时限", "限期整改时间", "要求完成日期", "规定整改期限"), width=11),
         Field("unit", "责任单位", aliases=("整改责任单位", "责任部门", "整改部门", "整改单位", "整改责任部门"), width=12),
-        Field("owner", "责任人", required=True, aliases=("整改责任人", "整改负责人", "责任人员"), width=8),
+        Field("owner", "责任人", required=True, aliases=("整改责任人", "整改负责人", "责任人员", "整改人"), width=8),
         Field("funds", "治理资金（元）", N, aliases=("治理资金", "整改资金", "整改资金（元）", "投入资金（元）", "整改费用（元）"), width=10),
         Field("status", "治理状态", C, True, HAZARD_STATUSES, width=10, value_aliases=HAZARD_STATUS_ALIASES,
               aliases=("整改状态", "状态", "整改情况", "整改结果", "是否消除", "整改完成情况", "销号情况", "隐患状态", "是否整改",
@@ -287,7 +295,7 @@ HAZARD = Register(
               aliases=("整改完成日期", "整改完成时间", "实际完成日期", "实际完成时间", "完成时间"), width=11),
         Field("accepted_by", "验收人", width=8, aliases=("复查人", "核查人", "复核人", "验证人", "验收人员", "复查验收人")),
         Field("accepted_on", "验收日期", D,
-              aliases=("验收时间", "复查时间", "复查日期", "核查日期", "核查时间", "复核日期", "复查验证日期", "验证时间"), width=11),
+              aliases=("验收时间", "复查时间", "复查日期", "核查日期", "核查时间", "复核日期", "复查验证日期", "验证时间", "复查完成时间"), width=11),
         Field("acceptance", "验收结论", C, False, ("通过", "不通过"), width=10, value_aliases=ACCEPTANCE_ALIASES,
               aliases=("验收意见", "复查结果", "复查意见", "验收情况", "核查结果", "验收结果")),
         Field("cause", "产生原因", help="重大隐患必填", width=12),
@@ -471,7 +479,7 @@ BY_KEY: dict[str, Register] = {r.key: r for r in REGISTERS}
 BY_SHEET: dict[str, Register] = {r.sheet: r for r in REGISTERS}
 TABLES: tuple[Register, ...] = tuple(r for r in REGISTERS if not r.key_value)
 # Columns real registers carry that hold nothing to read: the row counter and photos. Never 隐患编号.
-IGNORED_HEADERS = ("序号", "编号序号", "隐患图片", "图片", "照片", "整改前照片", "整改后照片", "现场照片", "操作")
+IGNORED_HEADERS = ("序号", "编号序号", "隐患图片", "图片", "照片", "整改前照片", "整改后照片", "现场照片", "隐患照片", "整改照片", "操作")
 
 # 重大隐患 must also carry these (DOMAIN §5, 16号令 art. 15).
 MAJOR_HAZARD_FIELDS = ("cause", "severity", "plan", "suspended", "supervised", "reported_on")

@@ -52,20 +52,23 @@ Rows = Mapping[str, Sequence[Mapping[str, Any]]]
 
 def write_workbook(path: str | Path, enterprise: Mapping[str, Any] | None = None, rows: Rows | None = None,
                    *, title: str = "", due_soon_days: int = hazard_state.DEFAULT_DUE_SOON_DAYS,
-                   layout: Sequence[Block] = (), extra: Callable[[Any], None] | None = None) -> Path:
+                   layout: Sequence[Block] = (), extra: Callable[[Any], None] | None = None,
+                   meta: Mapping[str, str] | None = None) -> Path:
     """Write the standard workbook to *path* (atomically), filled with *enterprise* and *rows*.
 
     Hazards due within *due_soon_days* (the configured ``due_soon_days``) turn orange in Excel/WPS.
     *layout* sketches the plant on the 风险分布图 sheet (blank in a template). *extra* adds sheets of
-    its own to the xlsxwriter workbook (the 转换说明 of ``dpsheets convert``)."""
+    its own to the xlsxwriter workbook (the 转换说明 of ``dpsheets convert``); *meta* adds key/value rows
+    to the hidden identity sheet (the registers a conversion found in no source)."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        _write(tmp, enterprise or {}, rows or {}, title, due_soon_days, layout, extra)
+        _write(tmp, enterprise or {}, rows or {}, title, due_soon_days, layout, extra, meta)
     return path
 
 
 def _write(path: Path, enterprise: Mapping[str, Any], rows: Rows, title: str, due_soon_days: int,
-           layout: Sequence[Block] = (), extra: Callable[[Any], None] | None = None) -> None:
+           layout: Sequence[Block] = (), extra: Callable[[Any], None] | None = None,
+           meta: Mapping[str, str] | None = None) -> None:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                           "default_date_format": "yyyy-mm-dd"})
     wb.set_properties({"title": "双重预防体系台账", "author": "dpsheets", "created": FIXED_DATE,
@@ -82,7 +85,7 @@ def _write(path: Path, enterprise: Mapping[str, Any], rows: Rows, title: str, du
             write_layout_sheet(wb, layout, {k: v for k, v in counts.items() if isinstance(k, str)})
     if extra is not None:
         extra(wb)
-    _write_meta(wb)
+    _write_meta(wb, meta or {})
     options.finish()
     wb.close()
 
@@ -285,10 +288,10 @@ def _write_value(ws: Any, r: int, c: int, f: Field, value: Any, fmt: dict[str, A
         ws.write_string(r, c, str(value), fmt["text"])
 
 
-def _write_meta(wb: xlsxwriter.Workbook) -> None:
+def _write_meta(wb: xlsxwriter.Workbook, extra: Mapping[str, str]) -> None:
     ws = wb.add_worksheet(META_SHEET)
-    ws.write_column(0, 0, ["template_id", "version", "generator"])
-    ws.write_column(0, 1, [TEMPLATE_ID, TEMPLATE_VERSION, "dpsheets"])
+    ws.write_column(0, 0, ["template_id", "version", "generator", *extra])
+    ws.write_column(0, 1, [TEMPLATE_ID, TEMPLATE_VERSION, "dpsheets", *extra.values()])
     ws.hide()
 
 

@@ -61,7 +61,9 @@ def infer_hazard_status(records: Iterable[Record], rewrites: list[Rewrite]) -> N
 
 
 def _closure_evidence(v: dict[str, Any]) -> str:
-    if v["accepted_on"] and v["acceptance"] != "不通过":
+    if v["acceptance"] == "不通过":  # a failed recheck sends the hazard back to rectification
+        return ""
+    if v["accepted_on"]:
         return f"已有验收（复查）日期 {v['accepted_on'].isoformat()}"
     done, deadline = v["completed_on"], v["deadline"]
     if done and deadline and done <= deadline:

@@ -1,0 +1,238 @@
+"""报送情况: did each enterprise's periodic statistics arrive on time (16号令 art. 14)?
+
+The calendar and what counts as a period's statistics are :mod:`dpsheets.rules.reporting`: per
+enterprise and period, the first submission received after the period's end, compared with the
+enterprise's due date (the roster may set its own). Computed in SQL from the archive (one pass over
+the submissions per archive, several archives merged by taking the earliest), written to the summary's
+报送情况 sheet (counts per period, then enterprise × period) and to a hidden sheet of (credit code,
+period, due date, day received) from which a city or province roll-up carries it exactly.
+
+"按时报送" of the roll-up's groups is :meth:`Filings.on_time`: the enterprise's statistics for the
+reference quarter (the latest quarter due on or before as-of, :func:`reporting.reference_period`)
+arrived by its due date.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from dpsheets.rules import reporting
+from dpsheets.rules.reporting import Deadlines, ReportingPeriod, Status
+from dpsheets.workbook.registers import identity_columns
+
+SHEET = "报送情况"
+HIDDEN = "_dpsheets_reporting"  # uscc, period, due, received (ISO dates; received blank: none)
+COUNT_HEAD = ("报送期间", "报送期限", "应报企业", *(s.value for s in Status), "按时报送率")
+OWN_DEADLINES = "本企业报送期限"  # the matrix column for deadlines a roster set
+
+
+@dataclass(frozen=True)
+class Filing:
+    """One enterprise's statistics for one period: when due, and the day they arrived (None: not yet)."""
+
+    period: ReportingPeriod
+    due: date
+    received: date | None
+
+    def status(self, as_of: date) -> Status:
+        return reporting.status(self.received, self.due, as_of)
+
+
+@dataclass
+class Filings:
+    """Every listed enterprise's filings for *periods* on *as_of*."""
+
+    as_of: date
+    periods: list[ReportingPeriod]
+    by_uscc: dict[str, dict[str, Filing]] = field(default_factory=dict)
+    own: dict[str, Deadlines] = field(default_factory=dict)  # enterprises with deadlines of their own
+
+    @property
+    def reference(self) -> ReportingPeriod:
+        return reporting.reference_period(self.as_of)
+
+    def status(self, uscc: str, period: ReportingPeriod) -> Status | None:
+        filing = self.by_uscc.get(uscc, {}).get(period.key)
+        return None if filing is None else filing.status(self.as_of)
+
+    def on_time(self, uscc: str) -> bool:
+        """The enterprise's statistics for the reference quarter arrived by their due date."""
+        return self.status(uscc, self.reference) is Status.ON_TIME
+
+    def counts(self, period: ReportingPeriod) -> dict[Status, int]:
+        out = dict.fromkeys(Status, 0)
+        for by in self.by_uscc.values():
+            if period.key in by:
+                out[by[period.key].status(self.as_of)] += 1
+        return out
+
+
+def build(as_of: date, periods: Sequence[ReportingPeriod], received: Mapping[str, Mapping[str, date | None]],
+          usccs: Iterable[str], own: Mapping[str, Deadlines] | None = None) -> Filings:
+    """The filings of *usccs* from the days their statistics arrived (*received*: uscc → period key → day)."""
+    own = dict(own or {})
+    out = Filings(as_of, list(periods), own={u: d for u, d in own.items() if not d.is_default})
+    for uscc in usccs:
+        deadlines = own.get(uscc, reporting.DEFAULT)
+        got = received.get(uscc, {})
+        out.by_uscc[uscc] = {p.key: Filing(p, deadlines.due(p), got.get(p.key)) for p in periods}
+    out.own = {u: d for u, d in out.own.items() if u in out.by_uscc}
+    return out
+
+
+# --- from the archive -------------------------------------------------------------------------
+
+def first_received(conns: Sequence[Connection], periods: Sequence[ReportingPeriod], as_of: date,
+                   prefilter: str = "", params: Mapping[str, Any] | None = None) -> dict[str, dict[str, date | None]]:
+    """uscc → period key → the first day a submission arrived after the period's end (by *as_of*), across
+    *conns* (the earliest of them). *prefilter* limits the submissions (``s``) to an area."""
+    day = "substr(s.received_at, 1, 10)"
+    columns = ", ".join(f"MIN(CASE WHEN {day} > :end{i} THEN {day} END) AS p{i}" for i in range(len(periods)))
+    sql = f"SELECT s.uscc, {columns} FROM submissions s WHERE {day} <= :as_of_day {prefilter} GROUP BY s.uscc"
+    values = {"as_of_day": as_of.isoformat(), **(params or {}),
+              **{f"end{i}": p.end.isoformat() for i, p in enumerate(periods)}}
+    out: dict[str, dict[str, date | None]] = {}
+    if not periods:
+        return out
+    for conn in conns:
+        for row in conn.execute(sa.text(sql), values):
+            got = out.setdefault(row[0], {p.key: None for p in periods})
+            for i, p in enumerate(periods):
+                if row[i + 1] is not None:
+                    day_received = date.fromisoformat(str(row[i + 1]))
+                    current = got[p.key]
+                    got[p.key] = day_received if current is None else min(current, day_received)
+    return out
+
+
+# --- the summary's sheets ----------------------------------------------------------------------
+
+def _rows(filings: Filings, listed: Iterable[Any]) -> Iterator[list[Any]]:
+    for r in listed:
+        own = filings.own.get(r.uscc)
+        cells: list[Any] = [getattr(r, k) for k, _ in identity_columns()]
+        cells.append(own.describe() if own else "")
+        for p in filings.periods:
+            f = filings.by_uscc.get(r.uscc, {}).get(p.key)
+            cells += [f.status(filings.as_of).value, f.received] if f else ["", None]
+        yield [None if v == "" else v.isoformat() if isinstance(v, date) else v if v is None else str(v) for v in cells]
+
+
+def write_sheet(ws: Any, formats: dict[str, Any], filings: Filings, listed: Iterable[Any]) -> None:
+    """报送情况 on *ws*: counts per period (rows 1…), then, below a blank row, enterprise × period (status, day
+    received). *listed*: the enterprises (rows with the identity attributes), in the order shown (streamed)."""
+    from dpsheets.county.sheet_xml import FastRows
+    from dpsheets.workbook.print_setup import ID_WIDTH, landscape_wide
+
+    head, cell, pct = formats["head"], formats["cell"], formats["pct"]
+    for c, h in enumerate(COUNT_HEAD):
+        ws.write_string(0, c, h, head)
+    for r, p in enumerate(filings.periods, start=1):
+        counts = filings.counts(p)
+        total = sum(counts.values())
+        due = reporting.DEFAULT.due(p)
+        ws.write_string(r, 0, p.label, cell)
+        ws.write_string(r, 1, due.isoformat() + ("（另有期限的企业按其期限）" if filings.own else ""), cell)
+        ws.write_number(r, 2, total, cell)
+        for c, s in enumerate(Status, start=3):
+            ws.write_number(r, c, counts[s], cell)
+        if total and filings.as_of > due:
+            ws.write_number(r, 3 + len(Status), counts[Status.ON_TIME] / total, pct)
+        else:
+            ws.write_blank(r, 3 + len(Status), None, cell)
+    top = len(filings.periods) + 2
+    headers = [h for _, h in identity_columns()] + [OWN_DEADLINES]
+    for p in filings.periods:
+        headers += [p.label, f"{p.label}报送日期"]
+    widths = [ID_WIDTH if "统一社会信用代码" in h else 28 if h == "企业名称" else 14 for h in headers]
+    for c, h in enumerate(headers):
+        ws.write_string(top, c, h, head)
+        ws.set_column(c, c, max(widths[c], 16 if c < len(COUNT_HEAD) else 0))
+    count = FastRows(ws, top + 1, lambda c, v: ("b" if v is None else "s", cell)).write_all(_rows(filings, listed))
+    if count:
+        last = top + count
+        first_status = len(identity_columns()) + 1
+        for s, colour in ((Status.LATE, formats["orange"]), (Status.MISSING, formats["red"])):
+            ws.conditional_format(top + 1, first_status, last, len(headers) - 1,
+                                  {"type": "cell", "criteria": "==", "value": f'"{s.value}"', "format": colour})
+    ws.autofilter(top, 0, top + max(count, 1), len(headers) - 1)
+    ws.freeze_panes(top + 1, 2)
+    landscape_wide(ws, widths, header_rows=(top, top), repeat_columns=2)
+
+
+def write_hidden(ws: Any, filings: Filings) -> None:
+    """The hidden sheet on *ws*: every enterprise's filing per period."""
+    from dpsheets.county.sheet_xml import FastRows, plain
+
+    for c, h in enumerate(("uscc", "period", "due", "received", "own")):
+        ws.write_string(0, c, h)
+
+    def rows() -> Iterator[list[str | None]]:
+        for uscc, by in filings.by_uscc.items():
+            own = filings.own.get(uscc)
+            for key, f in by.items():
+                yield [uscc, key, f.due.isoformat(), f.received.isoformat() if f.received else None,
+                       json.dumps([own.quarter_day, own.year_month, own.year_day]) if own else None]
+
+    FastRows(ws, 1, plain).write_all(rows())
+    ws.hide()
+
+
+def meta(filings: Filings) -> str:
+    """The periods, for the summary's hidden meta sheet."""
+    return ",".join(p.key for p in filings.periods)
+
+
+def read(as_of: date, periods_text: str, rows: list[list[Any]],
+         damaged: Callable[[str, str], Exception]) -> Filings:
+    """The filings kept by :func:`write_hidden` (*rows* with the header); *damaged*(cell, what) makes the error."""
+    try:
+        periods = [ReportingPeriod.parse(k) for k in periods_text.split(",") if k.strip()]
+    except ValueError as exc:
+        raise damaged("B", f"（报送期间）的内容无法识别：{exc}") from exc
+    out = Filings(as_of, periods)
+    known = {p.key: p for p in periods}
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) < 4 or not row[0]:
+            continue
+        uscc, key = str(row[0]), str(row[1])
+        if key not in known:
+            raise damaged(f"B{i}", f"的报送期间“{key}”不在汇总表记录的期间中")
+        try:
+            due = date.fromisoformat(str(row[2])[:10])
+            received = date.fromisoformat(str(row[3])[:10]) if row[3] not in ("", None) else None
+            own = json.loads(str(row[4])) if len(row) > 4 and row[4] not in ("", None) else None
+        except (ValueError, TypeError) as exc:
+            raise damaged(f"C{i}:E{i}", "应为日期，内容无法识别") from exc
+        out.by_uscc.setdefault(uscc, {})[key] = Filing(known[key], due, received)
+        if own:
+            out.own[uscc] = Deadlines(*own)
+    return out
+
+
+def combine(parts: Sequence[Filings | None], winner: Mapping[str, int], as_of: date) -> Filings:
+    """Several parts' filings as one: per enterprise and period the earliest day received in any part, the due
+    date of the part whose row wins (*winner*: uscc → part index; others: the first part that lists it)."""
+    periods = next((p.periods for p in parts if p is not None), reporting.periods(as_of))
+    out = Filings(as_of, list(periods))
+    for i, part in enumerate(parts):
+        if part is None:
+            continue
+        for uscc, by in part.by_uscc.items():
+            mine = winner.get(uscc, i) == i
+            target = out.by_uscc.setdefault(uscc, {})
+            for key, f in by.items():
+                old = target.get(key)
+                received = min((d for d in (f.received, old.received if old else None) if d), default=None)
+                due = f.due if (mine or old is None) else old.due
+                target[key] = Filing(f.period, due, received)
+            if mine and uscc in part.own:
+                out.own[uscc] = part.own[uscc]
+    return out
