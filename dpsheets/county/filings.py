@@ -128,7 +128,7 @@ def _rows(filings: Filings, listed: Iterable[Any]) -> Iterator[list[Any]]:
 def write_sheet(ws: Any, formats: dict[str, Any], filings: Filings, listed: Iterable[Any]) -> None:
     """报送情况 on *ws*: counts per period (rows 1…), then, below a blank row, enterprise × period (status, day
     received). *listed*: the enterprises (rows with the identity attributes), in the order shown (streamed)."""
-    from dpsheets.county.sheet_xml import FastRows
+    from dpsheets.county.sheet_xml import FastRows, Styles
     from dpsheets.workbook.print_setup import ID_WIDTH, landscape_wide
 
     head, cell, pct = formats["head"], formats["cell"], formats["pct"]
@@ -155,7 +155,7 @@ def write_sheet(ws: Any, formats: dict[str, Any], filings: Filings, listed: Iter
     for c, h in enumerate(headers):
         ws.write_string(top, c, h, head)
         ws.set_column(c, c, max(widths[c], 16 if c < len(COUNT_HEAD) else 0))
-    count = FastRows(ws, top + 1, lambda c, v: ("b" if v is None else "s", cell)).write_all(_rows(filings, listed))
+    count = FastRows(ws, top + 1, Styles(blank=cell, text=cell)).write_all(_rows(filings, listed))
     if count:
         last = top + count
         first_status = len(identity_columns()) + 1
@@ -169,7 +169,7 @@ def write_sheet(ws: Any, formats: dict[str, Any], filings: Filings, listed: Iter
 
 def write_hidden(ws: Any, filings: Filings) -> None:
     """The hidden sheet on *ws*: every enterprise's filing per period."""
-    from dpsheets.county.sheet_xml import FastRows, plain
+    from dpsheets.county.sheet_xml import FastRows
 
     for c, h in enumerate(("uscc", "period", "due", "received", "own")):
         ws.write_string(0, c, h)
@@ -181,7 +181,7 @@ def write_hidden(ws: Any, filings: Filings) -> None:
                 yield [uscc, key, f.due.isoformat(), f.received.isoformat() if f.received else None,
                        json.dumps([own.quarter_day, own.year_month, own.year_day]) if own else None]
 
-    FastRows(ws, 1, plain).write_all(rows())
+    FastRows(ws, 1).write_all(rows())
     ws.hide()
 
 

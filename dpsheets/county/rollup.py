@@ -10,8 +10,7 @@ date. Group figures are sums of the enterprise rows, so a city roll-up of county
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from operator import attrgetter
@@ -20,7 +19,7 @@ from typing import Any
 from dpsheets.config import RollupRules
 from dpsheets.county.enforcement import evaluate, not_submitted
 from dpsheets.county.filings import Filings
-from dpsheets.county.rows import Spill
+from dpsheets.county.rows import Rows, Spill
 from dpsheets.rules import reporting, sanyou
 from dpsheets.rules.breaches import Breach, score
 from dpsheets.workbook.registers import identity_columns
@@ -193,7 +192,7 @@ class Summary:
 @dataclass
 class Rollup:
     """A roll-up. The long lists (enterprises, overdue and major hazards, monthly figures) may be :class:`Rows`
-    read again from the archive each time they are iterated (see :mod:`dpsheets.county.rows`); the sums per
+    kept on local disk and read each time they are iterated (see :mod:`dpsheets.county.rows`); the sums per
     group come from one pass over them, made once."""
 
     as_of: date
@@ -210,7 +209,6 @@ class Rollup:
     monthly: Sequence[MonthRow] | None = None  # by month, then credit code
     # 报送情况: each listed enterprise's periodic statistics, on time or not (dpsheets.county.filings)
     filings: Filings | None = None
-    source: Any = field(default=None, repr=False, compare=False)  # rollup_sql.Source of Rows read from archives
     summary_: Summary | None = field(default=None, repr=False, compare=False)
 
     def applied_rules(self) -> list[RuleSet]:
@@ -238,23 +236,12 @@ class Rollup:
     def in_memory(self) -> Rollup:
         """This roll-up with its long lists read into memory once (a county's few, shown again and again by the
         web service); a roll-up already in memory as it is."""
-        if self.source is None:
+        if not any(isinstance(x, Rows) for x in (self.enterprises, self.overdue, self.majors, self.monthly)):
             return self
-        with self.reading():
-            summary = self.summary()
-            return replace(self, enterprises=list(self.enterprises), overdue=list(self.overdue),
-                           majors=list(self.majors), monthly=None if self.monthly is None else list(self.monthly),
-                           source=None, summary_=replace(summary, enforcement=list(summary.enforcement)))
-
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        """Inside, every pass over the long lists reads through one database session (one latest-submission
-        table), not one each."""
-        if self.source is None:
-            yield
-            return
-        with self.source.shared():
-            yield
+        summary = self.summary()
+        return replace(self, enterprises=list(self.enterprises), overdue=list(self.overdue), majors=list(self.majors),
+                       monthly=None if self.monthly is None else list(self.monthly),
+                       summary_=replace(summary, enforcement=list(summary.enforcement)))
 
 
 def months_between(earlier: date, later: date) -> int:

@@ -16,9 +16,10 @@ archive's); their rows are merged in order.
 from __future__ import annotations
 
 import heapq
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from dpsheets.config import Config, RollupRules
+from dpsheets.config import Config
 from dpsheets.county.archive import Archive
 from dpsheets.county.filings import build as build_filings
 from dpsheets.county.filings import first_received
@@ -41,8 +42,9 @@ from dpsheets.county.rollup import (
     not_submitted,
     summarise,
 )
-from dpsheets.county.rows import Rows
+from dpsheets.county.rows import Rows, Spill
 from dpsheets.rules import hazard_state, reporting
+from dpsheets.rules.breaches import Breach
 
 # The latest submission of each enterprise on or before :as_of, inside the area (city/county) asked for.
 _LATEST = """
@@ -356,101 +358,53 @@ def _restrict(conns: Sequence[Connection], day: date, area: Area) -> None:
             conn.execute(sa.text(f"INSERT INTO {KEEP} (id) VALUES (:id)"), keep)
 
 
-@dataclass
-class Source:
-    """Where a roll-up's long lists are read from, again each time: the archives, the area and the day."""
+def _session(paths: Sequence[Path | str], as_of: date, area: Area) -> Iterator[tuple[list[Connection], list[str]]]:
+    """Connections to the archives, each with its latest submissions in a temporary table; their names."""
+    with ExitStack() as stack:
+        archives = [stack.enter_context(Archive(p)) for p in paths]
+        conns = [stack.enter_context(a.connect()) for a in archives]
+        for conn in conns:
+            if conn.dialect.name == "postgresql":  # sorts and hashes in memory; no JIT for one-off queries
+                conn.exec_driver_sql("SET work_mem = '64MB'")
+                conn.exec_driver_sql("SET jit = off")
+        if len(conns) > 1:
+            _restrict(conns, as_of, area)
+        for conn in conns:
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {LATEST}"))
+            conn.execute(sa.text(f"CREATE TEMP TABLE {LATEST} AS {_latest(area, len(conns) > 1)}"),
+                         _params(conn, as_of, area))
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"ANALYZE {LATEST}")
+        yield conns, [a.shown for a in archives]
 
-    paths: tuple[Path | str, ...]
-    as_of: date
-    area: Area
-    rules: RollupRules
-    shown: list[str] = field(default_factory=list)
-    _shared: list[Connection] | None = None
 
-    @contextmanager
-    def session(self) -> Iterator[list[Connection]]:
-        """Connections to the archives, each with its latest submissions in a temporary table."""
-        if self._shared is not None:
-            yield self._shared
-            return
-        with ExitStack() as stack:
-            archives = [stack.enter_context(Archive(p)) for p in self.paths]
-            conns = [stack.enter_context(a.connect()) for a in archives]
-            self.shown = [a.shown for a in archives]
-            for conn in conns:
-                if conn.dialect.name == "postgresql":  # sorts and hashes in memory; no JIT for one-off queries
-                    conn.exec_driver_sql("SET work_mem = '64MB'")
-                    conn.exec_driver_sql("SET jit = off")
-            if len(conns) > 1:
-                _restrict(conns, self.as_of, self.area)
-            for conn in conns:
-                conn.execute(sa.text(f"DROP TABLE IF EXISTS {LATEST}"))
-                conn.execute(sa.text(f"CREATE TEMP TABLE {LATEST} AS {_latest(self.area, len(conns) > 1)}"),
-                             _params(conn, self.as_of, self.area))
-                if conn.dialect.name == "postgresql":
-                    conn.exec_driver_sql(f"ANALYZE {LATEST}")
-            yield conns
+_ENTERPRISE_FIELDS = tuple(f.name for f in fields(EnterpriseRow) if f.name != "breaches")
 
-    @contextmanager
-    def shared(self) -> Iterator[None]:
-        """Inside, every read goes through one session."""
-        if self._shared is not None:
-            yield
-            return
-        with self.session() as conns:
-            self._shared = conns
-            try:
-                yield
-            finally:
-                self._shared = None
 
-    def rows(self, read: Callable[[Connection], Iterator[Any]], key: Callable[[Any], Any], length: int) -> Rows[Any]:
-        """*read* from each archive (in order by *key* when there are several), as :class:`Rows`."""
-        def source() -> Iterator[Any]:
-            with self.session() as conns:
-                streams = [read(c) for c in conns]
-                yield from streams[0] if len(streams) == 1 else heapq.merge(*streams, key=key)
-        return Rows(source, length)
+def _pack_enterprise(row: EnterpriseRow) -> tuple[str]:
+    values = [getattr(row, k) for k in _ENTERPRISE_FIELDS]
+    return (json.dumps([values, [[b.code, dict(b.params), b.points] for b in row.breaches]], ensure_ascii=False),)
 
-    def enterprises(self, conn: Connection) -> Iterator[EnterpriseRow]:
-        for row in enterprise_rows(conn, self.as_of, self.area, table=True):
-            row.breaches = evaluate(row, self.as_of, self.rules)
-            yield row
 
-    def months(self, length: int) -> Rows[MonthRow]:
-        days = month_ends(self.as_of)
+def _unpack_enterprise(packed: tuple[Any, ...]) -> EnterpriseRow:
+    values, breaches = json.loads(packed[0])
+    return EnterpriseRow(**dict(zip(_ENTERPRISE_FIELDS, values, strict=True)),
+                         breaches=[Breach(code, params, points) for code, params, points in breaches])
 
-        def source() -> Iterator[MonthRow]:
-            with self.session() as conns:
-                if len(conns) == 1:
-                    yield from month_rows(conns[0], days, self.area)
-                    return
-                for day in days:  # each month's end decided across the archives, then merged by credit code
-                    _restrict(conns, day, self.area)
-                    rows = [list(month_rows(c, [day], self.area, keep=True)) for c in conns]
-                    yield from heapq.merge(*rows, key=lambda r: r[1])
-        return Rows(source, length)
 
-    def month_counts(self, conns: list[Connection]) -> dict[str, tuple[int, int]]:
-        days = month_ends(self.as_of)
-        if len(conns) == 1:
-            return month_counts(conns[0], days, self.area)
-        out: dict[str, tuple[int, int]] = {}
-        for day in days:
-            _restrict(conns, day, self.area)
-            counts = [month_counts(c, [day], self.area, keep=True)[day.strftime("%Y-%m")] for c in conns]
-            out[day.strftime("%Y-%m")] = (sum(n for n, _ in counts), sum(o for _, o in counts))
-        return out
+def _merged(streams: list[Iterator[Any]], key: Callable[[Any], Any]) -> Iterator[Any]:
+    return streams[0] if len(streams) == 1 else heapq.merge(*streams, key=key)
 
 
 def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config | None = None,
                     roster: list[MissingRow] | None = None, level: str = "县", area: Area = Area()) -> Rollup:
     """The roll-up of one or more archives (paths or URLs), of *area* in them. Every figure, list and month of
     the trend comes from one set of submissions: per credit code the latest on or before the day, whichever
-    archive holds it. Computed in SQL, set-based; the long lists stay in the database until written."""
+    archive holds it. Computed in SQL, set-based, in one session; each long list is read once, in order,
+    through a server-side cursor, and put aside on local disk (:class:`~dpsheets.county.rows.Spill`) as it
+    passes, so the roll-up holds none of them in memory and its sheets all show the same moment."""
     config = config or Config()
-    source = Source(tuple(paths), as_of, area, config.rules)
-    with source.session() as conns:
+    with contextmanager(_session)(tuple(paths), as_of, area) as (conns, shown):
         submitted = [u for c in conns for (u,) in c.execute(sa.text(f"SELECT uscc FROM {LATEST}"))]
         listed = set(submitted)
         missing = [not_submitted(m, config.rules) for m in (roster or []) if m.uscc not in listed]
@@ -458,18 +412,51 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
         received = first_received(conns, periods, as_of, area.prefilter(), area.params())
         own = {m.uscc: m.deadlines for m in roster or [] if m.deadlines is not None}
         filings = build_filings(as_of, periods, received, [*submitted, *(m.uscc for m in missing)], own)
-        del listed, received
-        streams = [source.enterprises(c) for c in conns]
-        summary = summarise(streams[0] if len(streams) == 1 else heapq.merge(*streams, key=enterprise_key), missing,
-                            filings)
-        counts = source.month_counts(conns)
-    sums = summary.groups[None][0]
-    months: dict[str, int | None] = {month: overdue if n else None  # no submission yet: a gap, not 0
-                                     for month, (n, overdue) in sorted(counts.items())}
-    enterprises = source.rows(source.enterprises, enterprise_key, sums.submitted)
-    overdue = source.rows(lambda c: hazard_rows(c, as_of, "overdue", area, table=True), hazard_key,
-                          sums.sums["hazards_overdue"])
-    majors = source.rows(lambda c: hazard_rows(c, as_of, "major", area, table=True), hazard_key, sums.sums["major_open"])
-    monthly = source.months(sum(n for n, _ in counts.values()))
-    return Rollup(as_of, level, enterprises, missing, overdue, majors, months, config.rules, list(source.shown),
-                  monthly=monthly, filings=filings, source=source, summary_=summary)
+        del listed, received, submitted
+
+        kept = Spill(1, 0)
+
+        def evaluated(conn: Connection) -> Iterator[EnterpriseRow]:
+            for row in enterprise_rows(conn, as_of, area, table=True):
+                row.breaches = evaluate(row, as_of, config.rules)
+                yield row
+
+        def keep(rows: Iterator[EnterpriseRow]) -> Iterator[EnterpriseRow]:
+            for row in rows:
+                kept.add(_pack_enterprise(row))
+                yield row
+
+        summary = summarise(keep(_merged([evaluated(c) for c in conns], enterprise_key)), missing, filings)
+        lists = []
+        for which in ("overdue", "major"):
+            spill = Spill(1, 0)
+            for d in _merged([hazard_rows(c, as_of, which, area, table=True) for c in conns], hazard_key):
+                spill.add((json.dumps(d, ensure_ascii=False),))
+            lists.append(spill.rows(lambda packed: json.loads(packed[0])))
+        months, monthly = _months(conns, as_of, area)
+    return Rollup(as_of, level, kept.rows(_unpack_enterprise), missing, lists[0], lists[1], months, config.rules,
+                  shown, monthly=monthly, filings=filings, summary_=summary)
+
+
+def _months(conns: list[Connection], as_of: date, area: Area) -> tuple[dict[str, int | None], Rows[MonthRow]]:
+    """The trend (month → overdue hazards; None: no submission by then, a gap, not 0) and the per-enterprise
+    figures it sums, in one pass."""
+    days = month_ends(as_of)
+    spill = Spill(4, 0)
+    counts = {day.strftime("%Y-%m"): [0, 0] for day in days}
+    if len(conns) == 1:
+        rows: Iterable[MonthRow] = month_rows(conns[0], days, area)
+    else:  # each month's end decided across the archives, then merged by credit code
+        def each_day() -> Iterator[MonthRow]:
+            for day in days:
+                _restrict(conns, day, area)
+                yield from heapq.merge(*[list(month_rows(c, [day], area, keep=True)) for c in conns],
+                                       key=lambda r: r[1])
+        rows = each_day()
+    for row in rows:
+        spill.add(row)
+        count = counts[row[0]]
+        count[0] += 1
+        count[1] += row[3]
+    trend: dict[str, int | None] = {month: overdue if n else None for month, (n, overdue) in sorted(counts.items())}
+    return trend, spill.rows(tuple)

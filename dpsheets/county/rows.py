@@ -103,9 +103,9 @@ class Spill:
 
     def sorted(self) -> Iterator[tuple[Any, ...]]:
         self._flush()
-        order = ", ".join(f"v{i}" for i in range(self.key))
+        order = "".join(f"v{i}, " for i in range(self.key))
         columns = ", ".join(f"v{i}" for i in range(self.width))
-        yield from self.db.execute(f"SELECT {columns} FROM spill ORDER BY {order}, seq")
+        yield from self.db.execute(f"SELECT {columns} FROM spill ORDER BY {order}seq")
 
     def rows(self, make: Callable[[tuple[Any, ...]], T]) -> Rows[T]:
         """The spilled rows, sorted, each made into an object by *make*."""

@@ -14,7 +14,8 @@ through the ordinary ``write_*`` calls: the result is the same workbook, only sl
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
@@ -23,8 +24,36 @@ from xlsxwriter.xmlwriter import XMLwriter
 _SPECIAL = re.compile(r'[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_')
 _STRMAX = 32767
 
-# A cell's value → (kind, style): kind "s" text, "n" number, "b" blank; style a Format or None.
-Styler = Callable[[int, Any], tuple[str, Any]]
+
+
+@dataclass(frozen=True)
+class Styles:
+    """The format of each kind of cell (None: no format): how a sheet's rows are written.
+
+    None is a blank cell (written only when it has a format, as xlsxwriter does); an int a number in
+    *number*; a float a number in *floats[column]* if given, else *number*; a str (anything else, as its
+    ``str``) text in *text*, or in *long_text* when longer than *long_over* characters."""
+
+    blank: Any = None
+    number: Any = None
+    floats: Sequence[Any] = ()
+    text: Any = None
+    long_text: Any = None
+    long_over: int = 1 << 30
+
+    def of(self, column: int, value: Any) -> tuple[str, Any]:
+        """(kind, format) of *value* in *column*: kind "b" blank, "n" number, "s" text."""
+        if value is None:
+            return "b", self.blank
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, float) and column < len(self.floats):
+                return "n", self.floats[column]
+            return "n", self.number
+        text = value if isinstance(value, str) else str(value)
+        return "s", self.long_text if len(text) > self.long_over else self.text
+
+
+PLAIN = Styles()
 
 
 def _text(value: str) -> str:
@@ -40,32 +69,23 @@ def _text(value: str) -> str:
 
 
 class FastRows:
-    """Writes rows from *first_row* on into *ws* (0-based rows and columns, cells from column 0).
+    """Writes rows from *first_row* on into *ws* (0-based rows and columns, cells from column 0) in *styles*."""
 
-    *style* decides, per column and value, what kind of cell it is and its format (see
-    :data:`Styler`); it must agree with the slow path, which calls ``write_string``,
-    ``write_number`` or ``write_blank`` with the same format.
-    """
-
-    def __init__(self, ws: Any, first_row: int, style: Styler) -> None:
+    def __init__(self, ws: Any, first_row: int, styles: Styles = PLAIN) -> None:
         self.ws = ws
         self.first = self.row = first_row
-        self.style = style
+        self.styles = styles
         self.direct = bool(getattr(ws, "constant_memory", False)) and getattr(ws, "row_data_fh", None) is not None \
             and ws.fh is ws.row_data_fh and hasattr(ws, "previous_row") and ws.previous_row < first_row
         self.columns: list[str] = []
-        self.styles: dict[int, str] = {}
+        self.top_col = -1
         if self.direct:
             ws._write_single_row(first_row)  # flush the rows xlsxwriter still holds (the header)
-        self.top_col = -1
-
-    def _s(self, fmt: Any) -> str:
-        if fmt is None:
-            return ""
-        key = id(fmt)
-        if key not in self.styles:
-            self.styles[key] = f' s="{fmt._get_xf_index()}"'
-        return self.styles[key]
+            attr = {id(f): "" if f is None else f' s="{f._get_xf_index()}"'
+                    for f in (styles.blank, styles.number, styles.text, styles.long_text, *styles.floats)}
+            self._blank, self._number, self._text, self._long = (attr[id(styles.blank)], attr[id(styles.number)],
+                                                                 attr[id(styles.text)], attr[id(styles.long_text)])
+            self._floats = [attr[id(f)] for f in styles.floats]
 
     def write(self, values: Sequence[Any]) -> None:
         """One row, from column 0."""
@@ -73,7 +93,7 @@ class FastRows:
         self.row += 1
         if not self.direct:
             for c, value in enumerate(values):
-                kind, fmt = self.style(c, value)
+                kind, fmt = self.styles.of(c, value)
                 if kind == "b":
                     self.ws.write_blank(r, c, None, fmt)
                 elif kind == "n":
@@ -86,18 +106,24 @@ class FastRows:
             columns.append(xl_col_to_name(len(columns)))
         n = str(r + 1)
         out = [f'<row r="{n}">']
+        add = out.append
+        long_over, floats = self.styles.long_over, self._floats
         for c, value in enumerate(values):
-            kind, fmt = self.style(c, value)
-            s = self._s(fmt)
-            if kind == "b":
-                if s:  # xlsxwriter writes a blank cell only when it has a format
-                    out.append(f'<c r="{columns[c]}{n}"{s}/>')
-            elif kind == "n":
-                out.append(f'<c r="{columns[c]}{n}"{s}><v>{value:.16G}</v></c>')
+            t = type(value)
+            if t is str or (t is not int and t is not float and value is not None):
+                text = value if t is str else str(value)
+                style = self._long if len(text) > long_over else self._text
+                if _SPECIAL.search(text) or len(text) > _STRMAX // 2 or (text and (text[0].isspace() or text[-1].isspace())):
+                    add(f'<c r="{columns[c]}{n}"{style} t="inlineStr"><is>{_text(text)}</is></c>')
+                else:
+                    add(f'<c r="{columns[c]}{n}"{style} t="inlineStr"><is><t>{text}</t></is></c>')
+            elif value is None:
+                if self._blank:  # xlsxwriter writes a blank cell only when it has a format
+                    add(f'<c r="{columns[c]}{n}"{self._blank}/>')
             else:
-                text = _text(value if isinstance(value, str) else str(value))
-                out.append(f'<c r="{columns[c]}{n}"{s} t="inlineStr"><is>{text}</is></c>')
-        out.append("</row>")
+                style = floats[c] if t is float and c < len(floats) else self._number
+                add(f'<c r="{columns[c]}{n}"{style}><v>{value:.16G}</v></c>')
+        add("</row>")
         self.ws.fh.write("".join(out))
         if values:
             self.top_col = max(self.top_col, len(values) - 1)
@@ -121,12 +147,3 @@ class FastRows:
         ws.dim_colmin = 0
         ws.dim_colmax = self.top_col if ws.dim_colmax is None else max(ws.dim_colmax, self.top_col)
         ws.previous_row = last
-
-
-def plain(_c: int, value: Any) -> tuple[str, Any]:
-    """No formats: numbers as numbers (not booleans), None blank, anything else text."""
-    if value is None:
-        return "b", None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "n", None
-    return "s", None

@@ -36,7 +36,7 @@ from dpsheets.county.rollup import (
     Rollup,
     RuleSet,
 )
-from dpsheets.county.sheet_xml import FastRows, plain
+from dpsheets.county.sheet_xml import FastRows, Styles
 from dpsheets.errors import DpsheetsError
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules.breaches import BREACHES, Breach, rule_texts, score, score_texts
@@ -66,7 +66,7 @@ LEVEL_COLOURS = (("重大风险", "risks_major", "#FF0000"), ("较大风险", "r
 
 
 def write_summary(rollup: Rollup, path: Path, title: str = "") -> Path:
-    with atomic_path(path) as tmp, rollup.reading():
+    with atomic_path(path) as tmp:
         _write(rollup, tmp, title)
     return path
 
@@ -138,7 +138,7 @@ def _hidden(ws: Any, headers: tuple[str, ...]) -> FastRows:
     for c, h in enumerate(headers):
         ws.write_string(0, c, h)
     ws.hide()
-    return FastRows(ws, 1 if headers else 0, plain)
+    return FastRows(ws, 1 if headers else 0)
 
 
 def _breach_rows(out: FastRows, row: EnterpriseRow | MissingRow) -> None:
@@ -193,19 +193,14 @@ def _group_values(g: GroupRow) -> list[Any]:
             *(g.sums[k] for k, _ in INDICATORS), g.closure_rate]
 
 
-def _style(f: dict, header: str, value: Any) -> tuple[str, Any]:
-    """How a value of a column headed *header* is written: (kind, format) for :class:`FastRows`."""
-    if value is None:
-        return "b", f["cell"]
-    if isinstance(value, float) and "率" in header:
-        return "n", f["pct"]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "n", f["cell"]
-    return "s", f["wrap"] if len(value if isinstance(value, str) else str(value)) > 30 else f["cell"]
+def _styles(f: dict, headers: Sequence[str]) -> Styles:
+    """How the cells of a table are written: rates (率) as percentages, long texts wrapped."""
+    return Styles(blank=f["cell"], number=f["cell"], floats=[f["pct"] if "率" in h else f["cell"] for h in headers],
+                  text=f["cell"], long_text=f["wrap"], long_over=30)
 
 
 def _write_cell(ws: Any, r: int, c: int, value: Any, f: dict, header: str = "") -> None:
-    kind, fmt = _style(f, header, value)
+    kind, fmt = _styles(f, [header]).of(0, value)
     if kind == "b":
         ws.write_blank(r, c, None, fmt)
     elif kind == "n":
@@ -241,7 +236,7 @@ def _table(ws: Any, f: dict, headers: list[str], rows: Iterable[list[Any]], *,
     for c, h in enumerate(headers):
         ws.write_string(0, c, h, f["head"])
         ws.set_column(c, c, column_widths[c])
-    count = FastRows(ws, 1, lambda c, value: _style(f, headers[c], value)).write_all(rows)
+    count = FastRows(ws, 1, _styles(f, headers)).write_all(rows)
     ws.freeze_panes(1, 2 if name == "企业明细" else 1)
     ws.autofilter(0, 0, max(count, 1), len(headers) - 1)
     for h in highlight:

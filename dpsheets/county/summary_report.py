@@ -112,8 +112,7 @@ def context(rollup: Rollup, title: str, form: OfficialForm | None = None) -> dic
 
 def write_report(rollup: Rollup, path: Path, title: str, official: OfficialForm | None = None) -> Path:
     tpl = DocxTemplate(str(_template()))
-    with rollup.reading():
-        ctx = context(rollup, title, official)
+    ctx = context(rollup, title, official)
     for key, png in _charts(rollup).items():
         ctx[key] = InlineImage(tpl, io.BytesIO(png), width=Mm(150))
     tpl.render(ctx, jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined), autoescape=True)
