@@ -22,7 +22,7 @@ from dpsheets import __version__
 from dpsheets.config import Config, load_config
 from dpsheets.documents import kinds as document_kinds
 from dpsheets.errors import EXIT_CANCELLED, EXIT_CODES, EXIT_FATAL, DpsheetsError
-from dpsheets.feedback.console import print_result, to_json
+from dpsheets.feedback.console import print_notices, print_result, to_json
 from dpsheets.pipeline import DocOptions, FileResult, pipeline, workbook_files
 from dpsheets.workbook.normalize import parse_date
 
@@ -51,6 +51,21 @@ as_of_option = click.option("--as-of", "as_of", callback=_as_of, metavar="DATE",
                             help="按哪一天检查（逾期、临期、未来日期都相对这一天），默认今天。")
 config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
                              help="配置文件 dpsheets.toml（风险阈值、临期天数、二维码地址、汇总规则）。")
+
+
+def _paper_option(help_text: str):  # noqa: ANN202
+    from dpsheets.config import PAPERS
+
+    return click.option("--paper", type=click.Choice(PAPERS, case_sensitive=False), default=None, help=help_text)
+
+
+def _with_paper(config: Config, paper: str | None) -> Config:
+    """The configuration with ``--paper`` (A4/A3) in place of ``[print] paper``."""
+    from dataclasses import replace
+
+    from dpsheets.config import PrintSetup
+
+    return replace(config, print=PrintSetup(paper.upper())) if paper else config
 
 
 EXIT_HELP = "退出码：\n\n\b\n" + "\n".join(f"  {code:<4}{text}" for code, text in EXIT_CODES.items())
@@ -118,14 +133,16 @@ def main() -> None:
 @click.option("--name", help="预先填好的企业名称。")
 @click.option("--uscc", help="预先填好的统一社会信用代码。")
 @click.option("--county", help="预先填好的所属县（市、区）。")
+@_paper_option("宽表的打印纸张：A4（默认，两页宽）或 A3（一页宽）；默认取配置 [print] paper。")
 @config_option
-def template(output: str, name: str | None, uscc: str | None, county: str | None, config_path: str | None) -> None:
+def template(output: str, name: str | None, uscc: str | None, county: str | None, paper: str | None,
+             config_path: str | None) -> None:
     """生成空白的标准台账（带下拉选项、填表说明和打印设置）。"""
     from dpsheets.workbook.template import write_workbook
 
-    config = _config(config_path)
+    config = _with_paper(_config(config_path), paper)
     enterprise = {k: v for k, v in (("name", name), ("uscc", uscc), ("county", county)) if v}
-    path = write_workbook(output, enterprise, due_soon_days=config.due_soon_days)
+    path = write_workbook(output, enterprise, due_soon_days=config.due_soon_days, paper=config.print.paper)
     _console().print(f"已生成标准台账：[cyan]{escape(str(path))}[/]")
 
 
@@ -230,14 +247,17 @@ KIND_CHOICES = document_kinds.KEYS
               help="只生成某几种文书（可重复），默认全部：" + "、".join(f"{k.key} {k.title}" for k in document_kinds.KINDS) + "。")
 @click.option("--archive", "archive_path", type=click.Path(), default=None,
               help="县里的档案库：配置了 qr_base_url 时，二维码打开 `dpsheets serve` 上的本企业、本岗位页面。")
+@_paper_option("纸张：A4（默认）或 A3（风险公告栏印在 A3 上，分布图更大）；默认取配置 [print] paper。")
+@click.option("--json", "as_json", is_flag=True, help="每个台账输出一行 JSON（供其他程序读取）。")
 @config_option
 def docs(files: tuple[str, ...], output_dir: str, as_of: date, split: bool, pdf: bool,
-         quarter: tuple[int, int] | None, kinds: tuple[str, ...], archive_path: str | None, config_path: str | None) -> None:
+         quarter: tuple[int, int] | None, kinds: tuple[str, ...], archive_path: str | None, paper: str | None,
+         as_json: bool, config_path: str | None) -> None:
     """由台账生成可打印的 Word 文书：告知卡、每人一张清单、整改通知书、逾期催办、重大隐患报告、风险公告栏、季度统计表。
 
     每种文书合成一个文件，一项一页，便于成批打印；每份都带企业二维码（一企一码）。
     """
-    config = _config(config_path)
+    config = _with_paper(_config(config_path), paper)
     if archive_path and config.qr_base_url:
         from dpsheets.web.commands import with_qr_secret
 
@@ -253,7 +273,12 @@ def docs(files: tuple[str, ...], output_dir: str, as_of: date, split: bool, pdf:
         p, as_of=as_of, config=config, highlight=False, doc_options=options,
         documents_dir=out if len(paths) == 1 else out / p.stem), show_progress=len(paths) > 1)
     for result in results:
-        print_result(result, console, limit=20)
+        if as_json:
+            click.echo(to_json(result))
+        else:
+            print_result(result, console, limit=20)
+    if not as_json:
+        print_notices(results, console)
     sys.exit(max((r.exit_code for r in results), default=EXIT_FATAL))
 
 
@@ -274,6 +299,7 @@ def demo(output_dir: str, as_of: date) -> None:
     console.print(f"已生成示例台账 [cyan]{escape(str(workbook))}[/]（检查日 {as_of.isoformat()}）\n")
     result = pipeline(workbook, as_of=as_of, config=Config(), out_dir=out, documents_dir=out / "打印")
     print_result(result, console)
+    print_notices([result], console)
     console.print("\n用 Excel 或 WPS 打开标注副本：出错的格标成红色并附批注，逾期隐患整行标红，临期标橙，"
                   "“检查结果”表列出全部问题并可点击跳转。“打印”文件夹里是带二维码的告知卡、整改通知书等 Word 文书。")
 
@@ -302,6 +328,15 @@ def _log_outcome(console: Console):  # noqa: ANN202
     return report
 
 
+def _log_alert(console: Console):  # noqa: ANN202
+    from datetime import datetime
+
+    def alert(a) -> None:  # noqa: ANN001
+        console.print(f"[dim]{datetime.now():%H:%M:%S}[/] [bold yellow]{escape(a.line())}[/]")
+
+    return alert
+
+
 def _optional_as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
     return None if value is None else _as_of(ctx, param, value)
 
@@ -323,6 +358,7 @@ def watch(folder: str, poll: float | None, as_of: date | None, settle: float, no
     banner = f"正在监控 [cyan]{escape(str(county.layout.inbox))}[/]（{f'轮询每 {poll:g} 秒' if poll else '文件系统事件'}），按 Ctrl-C 停止。"
     try:
         county.watch(as_of=as_of, documents=not no_docs, poll=poll, settle=settle, report=_log_outcome(console),
+                     alert=_log_alert(console),
                      started=lambda: console.print(banner),
                      trouble=lambda exc: console.print(f"[bold red]错误：[/]{escape(exc.message)}"))
     except KeyboardInterrupt:
@@ -347,7 +383,7 @@ def ingest(folder: str, as_of: date, no_docs: bool, archive_path: str | None, co
                         console=err, transient=True, disable=not err.is_terminal)
     with progress:
         task = progress.add_task("", total=None)
-        outcomes = county.ingest(as_of=as_of, documents=not no_docs, report=_log_outcome(console),
+        outcomes = county.ingest(as_of=as_of, documents=not no_docs, report=_log_outcome(console), alert=_log_alert(console),
                                  progress=lambda i, n, p: progress.update(task, completed=i, total=n))
     done = sum(o.destination == "已处理" for o in outcomes)
     console.print(f"共 {len(outcomes)} 个文件：已处理 {done}，退回 {len(outcomes) - done}。")
@@ -361,7 +397,7 @@ def ingest(folder: str, as_of: date, no_docs: bool, archive_path: str | None, co
 @click.pass_context
 def archive(ctx: click.Context, archive_path: str | None) -> None:
     """一企一档数据库：list 企业清单，show 某企业最新报送，history 报送历史，export 导出 Excel，
-    check 检查数据库，push 把县档案库上传到市、省数据库。"""
+    check 检查数据库，push 把县档案库上传到市、省数据库，alerts 重大隐患提醒。"""
     from dpsheets.county.county import County
 
     if ctx.invoked_subcommand == "push":
@@ -473,6 +509,18 @@ def archive_check(county) -> None:  # noqa: ANN001
     console.print("[green]✓ 完整性检查通过[/]")
 
 
+@archive.command("alerts")
+@as_of_option
+@click.pass_obj
+def archive_alerts(county, as_of: date) -> None:  # noqa: ANN001
+    """重大隐患提醒：为到统计日已逾期的重大隐患发出提醒（每项只提醒一次），并把尚未写出的提醒写入“提醒”文件夹。"""
+    from datetime import datetime
+
+    console = _console()
+    written = county.alerts(as_of, now=datetime.now(), alert=_log_alert(console))
+    console.print(f"新写出提醒 {len(written)} 份，在 [cyan]{escape(str(county.root / '提醒'))}[/]。")
+
+
 @archive.command("push")
 @click.argument("source")
 @click.option("--to", "destination", required=True, metavar="URL|PATH",
@@ -513,11 +561,14 @@ def roster(output: str) -> None:
 @click.option("--title", default=None, help="报告标题，如“舞阳县小微企业双重预防体系运行情况”。")
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="汇总", show_default=True)
 @click.option("--no-report", is_flag=True, help="只生成汇总表，不生成 Word 报告。")
+@click.option("--alerts-since", "alerts_since", callback=_optional_as_of, metavar="DATE",
+              help="“新增重大隐患”表列出这一天之后发出的重大隐患提醒（如上一份汇总的统计日期），默认统计日期前 30 天。")
 @config_option
 def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], more_summaries: tuple[str, ...],
            roster_path: str | None, as_of: date, level: str | None, where: str | None, title: str | None,
-           output_dir: str, no_report: bool, config_path: str | None) -> None:
-    """由档案库生成汇总表（总览、企业明细、乡镇/行业汇总、逾期和重大隐患、重点检查企业、未报送企业）和 Word 报告。"""
+           output_dir: str, no_report: bool, alerts_since: date | None, config_path: str | None) -> None:
+    """由档案库生成汇总表（总览、企业明细、乡镇/行业汇总、逾期和重大隐患、重点检查企业、未报送企业、报送情况、
+    新增重大隐患）和 Word 报告。"""
     if more_summaries and not summaries:
         raise click.UsageError(f"“{more_summaries[0]}”：要合成的汇总表请写在 --from 之后，如 --from 县1.xlsx 县2.xlsx。")
     summaries = summaries + more_summaries
@@ -526,7 +577,7 @@ def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], more_summaries
 
     console = _console()
     result = make_rollup(archives=archives, summaries=summaries, roster=roster_path, as_of=as_of, level=level,
-                         where=where, config=_config(config_path))
+                         where=where, config=_config(config_path), alerts_since=alerts_since)
     for note in result.notes:
         console.print(f"[yellow]{escape(note)}[/]")
     title = title or default_title(result)

@@ -15,6 +15,7 @@ and the limits in each field's ``metadata`` (``min``, ``max``, ``keys``, ``desce
 ``directory``). A wrong type, a value out of range or an unknown key anywhere (also inside a
 table) refuses the whole file with one Chinese message naming the file and the key, before any
 work is done. A new setting is a new dataclass field; it needs no validation code of its own.
+A ``choices`` limit names the values a setting may take (``[print] paper = "A4"`` or ``"A3"``).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def header_aliases(config: Config) -> dict[str, dict[str, tuple[str, ...]]]:
 
 
 def setting(default: Any = MISSING, *, factory: Any = MISSING, doc: str = "", **limits: Any) -> Any:
-    """A configuration field: its default and its limits (min, max, keys, descending, directory)."""
+    """A configuration field: its default and its limits (min, max, keys, descending, directory, choices)."""
     meta = {"doc": doc, **limits}
     if factory is not MISSING:
         return field(default_factory=factory, metadata=meta)
@@ -136,6 +137,28 @@ class OfficialForm:
     report_number: str = setting("", doc="汇总报告的文号，如“舞应急〔2026〕15号”")
 
 
+PAPERS = ("A4", "A3")
+
+
+@dataclass(frozen=True)
+class PrintSetup:
+    """Paper of the printed documents and of the workbook's wide registers."""
+
+    # A4: 公告栏 on one A4 page, wide registers two pages wide; A3: 公告栏 on A3 with a larger map, wide registers one page wide
+    paper: str = setting("A4", choices=PAPERS, doc="纸张：A4 或 A3（A3 时风险公告栏印在 A3 上、分布图更大，台账宽表一页宽）")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the worker process that reads a county's incoming workbooks may use (see :mod:`dpsheets.isolation`).
+
+    A file that needs more is returned with its reason and the next file goes on. The memory cap is the
+    worker's address space (``RLIMIT_AS``); Windows has none, and there only the timeout applies."""
+
+    memory_mb: int = setting(1024, min=64, max=1 << 20, doc="读取一个台账最多用多少 MB 内存")
+    timeout_s: float = setting(60.0, min=0.1, max=86400, doc="读取一个台账最多用多少秒")
+
+
 @dataclass(frozen=True)
 class Config:
     lec: dict[str, float] = setting(factory=lambda: dict(DEFAULT_LEC), keys=tuple(DEFAULT_LEC), min=0,
@@ -150,10 +173,12 @@ class Config:
     qr_secret: str = setting("", doc="二维码令牌密钥（一般不必填写：由档案库提供）")
     templates_dir: str = setting("", directory=True, doc="县里自己的 Word 模板文件夹")  # default: the shipped ones
     archive: str = setting("", doc="档案库：SQLite 文件或 postgresql://用户@服务器/数据库")  # DPSHEETS_ARCHIVE overrides
+    limits: Limits = setting(factory=Limits, doc="收件时读取台账的内存和时间上限")
     rules: RollupRules = setting(factory=RollupRules, doc="未有效运行的判定")
     official: OfficialForm = setting(factory=OfficialForm, doc="文书的发文单位、主送机关、联系人和电话")
+    print: PrintSetup = setting(factory=PrintSetup, doc="打印纸张")
     # Local header aliases, "表名.标准列名" = ["本地列名", …] (issue 9): [aliases] "隐患排查治理清单.治理期限" = ["限改日期"]
-    aliases: dict[str, tuple[str, ...]] = setting(factory=dict, keys=_alias_keys(), doc="本地列名别名")
+    aliases: dict[str, tuple[str, ...]] = setting(factory=dict, keys=_alias_keys(), aliases=True, doc="本地列名别名")
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -283,14 +308,41 @@ def _scalar(hint: Any, value: Any, meta: Any, path: tuple[str, ...], source: str
         if low is not None and value < low or high is not None and value > high:
             bounds = (f"不小于 {low}" if high is None else f"不大于 {high}" if low is None else f"在 {low}～{high} 之间")
             raise _fail(path, f" 应{bounds}，而不是 {value}。", source)
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise _fail(path, f" 应为{'或'.join(f'“{c}”' for c in choices)}，而不是 {_shown(value)}。", source)
     if hint is str and meta.get("directory") and value and not Path(value).is_dir():
         raise _fail(path, f" 指向的文件夹 {value} 不存在。请写已有文件夹的完整路径，或删去这一行以用自带的模板。", source)
     return value
 
 
 def _check_whole(value: Any, meta: Any, path: tuple[str, ...], source: str) -> None:
+    if meta.get("aliases") and isinstance(value, dict):
+        _check_aliases(value, path, source)
     if meta.get("descending") and isinstance(value, dict):
         bounds = list(value.items())
         for (hi_key, hi), (lo_key, lo) in zip(bounds, bounds[1:]):  # noqa: B905 - pairs
             if not hi > lo:
                 raise _fail(path, f" 的下限应逐级降低：“{hi_key}”（{hi}）应大于“{lo_key}”（{lo}）。", source)
+
+
+def _check_aliases(value: dict[str, tuple[str, ...]], path: tuple[str, ...], source: str) -> None:
+    """A local alias names one column: not blank, not a standard column name (an exact standard header is
+    always read as itself), not given to two columns of one register."""
+    from dpsheets.workbook.normalize import header_key
+    from dpsheets.workbook.registers import TABLES
+
+    standard = {r.sheet: {header_key(f.header): f.header for f in r.fields} for r in TABLES}
+    seen: dict[tuple[str, str], str] = {}
+    for key, names in value.items():
+        sheet, _, column = key.partition(".")
+        for name in names:
+            folded = header_key(name)
+            if not folded:
+                raise _fail((*path, key), " 的别名有一个是空的，请删除。", source)
+            if folded in standard.get(sheet, {}):
+                raise _fail((*path, key), f" 的别名“{name}”已是标准列名“{standard[sheet][folded]}”，标准列名总是按它自己读取，"
+                                          "不能作为别名。", source)
+            other = seen.setdefault((sheet, folded), column)
+            if other != column:
+                raise _fail((*path, key), f" 的别名“{name}”也是“{sheet}.{other}”的别名，一个列名只能对应一个标准列。", source)

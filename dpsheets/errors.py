@@ -49,6 +49,9 @@ FATAL: dict[str, FatalType] = _types(
     ("file.corrupt", "工作簿已损坏"),
     ("file.bomb", "疑似恶意构造的文件"),
     ("file.unexpected", "读取时发生意外错误"),
+    ("file.timeout", "读取超时"),
+    ("file.memory", "读取时内存超过上限"),
+    ("file.crashed", "读取进程异常退出"),
     # the workbook as a whole
     ("workbook.not-standard", "不是标准台账"),
     ("workbook.wrong-template", "其他系统的模板"),
@@ -91,6 +94,7 @@ FATAL: dict[str, FatalType] = _types(
     # roll-ups
     ("roster.unreadable", "企业名单无法读取"),
     ("roster.no-uscc", "企业名单缺少代码列"),
+    ("roster.invalid-deadline", "企业名单的报送期限有误"),
     ("rollup.unreadable", "汇总表无法读取"),
     ("rollup.not-summary", "不是 dpsheets 汇总表"),
     ("rollup.damaged", "汇总表被改动或损坏"),
@@ -104,6 +108,25 @@ FATAL: dict[str, FatalType] = _types(
     ("user.exists", "用户已存在"),
     ("user.unknown", "没有该用户"),
 )
+
+
+@dataclass(frozen=True)
+class NoticeType:
+    code: str
+    title: str
+    message: str  # Chinese, for the user: what happened, what was done instead, what to install
+
+
+# Conditions of the machine that stop nothing but that the user must be told of, once per run (in the
+# output of ``dpsheets docs``/``demo`` and in their JSON). Declared once here; docs/字段说明.md lists them.
+NOTICES: dict[str, NoticeType] = {n.code: n for n in (
+    NoticeType("font.bundled", "本机未安装中文字体，已用自带字体",
+               "本机未安装中文字体：风险分布图等图中的文字已改用随 dpsheets 安装的思源黑体（Noto Sans SC）印出。"
+               "建议安装中文字体：Linux 运行 apt-get install fonts-noto-cjk（思源黑体），Windows 安装“微软雅黑”或思源黑体。"),
+    NoticeType("font.missing", "没有可用的中文字体",
+               "本机没有可用的中文字体，也未找到随 dpsheets 安装的字体包（pylopdf-fonts-zh-cn），图中的中文可能无法显示。"
+               "请安装中文字体（Linux：apt-get install fonts-noto-cjk，即思源黑体），或重新安装 dpsheets。"),
+)}
 
 
 class DpsheetsError(Exception):

@@ -3,6 +3,12 @@
 ``dpsheets check``, ``docs``, ``demo`` and the folder watcher all call :func:`pipeline`; it writes every
 output of one file and returns what it wrote. It never raises for a bad file: an unreadable file (or,
 for the archive, one without a valid enterprise) comes back as a result with its :class:`DpsheetsError`.
+
+The two steps that parse the file itself (read+check, and the highlighted copy) go through a
+:class:`Reader`. ``check``, ``docs`` and ``demo`` use :data:`IN_PROCESS`: a clerk checking a file on
+their own machine needs no second process, and the XML pre-scan of the reader keeps the command
+alive on every poison file known. The county's ``watch`` and ``ingest``, which run unattended on
+whatever arrives, use a :class:`dpsheets.isolation.Worker`: a process with a memory cap and a timeout.
 """
 
 from __future__ import annotations
@@ -12,11 +18,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dpsheets.config import Config
-from dpsheets.errors import EXIT_DATA_ERRORS, EXIT_FATAL, EXIT_OK, DpsheetsError
-from dpsheets.fsutil import environment_error
+from dpsheets.errors import EXIT_DATA_ERRORS, EXIT_FATAL, EXIT_OK, NOTICES, DpsheetsError
+from dpsheets.fsutil import atomic_path, environment_error
 from dpsheets.rules.checks import check_workbook
 from dpsheets.rules.findings import find
 from dpsheets.rules.problems import Report
@@ -39,6 +45,7 @@ class FileResult:
     notes: list[str] = field(default_factory=list)  # outputs that could not be written, in Chinese
     environment: DpsheetsError | None = None  # an output failed for the machine's fault (disk full, folder not writable)
     info: list[str] = field(default_factory=list)  # e.g. document kinds with nothing to print
+    notices: list[str] = field(default_factory=list)  # codes of dpsheets.errors.NOTICES: the machine, not the file
     display_name: str | None = None  # the name the file is known by (the watcher's copy has another)
     text_report: Path | None = None  # 检查报告.txt, when asked for
 
@@ -76,6 +83,8 @@ class FileResult:
         out["documents"] = [str(p) for p in self.documents]
         if self.notes:
             out["notes"] = self.notes
+        if self.notices:
+            out["notices"] = [{"code": code, "message": NOTICES[code].message} for code in self.notices]
         return out
 
 
@@ -112,6 +121,32 @@ def check(path: str | Path, as_of: date, config: Config | None = None) -> tuple[
     return data, report
 
 
+class Reader(Protocol):
+    """Where a file is parsed: in this process (:class:`InProcess`) or in a worker (:mod:`dpsheets.isolation`)."""
+
+    def check(self, path: Path, as_of: date, config: Config) -> tuple[WorkbookData, Report]:
+        """:func:`check`; raises :class:`DpsheetsError` when the file cannot be read."""
+
+    def mark(self, original: Path, report: Report, out: Path, name: str) -> str | None:
+        """Save the highlighted copy of *original* as *out*; a note in Chinese when it is not the whole copy."""
+
+
+class InProcess:
+    """The file is parsed in this process."""
+
+    def check(self, path: Path, as_of: date, config: Config) -> tuple[WorkbookData, Report]:
+        return check(path, as_of, config)
+
+    def mark(self, original: Path, report: Report, out: Path, name: str) -> str | None:
+        from dpsheets.feedback.highlight import save_highlighted  # openpyxl only when a copy is written
+
+        save_highlighted(original, report, out, name)
+        return None
+
+
+IN_PROCESS = InProcess()
+
+
 @dataclass(frozen=True)
 class DocOptions:
     """Which documents to print and how (see :func:`dpsheets.documents.render.render_all`)."""
@@ -132,7 +167,7 @@ def _folder(where: OutputDir, data: WorkbookData | None) -> Path | None:
 def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out_dir: OutputDir | None = None,
              highlight: bool = True, documents_dir: OutputDir | None = None,
              doc_options: DocOptions | None = None, display_name: str | None = None, text_report: bool = False,
-             require_enterprise: bool = False) -> FileResult:
+             require_enterprise: bool = False, reader: Reader = IN_PROCESS) -> FileResult:
     """Do all the per-file work for *path*; never raises for a bad input file.
 
     *out_dir* (the highlighted copy; default: beside the original) and *documents_dir* are
@@ -141,11 +176,12 @@ def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out
     user knows it: the highlighted copy and the reports are named after it. *text_report* also
     writes 检查报告.txt beside the highlighted copy. *require_enterprise*: a workbook the archive
     cannot take (no valid credit code) is an error result, and nothing is written for it.
+    *reader* parses the file (see the module's doc).
     """
     config = config or Config()
     result = FileResult(Path(path), display_name=display_name)
     try:
-        data, result.report = check(path, as_of, config)
+        data, result.report = reader.check(Path(path), as_of, config)
         result.data = data
         if require_enterprise:
             from dpsheets.county.archive import require_enterprise as archivable
@@ -163,7 +199,7 @@ def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out
         return result
     folder = _folder(out_dir, result.data) if out_dir is not None else result.path.parent
     if highlight and folder is not None:
-        _write_highlight(result, folder)
+        _write_highlight(result, folder, reader)
     if text_report and folder is not None:
         _write_text_report(result, folder / TEXT_REPORT)
     docs_folder = _folder(documents_dir, result.data) if documents_dir is not None else None
@@ -175,16 +211,17 @@ def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out
 TEXT_REPORT = "检查报告.txt"
 
 
-def _write_highlight(result: FileResult, out_dir: Path) -> None:
-    from dpsheets.feedback.highlight import (  # openpyxl only when a copy is written
-        highlighted_path,
-        write_highlighted,
-    )
+def _write_highlight(result: FileResult, out_dir: Path, reader: Reader) -> None:
+    from dpsheets.feedback.highlight import highlighted_path
 
     assert result.report is not None
     target = highlighted_path(Path(result.name), out_dir)
     try:
-        result.highlighted = write_highlighted(result.path, result.report, target, Path(result.name).name)
+        with atomic_path(target) as tmp:
+            note = reader.mark(result.path, result.report, tmp, Path(result.name).name)
+        result.highlighted = target
+        if note:
+            result.notes.append(note)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - the report stands even when the copy cannot be made
@@ -226,3 +263,4 @@ def _write_documents(result: FileResult, folder: Path, as_of: date, config: Conf
     result.documents.extend(outcome.files)
     result.notes.extend(outcome.errors)
     result.info.extend(outcome.skipped)
+    result.notices.extend(outcome.notices)

@@ -194,8 +194,8 @@ def lec_library_and_group(path):
              ["行车吊装", "装配区", "钢丝绳断裂", "起重伤害", "定期检查", 1, 6, 40, 240, "橙色风险", "公司级", "设备部", "周八"]]
     _sheet(wb, "风险库", risk_header, risks)
     ws = wb.create_sheet("隐患整改")
-    top = ["隐患名称", "隐患位置", "隐患描述", "隐患等级", "发现日期", "治理措施", "治理期限", "责任人", "整改情况", "", ""]
-    sub = ["", "", "", "", "", "", "", "", "整改完成日期", "验收人", "验收日期"]
+    top = ["隐患名称", "隐患位置", "隐患描述", "隐患等级", "发现日期", "治理措施", "治理期限", "责任人", "整改情况", "", "", "备注"]
+    sub = ["", "", "", "", "", "", "", "", "整改完成日期", "验收人", "验收日期", ""]
     for c, h in enumerate(top, 1):
         if h:
             ws.cell(row=1, column=c, value=h)
@@ -203,7 +203,7 @@ def lec_library_and_group(path):
         if h:
             ws.cell(row=2, column=c, value=h)
     ws.merge_cells("I1:K1")
-    for c in range(1, 9):
+    for c in (*range(1, 9), 12):  # 备注 (L1:L2) is no standard column: its warning lands on the merged cell
         ws.merge_cells(start_row=1, start_column=c, end_row=2, end_column=c)
     rows = [
         ["〔F1〕焊机接地线破损", "焊接区", "破损", "一般隐患", _iso(-30), "更换", _iso(-20), "孙七", _iso(-21), "周八", _iso(-20)],

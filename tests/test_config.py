@@ -47,6 +47,13 @@ BAD = [
     ('templates_dir = "没有这个文件夹"\n', "没有这个文件夹", "templates_dir"),
     ("due_soon_days = \n", "dpsheets.toml", "格式有误"),
     ("[rules.extra]\nx = 1\n", "extra", "[rules]"),
+    # [aliases] (issue 9): local column names, validated like the rest
+    ('[aliases]\n"隐患排查治理清单.限改" = ["限改日期"]\n', "隐患排查治理清单.限改", "隐患排查治理清单.治理期限"),
+    ('[aliases]\n"隐患排查治理清单.治理期限" = "限改日期"\n', "隐患排查治理清单.治理期限", "列表"),
+    ('[aliases]\n"隐患排查治理清单.治理期限" = ["  "]\n', "隐患排查治理清单.治理期限", "空的"),
+    ('[aliases]\n"隐患排查治理清单.治理期限" = ["发现日期"]\n', "发现日期", "标准列名"),
+    ('[aliases]\n"隐患排查治理清单.治理期限" = ["限改日期"]\n"隐患排查治理清单.完成日期" = ["限改日期"]\n', "限改日期",
+     "只能对应一个标准列"),
 ]
 
 

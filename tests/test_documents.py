@@ -22,10 +22,12 @@ from dpsheets.config import Config, config_from_dict
 from dpsheets.documents import qr
 from dpsheets.documents.render import KINDS, _builders, _common, render_all, soffice, template_path
 from dpsheets.documents.template_build import (
+    PAPER_TEMPLATES,
     REPORT_TEMPLATES,
     TEMPLATES,
     TEMPLATES_DIR,
     build,
+    build_board,
     build_report,
 )
 from dpsheets.rules.stats import Period
@@ -72,11 +74,14 @@ def test_every_template_variable_is_provided_by_the_context_builder(kind, data):
     assert tpl.get_undeclared_template_variables(context=context) == set()
 
 
-@pytest.mark.parametrize("kind", [*KINDS, "county_report"])
+@pytest.mark.parametrize("kind", [*KINDS, "county_report", *PAPER_TEMPLATES])
 def test_repository_templates_are_not_stale(kind, tmp_path):
     if kind == "county_report":
         filename = REPORT_TEMPLATES[kind][0]
         fresh = build_report(tmp_path / filename)
+    elif kind in PAPER_TEMPLATES:
+        filename = kind
+        fresh = build_board(PAPER_TEMPLATES[kind], tmp_path / filename)
     else:
         filename = TEMPLATES[kind][0]
         fresh = build(kind, tmp_path / filename)
@@ -111,6 +116,48 @@ def test_duty_list_one_per_employee_with_signature_lines(data, rendered):
     assert "员工签字：＿＿" in text and "None" not in text and "每人一张" not in text
     payloads = {c[0].text for img in _images(rendered["岗位安全责任清单.docx"]) if (c := zxingcpp.read_barcodes(img))}
     assert any("岗位：" in p for p in payloads) and "扫码显示：企业名称、统一社会信用代码、所属县区、岗位名称" in text
+
+
+def _codes(path: Path) -> list[str]:
+    """The text of every QR code in the document, in the order the images were added."""
+    return [c[0].text for img in _images(path) if (c := zxingcpp.read_barcodes(img))]
+
+
+def _drawings(path: Path) -> int:
+    return zipfile.ZipFile(path).read("word/document.xml").decode().count("<w:drawing>")
+
+
+def test_workshop_and_team_lists_carry_the_enterprise_code(data, rendered):
+    """车间/班组 责任清单 name the enterprise: each page has its QR code, the caption saying what it holds."""
+    from dpsheets.documents import context as ctx
+
+    path = rendered["岗位安全责任清单.docx"]
+    units, employees = ctx.unit_lists(data), data.records("employee")
+    assert units  # the sample has workshops and teams
+    text = _text(path)
+    assert text.count("扫码显示：企业名称、统一社会信用代码、所属县区（一企一码）") == len(units)
+    assert _drawings(path) == len(units) + len(employees)  # one code on every page
+    payload = qr.enterprise_payload(data.enterprise["name"], data.enterprise["uscc"], data.enterprise["county"])
+    assert payload in _codes(path)
+
+
+def test_every_kind_with_an_enterprise_carries_a_code_saying_what_it_holds(tmp_path):
+    """With the county's web service configured every code is a link and every caption says so."""
+    p = plant(AS_OF, posts=2, employees=3, hazards=8)
+    p.rows["hazard"][2].update(level="重大隐患")
+    data = read_workbook(write_workbook(tmp_path / "p.xlsx", p.enterprise, p.rows, layout=p.layout))
+    cfg = config_from_dict({"qr_base_url": "https://aq.example.cn/qy/", "qr_secret": "s3cret"})
+    out = render_all(data, tmp_path / "o", as_of=AS_OF, config=cfg)
+    assert out.errors == [] and len(out.files) == len(KINDS), out.skipped
+    enterprise_url = "https://aq.example.cn/qy/e/" + qr.enterprise_token("s3cret", DEMO_USCC)
+    for path in out.files:
+        codes, text = _codes(path), _text(path)
+        assert codes and all(c.startswith("https://aq.example.cn/qy/") for c in codes), path.name
+        if path.name in ("岗位告知卡.docx", "岗位安全责任清单.docx"):
+            assert qr.POST_CAPTION in text and any("/p/" in c for c in codes)
+        if path.name != "岗位告知卡.docx":
+            assert enterprise_url in codes and qr.ENTERPRISE_CAPTION in text, path.name
+        assert "扫码显示" not in text, path.name  # no caption promises text the code does not hold
 
 
 def test_unknown_post_is_a_data_error_not_a_blank_sheet(tmp_path):
@@ -310,3 +357,53 @@ def test_period_quarters():
     assert Period.quarter(2026, 4).end == date(2026, 12, 31)
     assert Period.last_complete_quarter(date(2026, 11, 28)) == Period.quarter(2026, 3)
     assert Period.last_complete_quarter(date(2026, 12, 31)) == Period.quarter(2026, 4)
+
+
+def test_the_fast_template_writes_what_docxtpl_writes(data, tmp_path, monkeypatch):
+    """fasttpl.Template (compiled template kept, line breaks resolved only where there are any) gives the
+    very XML plain docxtpl gives, for every kind."""
+    from dpsheets.documents import render
+
+    fast = render_all(data, tmp_path / "fast", as_of=AS_OF)
+    monkeypatch.setattr(render, "Template", lambda path: DocxTemplate(str(path)))
+    plain = render_all(data, tmp_path / "plain", as_of=AS_OF)
+    assert [f.name for f in fast.files] == [f.name for f in plain.files] and len(fast.files) == len(KINDS)
+    for a, b in zip(fast.files, plain.files, strict=True):
+        with zipfile.ZipFile(a) as za, zipfile.ZipFile(b) as zb:
+            assert za.read("word/document.xml") == zb.read("word/document.xml"), a.name
+    assert b"<w:br/>" in zipfile.ZipFile(fast.files[0]).read("word/document.xml")  # the cards' line breaks resolved
+
+
+def test_a3_board_is_an_a3_page_with_a_larger_map(data, tmp_path):
+    from docx.shared import Mm
+
+    from dpsheets.documents.kinds import BOARD_PAPERS
+
+    cfg = config_from_dict({"print": {"paper": "A3"}})
+    a4 = render_all(data, tmp_path / "a4", as_of=AS_OF, kinds=("board",)).files[0]
+    a3 = render_all(data, tmp_path / "a3", as_of=AS_OF, config=cfg, kinds=("board",)).files[0]
+    assert a3.name == a4.name == "风险公告栏.docx"
+    section = docx.Document(a3).sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (297, 420)
+    assert round(docx.Document(a4).sections[0].page_width.mm) == 210
+
+    def extent(path: Path) -> int:  # the map is the widest picture
+        return max(s.width for s in docx.Document(path).inline_shapes)
+
+    assert extent(a3) > 1.5 * extent(a4) and extent(a3) <= Mm(BOARD_PAPERS["A3"].map_width_mm) + 1
+    assert max(img.size[0] for img in _images(a3)) > 1.5 * max(img.size[0] for img in _images(a4))  # drawn, not stretched
+
+
+def test_paper_is_validated_and_given_on_the_command_line(tmp_path):
+    from dpsheets.errors import DpsheetsError
+
+    with pytest.raises(DpsheetsError) as exc:
+        config_from_dict({"print": {"paper": "B5"}}, source="dpsheets.toml")
+    assert str(exc.value) == "dpsheets.toml：[print] 中的 paper 应为“A4”或“A3”，而不是 文字 \"B5\"。"
+    path = valid_workbook(tmp_path / "厂.xlsx", posts=2, employees=2)
+    result = CliRunner().invoke(cli, ["docs", str(path), "-o", str(tmp_path / "打印"), "--as-of", "2026-11-28",
+                                      "--only", "board", "--paper", "a3"])
+    assert result.exit_code in (0, 1), result.output
+    assert round(docx.Document(tmp_path / "打印" / "风险公告栏.docx").sections[0].page_height.mm) == 420
+    bad = CliRunner().invoke(cli, ["docs", str(path), "--paper", "B5"])
+    assert bad.exit_code == 2 and "B5" in bad.output

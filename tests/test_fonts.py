@@ -136,3 +136,47 @@ def test_no_font_at_all_gives_the_reinstall_message(tmp_path, monkeypatch):
     assert fonts.font_properties(12) is None
     message = fonts.notice()
     assert message is not None and "本机没有可用的中文字体" in message and "重新安装 dpsheets" in message
+
+
+def test_docs_tells_the_user_once_in_chinese_that_the_bundled_face_was_used(tmp_path, monkeypatch):
+    """No Chinese font on the machine (no fontconfig, none at the known places): ``dpsheets docs`` draws the map
+    with the bundled face and says so once — for two workbooks, one notice — and names what to install;
+    ``--json`` carries it as the catalogued notice of each file."""
+    import json
+
+    from builders import AS_OF, valid_workbook
+    from click.testing import CliRunner
+
+    from dpsheets.cli import cli
+    from dpsheets.errors import NOTICES
+
+    books = [valid_workbook(tmp_path / f"厂{i}.xlsx", posts=2, employees=2) for i in range(2)]
+    _no_fc_list(tmp_path, monkeypatch)
+    monkeypatch.setattr(fonts, "KNOWN_FILES", ())
+    args = ["docs", *map(str, books), "--only", "board", "--as-of", AS_OF.isoformat()]
+    result = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "打印")])
+    assert result.exit_code in (0, 1), result.output
+    assert fonts.find_cjk_font().bundled
+    message = NOTICES["font.bundled"].message
+    assert result.output.count("本机未安装中文字体") == 1 and message in result.output.replace("\n", "")
+    assert "fonts-noto-cjk" in message and "思源黑体" in message and "随 dpsheets 安装" in message
+    assert {p.name for p in (tmp_path / "打印").rglob("*.docx")} == {"风险公告栏.docx"}
+
+    lines = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "json"), "--json"]).output.splitlines()
+    notices = [json.loads(line)["notices"] for line in lines]
+    assert notices == [[{"code": "font.bundled", "message": message}]] * 2
+
+
+def test_a_system_font_gives_no_notice(tmp_path, monkeypatch):
+    from builders import AS_OF, valid_workbook
+
+    from dpsheets.documents.render import render_all
+    from dpsheets.workbook.reader import read_workbook
+
+    monkeypatch.setattr(fonts, "KNOWN_FILES", (str(BUNDLED),))  # a face found on the machine, not the package's
+    _no_fc_list(tmp_path, monkeypatch)
+    data = read_workbook(valid_workbook(tmp_path / "厂.xlsx", posts=2, employees=2))
+    assert render_all(data, tmp_path / "o", as_of=AS_OF, kinds=("board",)).notices == []
+    fonts.find_cjk_font.cache_clear()
+    monkeypatch.setattr(fonts, "KNOWN_FILES", ())
+    assert render_all(data, tmp_path / "o", as_of=AS_OF, kinds=("board",)).notices == ["font.bundled"]

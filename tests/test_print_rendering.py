@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from builders import AS_OF
 
-from dpsheets.config import Config
+from dpsheets.config import Config, config_from_dict
 from dpsheets.documents import context as ctx
 from dpsheets.documents import fonts, riskmap
+from dpsheets.documents.kinds import BOARD_PAPERS
 from dpsheets.documents.render import KINDS, render_all, soffice
 from dpsheets.workbook.reader import read_workbook
 from dpsheets.workbook.samples import plant
@@ -99,7 +100,7 @@ def test_codes_dates_phones_and_levels_never_wrap(printed):
     assert "序号" in notice_lines and "隐患等级" in notice_lines and "整改期限" in notice_lines
     board_lines = _lines(pdfs["风险公告栏"])
     _, key = ctx.board(data, Config())
-    for k in key[:ctx.KEY_RISK_LIMIT]:
+    for k in key[:BOARD_PAPERS["A4"].key_rows]:
         assert k["short_level"] in board_lines
         if k["phone"]:
             assert k["phone"] in board_lines, f"{k['phone']} is split"
@@ -210,3 +211,49 @@ def test_the_summary_prints_its_overview_on_one_page_and_the_report_in_form(coun
     assert any("0395-7212345" in line for line in lines)
     subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", str(pdf), str(OUTPUT / "汇总报告")], check=True, timeout=60)
     subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", str(book), str(OUTPUT / "汇总_总览")], check=True, timeout=60)
+
+
+def _page_size_mm(pdf: Path) -> tuple[int, int]:
+    w, h = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", _run("pdfinfo", str(pdf)), re.M).groups()
+    return round(float(w) / 72 * 25.4), round(float(h) / 72 * 25.4)
+
+
+def test_the_a3_board_is_one_a3_page_with_the_chinese_face(tmp_path):
+    """[print] paper = "A3": the 公告栏 is one A3 page (297 × 420 mm), the map larger, the Simplified face embedded."""
+    p = plant(AS_OF, mistakes=True, posts=3, employees=8)
+    data = read_workbook(write_workbook(tmp_path / "demo.xlsx", p.enterprise, p.rows, layout=p.layout))
+    config = config_from_dict({"print": {"paper": "A3"}})
+    out = render_all(data, tmp_path / "A3", as_of=AS_OF, kinds=("board",), pdf=True, config=config)
+    pdf = next(f for f in out.files if f.suffix == ".pdf")
+    assert out.errors == [] and _pages(pdf) == 1
+    assert _page_size_mm(pdf) == (297, 420)
+    listing = _run("pdffonts", str(pdf)).splitlines()[2:]
+    assert any(re.search(r"NotoSansSC", line) and " yes " in line for line in listing), listing
+    assert not any("CJKjp" in line for line in listing), listing
+    lines = _lines(pdf)
+    _, key = ctx.board(data, config)
+    for k in key[:BOARD_PAPERS["A3"].key_rows]:
+        assert k["short_level"] in lines and (not k["phone"] or k["phone"] in lines)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "45", "-png", "-singlefile", str(pdf), str(OUTPUT / "风险公告栏_A3")], check=True, timeout=60)
+
+
+def test_the_workbook_on_a3_prints_wide_registers_one_page_wide(tmp_path):
+    p = plant(AS_OF, posts=4, employees=4)
+    book = write_workbook(tmp_path / "台账.xlsx", p.enterprise, p.rows, layout=p.layout, paper="A3")
+    pdf = _pdf_of(book, tmp_path / "lo")
+    pages = _page_lines(pdf)
+    for header in ("隐患编号", "风险点名称"):  # the 28-column hazard register and the 20-column risk register
+        found = [i for i, lines in enumerate(pages, start=1) if header in lines and not any("（必填）" in line for line in lines)]
+        assert len(found) == 1, (header, found)  # one page wide (and the sample is short)
+        page = found[0]
+        info = _run("pdfinfo", "-f", str(page), "-l", str(page), str(pdf))
+        w, h = re.search(rf"^Page\s+{page} size:\s+([\d.]+) x ([\d.]+)", info, re.M).groups()
+        assert (round(float(w) / 72 * 25.4), round(float(h) / 72 * 25.4)) == (420, 297)  # A3 landscape
+        heights = _word_heights(pdf, page)
+        assert heights and min(heights) >= 7.9, min(heights)  # 10 pt text at no less than 8 pt
+    numbers = [h["number"] for h in p.rows["hazard"] if h.get("number")]
+    all_lines = [line for lines in pages for line in lines]
+    assert all(n in all_lines for n in numbers)  # codes whole on one line
+    subprocess.run(["pdftoppm", "-r", "45", "-png", "-singlefile", "-f", str(found[0]), str(pdf),
+                    str(OUTPUT / "台账_A3_风险管控清单")], check=True, timeout=60)

@@ -11,7 +11,16 @@ from collections import Counter
 import openpyxl
 import pytest
 from builders import AS_OF, real_register_xls
-from real_layouts import ALL_LAYOUTS, LAYOUTS, _new, _sheet, hse_platform, lec_library_and_group, msm_with_jha
+from real_layouts import (
+    ALL_LAYOUTS,
+    LAYOUTS,
+    _iso,
+    _new,
+    _sheet,
+    hse_platform,
+    lec_library_and_group,
+    msm_with_jha,
+)
 
 from dpsheets.pipeline import check, pipeline
 from dpsheets.rules.findings import hazard_name
@@ -99,9 +108,15 @@ def test_real_layouts_read_and_checked_as_meant(layout, tmp_path):
     assert result.highlighted is not None and result.highlighted.is_file() and not result.notes
     copy = openpyxl.load_workbook(result.highlighted)
     assert "检查结果" in copy.sheetnames
-    for p in report.problems:  # each finding on a record is marked on its row in the copy, merged header or not
-        if p.severity == "finding" and p.cell:
-            assert copy[p.sheet][p.cell].comment is not None, (p.code, p.cell)
+    for p in report.problems:  # every problem with a cell is a comment in the copy; in a merged cell, on its top-left
+        if p.cell:
+            ws = copy[p.sheet]
+            merged = next((m for m in ws.merged_cells.ranges if p.cell in m), None)
+            target = ws.cell(row=merged.min_row, column=merged.min_col) if merged else ws[p.cell]
+            assert target.comment is not None and p.message in target.comment.text, (p.code, p.cell)
+    merged_headers = [p for p in report.problems if p.cell and any(p.cell in m for m in copy[p.sheet].merged_cells.ranges)]
+    if layout == "lec+group":  # its 备注 header is a merged cell: the warning lands on it
+        assert merged_headers
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
@@ -292,3 +307,54 @@ def test_the_standard_header_row_is_read_at_once_and_as_the_general_path_reads_i
     below = [""] * standard.index("管控措施") + ["工程技术措施", "管理措施"]
     assert H._standard_layout(risk, [standard, below]) is None  # sub-columns under 管控措施: the general path
     assert H.find_layout(risk, [standard, below, ["x"] * len(standard)]).parts()["controls"]
+
+
+# --- the remaining items of issue 9, each shown once ------------------------------------------------
+
+def test_a_row_counter_is_never_the_hazard_number(tmp_path):
+    wb = _new()
+    head = ["序号", "编号", "隐患名称", "隐患位置", "隐患描述", "隐患等级", "发现日期", "整改措施", "整改期限", "责任人", "整改状态"]
+    _sheet(wb, "Sheet1", head, [[7, "YH-7", "〔K1〕梯子损坏", "仓库", "损坏", "一般隐患", _iso(-9), "更换", _iso(-2), "王五", "整改中"]])
+    _sheet(wb, "Sheet2", ["序号", *head[2:]], [[8, "", "仓库", "〔K2〕叉车灯不亮", "一般隐患", _iso(-9), "维修", _iso(-1), "王五",
+                                                "整改中"]])
+    wb.save(tmp_path / "台账.xlsx")
+    data, report = check(tmp_path / "台账.xlsx", AS_OF)
+    first, second = data.records("hazard")
+    assert first["number"] == "YH-7" and second["number"] is None  # 编号 is the number; 序号 never is
+    overdue = [p.message for p in report.problems if p.code == "hazard.overdue"]
+    assert len(overdue) == 2 and "隐患“〔K2〕叉车灯不亮”" in overdue[1]  # nameless: named by its description, not “8”
+
+
+def test_rectified_without_an_acceptance_is_warned_and_not_overdue(tmp_path):
+    wb = _new()
+    head = ["隐患名称", "隐患位置", "隐患描述", "隐患等级", "发现日期", "整改措施", "整改期限", "责任人", "整改结果", "验收人", "验收日期"]
+    _sheet(wb, "隐患台账", head, [
+        ["〔L1〕灯坏", "车间", "灯坏", "一般隐患", _iso(-30), "换灯", _iso(-10), "王五", "已整改", "", ""],
+        ["〔L2〕门坏", "车间", "门坏", "一般隐患", _iso(-30), "修门", _iso(-10), "王五", "已整改", "赵六", _iso(-11)],
+    ])
+    wb.save(tmp_path / "台账.xlsx")
+    data, report = check(tmp_path / "台账.xlsx", AS_OF)
+    assert [r["status"] for r in data.records("hazard")] == ["已销号", "已销号"]
+    assert not _tokens(report, "hazard.overdue")  # the reading that invents no overdue hazard
+    warned = [p for p in report.problems if p.code == "value.normalized" and p.column == "治理状态"]
+    assert [(p.cell, dict(p.params)["count"]) for p in warned] == [("I2", 1), ("I3", 1)]
+    assert "没有验收记录" in warned[0].message and "补填验收人和验收日期" in warned[0].message  # the ambiguous one
+    assert "没有验收记录" not in warned[1].message  # L2 shows its acceptance: no doubt about it
+
+
+@pytest.mark.parametrize("layout", ["lec+group", "xls", "monthly"])
+def test_no_english_line_precedes_the_chinese_report(layout, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path, _ = LAYOUTS[layout](tmp_path / f"{layout}.xlsx")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]), COLUMNS="200")
+    run = subprocess.run([sys.executable, "-m", "dpsheets", "check", str(path), "--as-of", AS_OF.isoformat(), "-o",
+                          str(tmp_path / "hl")], capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert run.returncode in (0, 1), run.stderr
+    lines = [line for line in (run.stderr + run.stdout).splitlines() if line.strip()]
+    assert lines and re.search(r"[\u4e00-\u9fff]", lines[0]), lines[:3]  # the report itself comes first
+    assert not [line for line in run.stderr.splitlines() if line.strip() and not re.search(r"[\u4e00-\u9fff]", line)]
+    assert list((tmp_path / "hl").glob("*.xlsx"))  # and the highlighted copy was written

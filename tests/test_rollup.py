@@ -294,3 +294,7 @@ def test_report_tables_are_capped_and_point_to_the_workbook(county, tmp_path, mo
     text = "\n".join(p.text for p in docx.Document(path).paragraphs)
     more = len(result.enforcement()) - 5
     assert f"另有 {more} 家，见汇总表“重点检查企业”" in text
+    cells = [c.text for t in docx.Document(path).tables for row in t.rows for c in row.cells]
+    assert any("计分：每项 40 分。" in c for c in [text, *cells])  # the rules say how they are scored
+    top = result.enforcement()[0]
+    assert any(c.startswith(f"{top.score:g} 分：") for c in cells)  # the most severe first, with its 分值

@@ -12,6 +12,7 @@ from dpsheets.cli import cli
 from dpsheets.workbook.reader import read_workbook
 from dpsheets.workbook.registers import (
     BY_SHEET,
+    HAZARD,
     META_SHEET,
     REGISTERS,
     RISK,
@@ -45,6 +46,36 @@ def test_template_sheets_and_headers_come_from_the_declarations(tmp_path):
     assert wb[META_SHEET].sheet_state == "hidden"
     assert wb[META_SHEET]["B1"].value == TEMPLATE_ID and wb[META_SHEET]["B2"].value == TEMPLATE_VERSION
     assert wb["企业信息"]["B2"].value == "宏达机械"
+
+
+def test_a3_template_prints_wide_registers_one_page_wide(tmp_path):
+    """``template --paper A3`` (or [print] paper = "A3"): wide registers one A3 page wide at no less than 80 %,
+    their free-text columns narrowed and codes, dates, phones and choices kept whole."""
+    from dpsheets.workbook.print_setup import A3, MIN_SCALE, scale_for
+
+    toml = tmp_path / "dpsheets.toml"
+    toml.write_text('[print]\npaper = "A3"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["template", "-o", str(tmp_path / "a3.xlsx"), "--config", str(toml)])
+    assert result.exit_code == 0, result.output
+    flag = CliRunner().invoke(cli, ["template", "-o", str(tmp_path / "flag.xlsx"), "--paper", "A3"])
+    assert flag.exit_code == 0, flag.output
+    for book in ("a3.xlsx", "flag.xlsx"):
+        wb = openpyxl.load_workbook(tmp_path / book)
+        for register in (RISK, HAZARD):
+            ws = wb[register.sheet]
+            assert ws.page_setup.paperSize == 8 and ws.page_setup.orientation == "landscape"
+            assert ws.sheet_properties.pageSetUpPr.fitToPage and (ws.page_setup.fitToWidth or 1) == 1  # one page wide
+            assert ws.page_setup.fitToHeight == 0
+            # the file stores a column's width with Excel's 5-pixel padding, (characters × 7 + 5) / 7, and
+            # adjacent columns of one width as one range
+            stored = {c: d.width - 5 / 7 for d in ws.column_dimensions.values() for c in range(d.min, d.max + 1)}
+            widths = [stored[i + 1] for i in range(len(register.fields))]
+            assert scale_for(widths, 1, A3) >= MIN_SCALE
+            for f, width in zip(register.fields, widths, strict=True):
+                if f.type not in (FieldType.TEXT, FieldType.MULTI) or f.key == "number":
+                    assert abs(width - f.width) < 1, f.header  # codes, dates, phones and choices keep their width
+    a4 = openpyxl.load_workbook(_template(tmp_path))[HAZARD.sheet]
+    assert a4.page_setup.paperSize == 9 and a4.page_setup.fitToWidth == 2
 
 
 def test_every_choice_field_has_a_dropdown(tmp_path):

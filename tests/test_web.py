@@ -37,6 +37,7 @@ from dpsheets.cli import cli
 from dpsheets.county import users
 from dpsheets.county.archive import Archive
 from dpsheets.county.rollup import rollup_archives
+from dpsheets.documents import qr
 from dpsheets.web.app import create_app
 from dpsheets.web.security import Limits
 from dpsheets.workbook.registers import QUIZ, identity_columns
@@ -618,6 +619,20 @@ def test_serve_command_runs_the_service_with_a_county_template(tmp_path, fresh):
         proc.wait(10)
     missing = CliRunner().invoke(cli, ["serve", "--archive", str(tmp_path / "nowhere")])
     assert missing.exit_code != 0
+
+
+def test_docs_codes_open_the_service_of_either_engine(site, make_app):
+    """`dpsheets docs --archive` takes the archive's QR secret from a file, a watch folder or a postgresql:// URL:
+    the printed codes are the tokens the service resolves."""
+    from dpsheets.config import Config
+    from dpsheets.web.commands import with_qr_secret
+
+    given = str(site.archive) if isinstance(site.archive, str) else str(site.folder)
+    config = with_qr_secret(Config(qr_base_url="https://aq.example.cn"), given)
+    store = make_app(site.archive).state.service.store
+    assert config.qr_secret == store.qr_secret
+    p = _post(site)
+    assert store.resolve("p", qr.post_token(config.qr_secret, DEMO_USCC, p["workshop"], p["post"])) is not None
 
 
 def test_docs_with_a_base_url_but_no_archive_says_the_codes_hold_text(tmp_path):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from dpsheets.config import Config, OfficialForm
+from dpsheets.county.alerts import Alert
 from dpsheets.county.archive import Archive, Submission
 from dpsheets.county.database import is_url, resolve_target
 from dpsheets.county.inbox import ARCHIVE_FILE, Layout, Outcome, Processor
@@ -36,6 +37,7 @@ PathLike = str | Path
 Roster = PathLike | list[MissingRow] | None
 Report = Callable[[Outcome], None]
 Progress = Callable[[int, int, Path], None]
+AlertReport = Callable[[Alert], None]
 
 
 def archive_path(path: PathLike) -> Path | str:
@@ -117,6 +119,19 @@ class County:
     def records(self, submission: Submission, register: str | None = None) -> list[dict[str, Any]]:
         return self.archive.records(submission.id, register)
 
+    def alerts(self, as_of: date, *, now: datetime, alert: AlertReport | None = None) -> list[Alert]:
+        """Raise the alerts of major hazards overdue on *as_of* (once each, ever) and write every pending alert of
+        this folder to 提醒/ (``dpsheets archive alerts``); the alerts written now. *now*: when (the clock is
+        the caller's)."""
+        from dpsheets.county import alerts
+
+        with self.archive.transaction() as tx:
+            alerts.raise_overdue(tx, as_of=as_of, now=now)
+        written = alerts.write_pending(self.archive, self.root, str(self.root.resolve()))
+        for a in written:
+            (alert or (lambda x: None))(a)
+        return written
+
     def export(self, path: PathLike) -> Path:
         """The enterprises and every submission as an Excel workbook."""
         from dpsheets.county.archive_export import export
@@ -126,21 +141,22 @@ class County:
     # --- the inbox ---------------------------------------------------------------------------
 
     def processor(self, *, as_of: date | None = None, documents: bool = True,
-                  clock: Callable[[], datetime] = datetime.now) -> Processor:
+                  clock: Callable[[], datetime] = datetime.now, alert: AlertReport | None = None) -> Processor:
         """The per-file journal processor of this folder (creates the folder layout)."""
         return Processor(self.root, as_of=as_of, config=self.config, documents=documents, archive_path=self.archive_path,
-                         clock=clock)
+                         clock=clock, on_alert=alert)
 
     def ingest(self, *, as_of: date | None = None, documents: bool = True, progress: Progress | None = None,
-               report: Report | None = None) -> list[Outcome]:
+               report: Report | None = None, alert: AlertReport | None = None) -> list[Outcome]:
         """Process every file now in the inbox (after finishing what a crash interrupted) and return the outcomes.
 
         *as_of* None: each file is checked on the day it is processed. *progress* is called with
-        (done, total, path) before each file, *report* with each outcome.
+        (done, total, path) before each file, *report* with each outcome, *alert* with each major-hazard
+        alert written to 提醒/ (:mod:`dpsheets.county.alerts`; default: the log).
         """
         from dpsheets.county.watch import ingest
 
-        processor = self.processor(as_of=as_of, documents=documents)
+        processor = self.processor(as_of=as_of, documents=documents, alert=alert)
         try:
             return ingest(processor, progress=progress or (lambda i, n, p: None), report=report or (lambda o: None))
         finally:
@@ -148,16 +164,18 @@ class County:
 
     def watch(self, *, as_of: date | None = None, documents: bool = True, poll: float | None = None,
               settle: float = 0.5, stop: threading.Event | None = None, report: Report | None = None,
-              started: Callable[[], None] | None = None, trouble: Callable[[DpsheetsError], None] | None = None) -> None:
+              started: Callable[[], None] | None = None, trouble: Callable[[DpsheetsError], None] | None = None,
+              alert: AlertReport | None = None) -> None:
         """Process files as they arrive in the inbox until *stop* is set (or Ctrl-C).
 
         *poll*: seconds between scans, for network shares where file system events do not arrive.
         *trouble* gets the machine's faults (disk full, a folder not writable), each naming the path; the
-        watcher goes on and the file waits in 处理中.
+        watcher goes on and the file waits in 处理中. Once a day it raises the alerts of major hazards that
+        became overdue (*alert* is told of each, as with :meth:`ingest`).
         """
         from dpsheets.county.watch import watch
 
-        processor = self.processor(as_of=as_of, documents=documents)
+        processor = self.processor(as_of=as_of, documents=documents, alert=alert)
         options: dict[str, Any] = {"trouble": trouble} if trouble else {}
         try:
             watch(processor, poll=poll, settle=settle, stop=stop, report=report or (lambda o: None),
@@ -167,21 +185,23 @@ class County:
 
     # --- roll-up -----------------------------------------------------------------------------
 
-    def rollup(self, as_of: date, roster: Roster = None, *, level: str = "县", county: str | None = None) -> Rollup:
+    def rollup(self, as_of: date, roster: Roster = None, *, level: str = "县", county: str | None = None,
+               alerts_since: date | None = None) -> Rollup:
         """This county's roll-up on *as_of*; *roster* (a roster workbook or rows) adds who has not submitted.
 
         *county* limits it to the enterprises of one county (an archive shared by several counties, or a county
         account of the web service); the roster's enterprises of other counties are then left out too.
+        *alerts_since*: the 新增重大隐患 sheet lists the alerts raised after this day (default: 30 days before).
         """
         if county is None:
             return rollup(archives=[archive_path(self.archive_path)], as_of=as_of, roster=roster, level=level,
-                          config=self.config)
+                          config=self.config, alerts_since=alerts_since)
         from dpsheets.county.rollup import Area, rollup_archives
 
         members, warnings = read_roster(roster)
         members = None if members is None else [m for m in members if m.county == county]
         result = rollup_archives([archive_path(self.archive_path)], as_of=as_of, config=self.config, roster=members,
-                                 level=level, area=Area(county=county))
+                                 level=level, area=Area(county=county), alerts_since=alerts_since)
         result.notes.extend(warnings)
         return result
 
@@ -207,7 +227,7 @@ def read_roster(roster: Roster) -> tuple[list[MissingRow] | None, list[str]]:
 
 def rollup(*, as_of: date, archives: Sequence[PathLike] = (), summaries: Sequence[PathLike] = (),
            roster: Roster = None, level: str | None = None, where: str | None = None,
-           config: Config | None = None) -> Rollup:
+           config: Config | None = None, alerts_since: date | None = None) -> Rollup:
     """The roll-up of *archives* (files or watch folders; default ./档案.sqlite), or, given *summaries*,
     the combination of those summary workbooks into the next level up (县 → 市 → 省); summaries carry
     their own as-of date (they must share one), so *as_of* applies to archives only.
@@ -215,6 +235,7 @@ def rollup(*, as_of: date, archives: Sequence[PathLike] = (), summaries: Sequenc
     An enterprise present in several archives or summaries counts once, from its latest submission.
     *where* (``城市/县区``, ``城市`` or ``县区``) limits an archive roll-up to that area (a city or province
     database holds many counties); the level then defaults to the area's (县 for a county, 市 for a city).
+    *alerts_since*: the 新增重大隐患 sheet lists the alerts raised after this day (default: 30 days before as-of).
     """
     config = config or Config()
     if summaries:
@@ -222,8 +243,8 @@ def rollup(*, as_of: date, archives: Sequence[PathLike] = (), summaries: Sequenc
 
         if where:
             raise DpsheetsError("rollup.where-summaries", "--where 只用于档案库：汇总表（--from）已经是某一地区的汇总。")
-        if archives or roster is not None:
-            raise DpsheetsError("rollup.mixed-inputs", "汇总表（--from）和档案库（--archive、--roster）不能同时使用："
+        if archives or roster is not None or alerts_since is not None:
+            raise DpsheetsError("rollup.mixed-inputs", "汇总表（--from）和档案库（--archive、--roster、--alerts-since）不能同时使用："
                                 "市级汇总由各县汇总表合成，县级汇总由档案库生成。")
         return combine([read_summary(Path(p)) for p in summaries], level or "市")
     from dpsheets.county.regions import parse_where
@@ -234,7 +255,8 @@ def rollup(*, as_of: date, archives: Sequence[PathLike] = (), summaries: Sequenc
     city, county = parse_where(where)
     area = Area(city, county)
     level = level or ("县" if county else "市" if city else "县")
-    result = rollup_archives(paths, as_of=as_of, config=config, roster=members, level=level, area=area)
+    result = rollup_archives(paths, as_of=as_of, config=config, roster=members, level=level, area=area,
+                             alerts_since=alerts_since)
     result.notes.extend(warnings)
     return result
 

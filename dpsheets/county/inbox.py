@@ -5,7 +5,9 @@ Each file goes through a journal kept in the archive database, so that a crash (
 已处理/ and 退回/, the archive holding each submission once and whole:
 
 1. a job row is written (``claiming``), then the file is renamed into 处理中/ (``claimed``);
-2. the per-file :func:`~dpsheets.pipeline.pipeline` runs (outputs written to temp names and renamed);
+2. the per-file :func:`~dpsheets.pipeline.pipeline` runs (outputs written to temp names and renamed),
+   the file read, checked and marked in a worker process with a memory cap and a timeout
+   (:mod:`dpsheets.isolation`), so that whatever a file does ends as that file's 退回;
 3. the submission is archived and the job marked ``archived`` with its destination, in one transaction;
 4. the file is renamed into 已处理/ or 退回/ and the job marked ``done``.
 
@@ -21,14 +23,17 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from dpsheets.config import Config
+from dpsheets.county import alerts
+from dpsheets.county.alerts import Alert
 from dpsheets.county.archive import Archive, DuplicateSubmission
 from dpsheets.fsutil import environment_error, write_text_atomic
+from dpsheets.isolation import Worker
 from dpsheets.pipeline import FileResult, pipeline
 from dpsheets.workbook.model import WorkbookData
 from dpsheets.workbook.sniff import is_temp_or_lock
@@ -49,6 +54,7 @@ README = """dpsheets 台账收件文件夹
   已处理/   处理完的原始文件（原样保存，从不修改；重名时加上时间）
   退回/     无法处理的文件，旁边的同名 .txt 写明原因和改正方法
   反馈/     按企业分文件夹：标注了问题的台账副本、检查报告、告知卡和通知书等文书
+  提醒/     重大隐患提醒：新增的重大隐患、逾期的重大隐患，每条一个文本文件（按日期排序）
   档案.sqlite  一企一档数据库：每家企业每次报送的记录（用 dpsheets archive 查看）
 """
 
@@ -150,6 +156,7 @@ class Outcome:
     enterprise: str = ""
     submission_id: int | None = None
     duplicate: bool = False
+    alerts: list[Alert] = field(default_factory=list)  # major-hazard alerts this file raised (提醒/)
 
     def line(self) -> str:
         mark = "✓" if self.destination == PROCESSED else "✗"
@@ -164,7 +171,8 @@ class Processor:
     """Processes inbox files one at a time through the journal. Used by ``watch`` and ``ingest``."""
 
     def __init__(self, root: Path, *, as_of: date | None, config: Config | None = None, documents: bool = True,
-                 archive_path: str | Path | None = None, clock: Clock = datetime.now) -> None:
+                 archive_path: str | Path | None = None, clock: Clock = datetime.now,
+                 on_alert: Callable[[Alert], None] | None = None) -> None:
         self.layout = Layout(root)
         self.layout.create()
         self.config = config or Config()
@@ -172,6 +180,7 @@ class Processor:
         self.documents = documents
         self.clock = clock
         self.archive = Archive(archive_path or root / ARCHIVE_FILE)
+        self.worker = Worker(self.config.limits)  # reads every incoming file (started at the first one)
         if self.config.qr_base_url and not self.config.qr_secret:  # printed QR codes open `dpsheets serve`
             from dataclasses import replace
 
@@ -179,8 +188,10 @@ class Processor:
 
             self.config = replace(self.config, qr_secret=self.archive.secret(QR_SECRET))
         self.folder = str(self.layout.root.resolve())  # this folder's entries in a journal shared by many
+        self.on_alert = on_alert or (lambda a: log.warning("%s", a.line()))
 
     def close(self) -> None:
+        self.worker.close()
         self.archive.close()
 
     # --- steps ------------------------------------------------------------------------------
@@ -300,7 +311,8 @@ class Processor:
         feedback = self._feedback_folder
         docs = (lambda data: (f / "打印") if (f := feedback(data)) else None) if self.documents else None
         result = pipeline(processing, as_of=as_of, config=self.config, out_dir=feedback, documents_dir=docs,
-                          display_name=safe_name(original_name), text_report=True, require_enterprise=True)
+                          display_name=safe_name(original_name), text_report=True, require_enterprise=True,
+                          reader=self.worker)
         if result.error is not None:
             return self._reject(job, processing, original_name, result.error.message)
         if result.environment is not None:  # the feedback could not be written: not the file's fault
@@ -336,10 +348,35 @@ class Processor:
                 assert result.data is not None and result.report is not None
                 sid = self.archive.add_submission(result.data, result.report, file_name=original_name, sha256=sha,
                                                   received_at=now, stored_name=final.name, config=self.config, db=tx)
+                alerts.raise_for_submission(tx, sid, as_of=self.as_of or now.date(), now=now, folder=self.folder)
             self.archive.set_job(job, now, db=tx, state="archived", destination=PROCESSED, final_name=final.name,
                                  submission_id=sid)
+        told = self.write_alerts()  # before the file lands in 已处理: whoever sees it there sees the alerts too
         self._finish(job, processing, PROCESSED, final.name, None)
-        return Outcome(original_name, PROCESSED, message, enterprise, sid)
+        return Outcome(original_name, PROCESSED, message, enterprise, sid, alerts=told)
+
+    # --- major-hazard alerts (dpsheets.county.alerts) ------------------------------------------
+
+    def write_alerts(self) -> list[Alert]:
+        """Write this folder's pending alerts to 提醒/ and tell :attr:`on_alert` of each. A file that cannot be
+        written (disk full) stays pending in the archive and is written at the next pass."""
+        try:
+            written = alerts.write_pending(self.archive, self.layout.root, self.folder)
+        except OSError as exc:
+            env = environment_error(exc)
+            log.error("%s", env.message if env else f"提醒文件无法写入（{exc}），下次处理时重试。")
+            return []
+        for alert in written:
+            self.on_alert(alert)
+        return written
+
+    def alert_pass(self, as_of: date | None = None) -> list[Alert]:
+        """Raise an alert for each 重大隐患 overdue on *as_of* (default: the processor's, else today by its clock)
+        in the enterprises' latest submissions, once; then write the pending alert files."""
+        day = as_of or self.as_of or self.clock().date()
+        with self.archive.transaction() as tx:
+            alerts.raise_overdue(tx, as_of=day, now=self.clock())
+        return self.write_alerts()
 
     def _reject(self, job: int, processing: Path, original_name: str, reason: str) -> Outcome:
         now = self.clock()

@@ -209,6 +209,9 @@ class Rollup:
     monthly: Sequence[MonthRow] | None = None  # by month, then credit code
     # 报送情况: each listed enterprise's periodic statistics, on time or not (dpsheets.county.filings)
     filings: Filings | None = None
+    # 新增重大隐患: the major-hazard alerts raised after alerts_since, up to as-of (dpsheets.county.alerts)
+    alerts: list[dict] = field(default_factory=list)
+    alerts_since: date | None = None
     summary_: Summary | None = field(default=None, repr=False, compare=False)
 
     def applied_rules(self) -> list[RuleSet]:

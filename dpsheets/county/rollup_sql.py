@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from dpsheets.config import Config
+from dpsheets.county import alerts as alert_rows
 from dpsheets.county.archive import Archive
 from dpsheets.county.filings import build as build_filings
 from dpsheets.county.filings import first_received
@@ -397,8 +398,10 @@ def _merged(streams: list[Iterator[Any]], key: Callable[[Any], Any]) -> Iterator
 
 
 def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config | None = None,
-                    roster: list[MissingRow] | None = None, level: str = "县", area: Area = Area()) -> Rollup:
-    """The roll-up of one or more archives (paths or URLs), of *area* in them. Every figure, list and month of
+                    roster: list[MissingRow] | None = None, level: str = "县", area: Area = Area(),
+                    alerts_since: date | None = None) -> Rollup:
+    """The roll-up of one or more archives (paths or URLs), of *area* in them; its 新增重大隐患 are the alerts
+    raised after *alerts_since* (default: 30 days before as-of) up to as-of. Every figure, list and month of
     the trend comes from one set of submissions: per credit code the latest on or before the day, whichever
     archive holds it. Computed in SQL, set-based, in one session; each long list is read once, in order,
     through a server-side cursor, and put aside on local disk (:class:`~dpsheets.county.rows.Spill`) as it
@@ -412,6 +415,10 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
         received = first_received(conns, periods, as_of, area.prefilter(), area.params())
         own = {m.uscc: m.deadlines for m in roster or [] if m.deadlines is not None}
         filings = build_filings(as_of, periods, received, [*submitted, *(m.uscc for m in missing)], own)
+        since = alerts_since or as_of - timedelta(days=alert_rows.WINDOW_DAYS)
+        listed |= {m.uscc for m in missing}
+        raised = [a for a in alert_rows.merge(alert_rows.listed(conn, since, as_of) for conn in conns)
+                  if a["uscc"] in listed]
         del listed, received, submitted
 
         kept = Spill(1, 0)
@@ -435,7 +442,7 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
             lists.append(spill.rows(lambda packed: json.loads(packed[0])))
         months, monthly = _months(conns, as_of, area)
     return Rollup(as_of, level, kept.rows(_unpack_enterprise), missing, lists[0], lists[1], months, config.rules,
-                  shown, monthly=monthly, filings=filings, summary_=summary)
+                  shown, monthly=monthly, filings=filings, alerts=raised, alerts_since=since, summary_=summary)
 
 
 def _months(conns: list[Connection], as_of: date, area: Area) -> tuple[dict[str, int | None], Rows[MonthRow]]:

@@ -110,6 +110,22 @@ audit = Table(
     Index("audit_by_time", "at"),
 )
 
+# Major-hazard alerts (revision 0005, dpsheets.county.alerts): one row per new or newly overdue 重大隐患 of an
+# enterprise, ever; the UNIQUE constraint makes "exactly once" the database's to enforce. file_name: the alert's
+# file in 提醒/ (NULL: not written yet; "": told inside the 新增 alert of the same hazard, no file of its own).
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True), Column("uscc", Text, nullable=False), Column("kind", Text, nullable=False),
+    Column("hazard_key", Text, nullable=False), Column("enterprise", Text), Column("county", Text),
+    Column("township", Text), Column("number", Text), Column("name", Text), Column("location", Text),
+    Column("status", Text), Column("plan", Text), Column("reported_on", Date), Column("deadline", Date),
+    Column("days_overdue", Integer), Column("submission_id", Integer), Column("received_at", Text),
+    Column("raised_on", Text, nullable=False), Column("created_at", Text, nullable=False), Column("folder", Text),
+    Column("file_name", Text),
+    UniqueConstraint("uscc", "kind", "hazard_key", name="alerts_once"),
+    Index("alerts_by_day", "raised_on"),
+)
+
 # register key → table name of its typed rows (hazards have their own table above, from the first schema)
 RECORD_TABLES: dict[str, str] = {"risk": "risks", "post": "posts", "employee": "employees", "training": "trainings",
                                  "drill": "drills", "quiz": "quizzes",

@@ -23,6 +23,7 @@ import python_calamine as pc
 import xlsxwriter
 
 from dpsheets.config import RollupRules
+from dpsheets.county import alerts as alert_rows
 from dpsheets.county import filings as filing
 from dpsheets.county.rollup import (
     IDENTITY,
@@ -59,7 +60,7 @@ GROUP_HEAD = ("应报企业", "已报送", "报送率", "按时报送", "未有�
 TREND_HEADER = "月份"
 NO_DATA = "无数据"
 SHEETS = ("总览", "企业明细", "县区汇总", "乡镇汇总", "行业汇总", "逾期隐患", "重大隐患", "重点检查企业", "未报送企业",
-          "报送情况", "规则说明")  # 报送情况 (filing.SHEET) when the roll-up has filings
+          "新增重大隐患", "报送情况", "规则说明")  # 报送情况 (filing.SHEET) when the roll-up has filings
 OVERVIEW_ROWS = 31  # the 总览 page: figures, chart data and the 2 × 2 charts end above this row  # a month before any submission: shown as a gap, never as 0
 LEVEL_COLOURS = (("重大风险", "risks_major", "#FF0000"), ("较大风险", "risks_significant", "#FFC000"),
                  ("一般风险", "risks_general", "#FFFF00"), ("低风险", "risks_low", "#0070C0"))
@@ -116,6 +117,8 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
             for i, r in enumerate(rollup.enforcement(), start=1)), widths={2: 28, len(ENFORCEMENT_HEAD) - 1: 90})
     _table(ws["未报送企业"], f, [h for _, h in MISSING_COLUMNS], [[getattr(m, k) for k, _ in MISSING_COLUMNS] for m in rollup.missing],
            widths={1: 28})
+    _table(ws["新增重大隐患"], f, [h for _, h in alert_rows.ALERT_COLUMNS],
+           ([d.get(k) for k, _ in alert_rows.ALERT_COLUMNS] for d in rollup.alerts), widths={4: 28, 7: 24, 10: 40})
     if rollup.filings is not None:  # the enterprises and the roster's missing ones, in the order of 企业明细
         listed = heapq.merge(rollup.enterprises, sorted(rollup.missing, key=_listed_order), key=_listed_order)
         filing.write_sheet(ws[filing.SHEET], f, rollup.filings, listed)
@@ -126,7 +129,8 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
     meta.write_all([(k, v) for k, v in (("id", ROLLUP_ID), ("level", rollup.level), ("as_of", rollup.as_of.isoformat()),
                                           ("sources", " | ".join(rollup.sources)),
                                           ("rule_sets", json.dumps(rule_sets, ensure_ascii=False)),
-                                          ("reporting_periods", filing.meta(rollup.filings) if rollup.filings else ""))])
+                                          ("reporting_periods", filing.meta(rollup.filings) if rollup.filings else ""),
+                                          ("alerts_since", rollup.alerts_since.isoformat() if rollup.alerts_since else ""))])
     if rollup.monthly is not None:
         _hidden(ws[MONTHLY_SHEET], ("uscc", "month", "received_at", "overdue")).write_all(
             (uscc, month, received, n) for month, uscc, received, n in rollup.monthly)
@@ -463,12 +467,18 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
     filings = filing.read(as_of, meta["reporting_periods"], _sheet(wb, filing.HIDDEN, path),
                           lambda cell, what: _damaged(path, filing.HIDDEN if cell != "B" else META,
                                                       cell if cell != "B" else where.get("reporting_periods", "B"), what))
+    raised = [_hazard(d) for d in _rows(wb, "新增重大隐患", alert_rows.ALERT_COLUMNS, path, {"days_overdue"})]
+    try:
+        alerts_since = date.fromisoformat(meta["alerts_since"][:10]) if meta.get("alerts_since") else None
+    except ValueError as exc:
+        raise _damaged(path, META, where.get("alerts_since", "B"), f"应为日期，却是“{meta['alerts_since']}”") from exc
     monthly: list[MonthRow] | None = None
     if MONTHLY_SHEET in wb.sheet_names:
         monthly = [(str(row[1]), str(row[0]), str(row[2]), _count(row[3], path, MONTHLY_SHEET, f"D{i}"))
                    for i, row in enumerate(_sheet(wb, MONTHLY_SHEET, path)[1:], start=2) if len(row) >= 4 and row[0]]
     return Rollup(as_of, meta.get("level", "县"), enterprises, missing, overdue, majors, trend,
-                  rule_sets[0].rules, [str(path)], rule_sets, monthly=monthly, filings=filings)
+                  rule_sets[0].rules, [str(path)], rule_sets, monthly=monthly, filings=filings, alerts=raised,
+                  alerts_since=alerts_since)
 
 
 def _check_scores(wb: pc.CalamineWorkbook, path: Path, breaches: dict[str, list[Breach]]) -> None:
@@ -543,7 +553,9 @@ def combine(parts: list[Rollup], level: str) -> Rollup:
     return Rollup(parts[0].as_of, level, sorted((e for _, e in by_uscc.values()), key=lambda r: (r.county, r.township, r.name, r.uscc)),
                   list(missing.values()), winners([p.overdue for p in parts]), winners([p.majors for p in parts]),
                   dict(sorted(trend.items())), rule_sets[0].rules, [s for p in parts for s in p.sources],
-                  [] if len(rule_sets) == 1 else rule_sets, monthly=monthly, filings=filings)
+                  [] if len(rule_sets) == 1 else rule_sets, monthly=monthly, filings=filings,
+                  alerts=alert_rows.merge(p.alerts for p in parts),
+                  alerts_since=min((p.alerts_since for p in parts if p.alerts_since), default=None))
 
 
 def _merge_monthly(parts: list[Rollup]) -> list[MonthRow] | None:

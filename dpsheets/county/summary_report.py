@@ -17,7 +17,7 @@ from dpsheets.documents.context import BLANK, text
 from dpsheets.documents.fonts import font_properties
 from dpsheets.documents.template_build import REPORT_TEMPLATES, TEMPLATES_DIR
 from dpsheets.fsutil import atomic_path
-from dpsheets.rules.breaches import rule_texts
+from dpsheets.rules.breaches import rule_texts, score_texts
 
 TABLE_LIMIT = 200  # rows per table in the report; the workbook has them all
 
@@ -104,8 +104,8 @@ def context(rollup: Rollup, title: str, form: OfficialForm | None = None) -> dic
                          "problems": f"{r.score:g} 分：{messages(r.breaches)}"}
                         for i, r in enumerate(enforcement[:TABLE_LIMIT], start=1)],
         "enforcement_more": max(len(enforcement) - TABLE_LIMIT, 0),
-        "rules": [{"name": title, "text": f"{text}（适用于{rs.scope}）" if rs.scope else text}
-                  for rs in rollup.applied_rules() for _code, title, text in rule_texts(rs.rules)],
+        "rules": [{"name": title, "text": f"{text}计分：{score_texts(rs.rules)[code]}。" + (f"（适用于{rs.scope}）" if rs.scope else "")}
+                  for rs in rollup.applied_rules() for code, title, text in rule_texts(rs.rules)],
         "missing": len(rollup.missing),
     }
 

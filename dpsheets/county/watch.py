@@ -148,7 +148,19 @@ def watch(processor: Processor, *, poll: float | None = None, settle: float = 0.
             trouble(exc)
         observer.start()
         last_scan = -rescan_every
+        alerted_on = None  # the day of the last periodic pass of major-hazard alerts (once a day)
         while not stop.is_set():
+            today = processor.as_of or processor.clock().date()
+            if today != alerted_on:
+                alerted_on = today  # a failure is not retried in a loop: tomorrow, or at the next start
+                try:
+                    processor.alert_pass(today)
+                except Exception as exc:  # noqa: BLE001 - the watcher goes on; alerts stay in the archive
+                    env = environment_error(exc, archive=processor.archive.where)
+                    if env is None:
+                        log.exception("the periodic pass of major-hazard alerts failed")
+                    else:
+                        trouble(env)
             if rescan.is_set() or time.monotonic() - last_scan >= rescan_every:
                 rescan.clear()
                 last_scan = time.monotonic()
@@ -204,6 +216,7 @@ def ingest(processor: Processor, *, progress: Callable[[int, int, Path], None] =
             if outcome is not None:
                 outcomes.append(outcome)
                 report(outcome)
+        processor.alert_pass()  # major hazards that passed their deadline without a new submission
         return outcomes
     finally:
         lock.release()

@@ -219,9 +219,6 @@ def majors(data: WorkbookData) -> list[dict[str, Any]]:
     return [_hazard_item(h) for h in data.records("hazard") if h["level"] == "重大隐患"]
 
 
-KEY_RISK_LIMIT = 6  # rows of the board's table: the board stays one A4 page
-
-
 def board(data: WorkbookData, config: Config) -> tuple[RiskMap, list[dict[str, str]]]:
     risks = data.records("risk")
     risk_map = riskmap.build([(r["location"], risk_level(r, config)) for r in risks], data.layout)

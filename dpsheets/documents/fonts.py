@@ -7,7 +7,7 @@ Windows, macOS and Debian put their Chinese fonts — and handed to matplotlib w
 ``FontProperties(fname=...)``. Simplified Chinese faces come first; the Japanese face of a
 Noto CJK collection is never taken (it draws some characters in Japanese shapes). When the
 machine has no Chinese font at all, the Noto Sans SC shipped by the ``pylopdf-fonts-zh-cn``
-package is used and :func:`notice` says so once, in Chinese.
+package is used and :func:`notice_code` names the notice the user is given once, in Chinese.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from dpsheets.errors import NOTICES
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ KNOWN_FILES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
 )
 NOT_SIMPLIFIED = (" JP", " KR", " TC", " HK", "Japanese", "Korean")
-NO_SYSTEM_FONT = "本机未安装中文字体，图中文字改用随程序安装的思源黑体（Noto Sans SC）。如需系统字体，请安装“微软雅黑”或 fonts-noto-cjk。"
+NO_SYSTEM_FONT = NOTICES["font.bundled"].message
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,12 @@ class CjkFont:
 
 
 def _face_family(path: str, index: int) -> str | None:
-    """The family name of face *index* of the font file, or None if it cannot be opened."""
+    """The family name of face *index* of the font file (FreeType, through Pillow: no matplotlib import for
+    the documents), or None if it cannot be opened."""
     try:
-        from matplotlib import ft2font
+        from PIL import ImageFont
 
-        return str(ft2font.FT2Font(path, face_index=index).family_name)
+        return str(ImageFont.truetype(path, 12, index=index).getname()[0])
     except Exception:  # noqa: BLE001 - a broken or unreadable font file is simply not a candidate
         return None
 
@@ -124,11 +127,13 @@ def _bundled() -> CjkFont | None:
     return CjkFont(str(path), 0, "Noto Sans SC", bundled=True) if path.is_file() else None
 
 
-@lru_cache(maxsize=1)
-def find_cjk_font() -> CjkFont | None:
-    """The best Simplified Chinese face on this machine, else the bundled Noto Sans SC, else None."""
+@lru_cache(maxsize=2)
+def find_cjk_font(any_face: bool = True) -> CjkFont | None:
+    """The best Simplified Chinese face on this machine, else the bundled Noto Sans SC, else None.
+
+    *any_face* False: only the first face of a collection (what an old matplotlib can open)."""
     candidates = [c for c in (_fontconfig() or _known_files()) if _simplified(c[2]) and _rank(c[2]) < len(PREFERRED)]
-    if not _face_index_supported():  # old matplotlib: only the first face of a collection can be used
+    if not any_face:
         candidates = [c for c in candidates if c[1] == 0]
     for path, index, family in sorted(candidates, key=lambda c: (_rank(c[2]), c[0], c[1])):
         if _face_family(path, index) is not None:
@@ -139,17 +144,24 @@ def find_cjk_font() -> CjkFont | None:
     return font
 
 
-def notice() -> str | None:
-    """The Chinese note to show once when no system font was found (None when one was)."""
+def notice_code() -> str | None:
+    """The notice (:data:`dpsheets.errors.NOTICES`) to give when no system font was found: ``font.bundled``
+    (the bundled face is used) or ``font.missing`` (none at all); None when a system font was found."""
     font = find_cjk_font()
     if font is None:
-        return "本机没有可用的中文字体，也未找到随程序安装的字体包（pylopdf-fonts-zh-cn），图中文字可能无法显示。请重新安装 dpsheets。"
-    return NO_SYSTEM_FONT if font.bundled else None
+        return "font.missing"
+    return "font.bundled" if font.bundled else None
+
+
+def notice() -> str | None:
+    """The Chinese note to show once when no system font was found (None when one was)."""
+    code = notice_code()
+    return NOTICES[code].message if code else None
 
 
 def font_properties(size: float | None = None) -> Any:
     """``FontProperties`` of the Chinese face for matplotlib text, or None when there is no such face."""
-    font = find_cjk_font()
+    font = find_cjk_font() if _face_index_supported() else find_cjk_font(False)  # one search when both agree
     return font.properties(size) if font else None
 
 

@@ -37,3 +37,33 @@ KEYS: tuple[str, ...] = tuple(BY_KEY)
 # The county's roll-up report is rendered from a template of the same folder, but is not a kind of
 # an enterprise's documents.
 COUNTY_REPORT = DocumentKind("county_report", "汇总报告", None, "县（市、区）汇总报告")
+
+
+@dataclass(frozen=True)
+class BoardPaper:
+    """The 风险公告栏 on one paper size: page, text scale, the map's largest size, the rows of its risk table."""
+
+    paper: str  # "A4" or "A3", as ``[print] paper`` names it
+    width_mm: float
+    height_mm: float
+    scale: float  # font sizes and column widths against A4
+    margin_mm: float
+    map_width_mm: float  # the map at most this wide …
+    map_height_mm: float  # … and this high (a tall sketch is drawn narrower)
+    key_rows: int  # major and significant risks listed; the rest are counted
+    qr_mm: float
+
+    def pt(self, size: float) -> float:
+        """A font size of the A4 board on this paper, to the half point Word stores."""
+        return round(size * self.scale * 2) / 2
+
+    @property
+    def filename(self) -> str:
+        return BY_KEY["board"].filename if self.paper == "A4" else f"{BY_KEY['board'].title}_{self.paper}.docx"
+
+
+BOARD_TABLE_PT = 9.5  # the board's tables on A4 (the 等级 cell, written by the renderer, too)
+BOARD_PAPERS: dict[str, BoardPaper] = {
+    "A4": BoardPaper("A4", 210, 297, 1.0, 12, 100, 68, 6, 28),
+    "A3": BoardPaper("A3", 297, 420, 1.3, 15, 240, 120, 10, 40),
+}

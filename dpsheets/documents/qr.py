@@ -66,7 +66,7 @@ def png(payload: str, scale: int = 6, border: int = 4) -> bytes:
     code = segno.make(payload, error="m", micro=False, mask=MASK)
     matrix = code.matrix
     size = len(matrix)
-    pixels = bytes(0 if bit else 255 for line in matrix for bit in line)
+    pixels = b"".join(bytes(line) for line in matrix).translate(_INK)  # module 1 → black (0), 0 → white
     modules = Image.frombytes("L", (size, size), pixels)
     image = Image.new("L", (size + 2 * border, size + 2 * border), 255)
     image.paste(modules, (border, border))
@@ -77,3 +77,4 @@ def png(payload: str, scale: int = 6, border: int = 4) -> bytes:
 
 
 MASK = 1
+_INK = bytes([255, 0]) + bytes(254)

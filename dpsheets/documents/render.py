@@ -26,7 +26,9 @@ from docxtpl import DocxTemplate, InlineImage, RichText
 from dpsheets.config import Config
 from dpsheets.documents import context as ctx
 from dpsheets.documents import fonts, kinds, qr, riskmap
-from dpsheets.documents.template_build import TEMPLATES, TEMPLATES_DIR
+from dpsheets.documents.fasttpl import Template, environment, shared_image
+from dpsheets.documents.kinds import BOARD_PAPERS, BOARD_TABLE_PT, BoardPaper
+from dpsheets.documents.template_build import TABLE_FONT, TEMPLATES, TEMPLATES_DIR
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules.stats import Period
 from dpsheets.workbook.model import WorkbookData
@@ -43,18 +45,16 @@ class RenderOutcome:
     files: list[Path] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # Chinese, naming the template and the tag
     skipped: list[str] = field(default_factory=list)  # kinds with nothing to print
+    notices: list[str] = field(default_factory=list)  # codes of dpsheets.errors.NOTICES (no Chinese font here)
 
 
 def template_path(kind: str, config: Config) -> Path:
-    """The county's edited template when ``templates_dir`` has one, else the one shipped in the package."""
-    filename = TEMPLATES[kind][0]
+    """The county's edited template when ``templates_dir`` has one, else the one shipped in the package
+    (the 公告栏 of the configured paper: ``[print] paper``)."""
+    filename = board_paper(config).filename if kind == "board" else TEMPLATES[kind][0]
     if config.templates_dir and (Path(config.templates_dir) / filename).is_file():
         return Path(config.templates_dir) / filename
     return TEMPLATES_DIR / filename
-
-
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
 def render_all(data: WorkbookData, out_dir: Path, *, as_of: date, config: Config | None = None,
@@ -67,6 +67,9 @@ def render_all(data: WorkbookData, out_dir: Path, *, as_of: date, config: Config
     builders = _builders(data, as_of, config, period)
     for kind in kinds:
         _render_kind(kind, builders[kind], data, out_dir, as_of, config, split, period, outcome)
+    code = fonts.notice_code() if "board" in kinds else None  # the map is the picture dpsheets draws with a font
+    if code:
+        outcome.notices.append(code)
     if pdf:
         pdfs, message = to_pdf([f for f in outcome.files if f.suffix == ".docx"], out_dir)
         outcome.files.extend(pdfs)
@@ -88,12 +91,20 @@ def _builders(data: WorkbookData, as_of: date, config: Config, period: Period) -
     }
 
 
+def board_paper(config: Config) -> BoardPaper:
+    return BOARD_PAPERS[config.print.paper]
+
+
 def _board_context(data: WorkbookData, config: Config) -> dict[str, Any]:
+    """The board's content for its paper; the map drawn for the width it prints at (its text at true size),
+    as wide as the paper allows unless the sketch is tall."""
+    paper = board_paper(config)
     risk_map, key = ctx.board(data, config)
-    name = ctx.text(data.enterprise_value("name"), "")
-    del name  # the board's heading names the enterprise; the map itself carries no title
-    return {"map_notes": ctx.map_notes(risk_map), "key_risks": key[:ctx.KEY_RISK_LIMIT],
-            "key_more": max(len(key) - ctx.KEY_RISK_LIMIT, 0), "_map": riskmap.draw(risk_map, "")}
+    shape = riskmap.plan(risk_map, "", paper.map_width_mm)
+    width = min(paper.map_width_mm, paper.map_height_mm * shape.width / shape.height)
+    return {"map_notes": ctx.map_notes(risk_map), "key_risks": key[:paper.key_rows],
+            "key_more": max(len(key) - paper.key_rows, 0), "_map": riskmap.draw(risk_map, "", width_mm=width),
+            "_map_width": width}
 
 
 def _output_name(kind: str, period: Period) -> str:
@@ -140,11 +151,15 @@ def _item_name(item: dict[str, Any]) -> str:
 
 def _render(template: Path, kind: str, context: dict[str, Any], data: WorkbookData, as_of: date, config: Config,
             target: Path) -> Path:
-    tpl = DocxTemplate(str(template))
+    tpl = Template(template)
     full = dict(context)
     full.update(_common(tpl, data, as_of, config))
     if "_map" in full:
-        full["risk_map"] = InlineImage(tpl, io.BytesIO(full.pop("_map")), width=Mm(100))
+        full["risk_map"] = InlineImage(tpl, io.BytesIO(full.pop("_map")), width=Mm(full.pop("_map_width")))
+        full["enterprise_qr"] = shared_image(tpl, _qr_png(_enterprise_payload(data, config)), Mm(board_paper(config).qr_mm))
+    for item in full.get("key_risks", ()):  # the board's 等级 cell: white on red, in the table's font and size
+        item["level_rt"] = RichText(item["short_level"], color="FFFFFF" if item["short_level"] == "重大风险" else None,
+                                    size=int(board_paper(config).pt(BOARD_TABLE_PT) * 2), font=f"eastAsia:{TABLE_FONT}")
     for item in full.get("reminders", ()):
         item["level_rt"] = _level_rich_text(item)
     for notice in full.get("notices", ()):
@@ -154,7 +169,7 @@ def _render(template: Path, kind: str, context: dict[str, Any], data: WorkbookDa
         full["cards"] = [_with_card_images(tpl, card, data, config) for card in full["cards"]]
     if kind == "duty_lists":
         full["employees"] = [dict(e, **_post_qr(tpl, e["source"], data, config, Mm(28))) for e in full["employees"]]
-    tpl.render(full, _environment(), autoescape=True)
+    tpl.render(full, environment(), autoescape=True)
     with atomic_path(target) as tmp:
         tpl.save(tmp)
     return target
@@ -167,12 +182,17 @@ def _level_rich_text(item: dict[str, Any]) -> RichText:
     return rt
 
 
+def _enterprise_payload(data: WorkbookData, config: Config) -> str:
+    ent = ctx.enterprise_context(data)
+    return qr.enterprise_payload(ent["name"], ent["uscc"], ent["county"], config.qr_base_url, config.qr_secret)
+
+
 def _common(tpl: DocxTemplate, data: WorkbookData, as_of: date, config: Config) -> dict[str, Any]:
     ent = ctx.enterprise_context(data)
-    payload = qr.enterprise_payload(ent["name"], ent["uscc"], ent["county"], config.qr_base_url, config.qr_secret)
+    payload = _enterprise_payload(data, config)
     caption = qr.ENTERPRISE_CAPTION if _linked(config) else ctx.qr_caption(payload, "本企业一企一档") + "（一企一码）"
     return {"enterprise": ent, "today": ctx.text(as_of), "official": ctx.official(data, config),
-            "enterprise_qr": InlineImage(tpl, io.BytesIO(_qr_png(payload)), width=Mm(28)), "enterprise_qr_caption": caption}
+            "enterprise_qr": shared_image(tpl, _qr_png(payload), Mm(28)), "enterprise_qr_caption": caption}
 
 
 @lru_cache(maxsize=512)
@@ -192,7 +212,7 @@ def _post_qr(tpl: DocxTemplate, post: Any, data: WorkbookData, config: Config, w
     payload = qr.post_payload(ent["name"], ent["uscc"], ent["county"], ctx.text(post["workshop"], ""),
                               ctx.text(post["post"], ""), config.qr_base_url, config.qr_secret)
     caption = qr.POST_CAPTION if _linked(config) else ctx.qr_caption(payload, "本岗位风险告知") + "（岗位码）"
-    return {"qr": InlineImage(tpl, io.BytesIO(_qr_png(payload)), width=width), "qr_caption": caption}
+    return {"qr": shared_image(tpl, _qr_png(payload), width), "qr_caption": caption}
 
 
 CARD_QR = Mm(38)  # scannable on a wall from arm's length (at least 35 mm)

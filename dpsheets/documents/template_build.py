@@ -13,6 +13,7 @@ Each template renders all items of its kind in one pass (a loop), one item per p
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from dpsheets.documents.kinds import COUNTY_REPORT, KINDS
+from dpsheets.documents.kinds import BOARD_PAPERS, BOARD_TABLE_PT, COUNTY_REPORT, KINDS, BoardPaper
 from dpsheets.fsutil import atomic_path
 from dpsheets.workbook.registers import identity_columns
 
@@ -66,10 +67,10 @@ def _set_lang(rpr) -> None:  # noqa: ANN001
     lang.set(qn("w:eastAsia"), "zh-CN")
 
 
-def _new_document(margin_mm: float = 20, top_mm: float = 18) -> DocxDocument:
+def _new_document(margin_mm: float = 20, top_mm: float = 18, page_mm: tuple[float, float] = (210, 297)) -> DocxDocument:
     doc = Document()
     section = doc.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.page_width, section.page_height = Mm(page_mm[0]), Mm(page_mm[1])
     section.left_margin = section.right_margin = Mm(margin_mm)
     section.top_margin = section.bottom_margin = Mm(top_mm)
     normal = doc.styles["Normal"]
@@ -231,7 +232,8 @@ def duty_list_template(doc) -> None:  # noqa: ANN001
     _kv_table(doc, [("{{ u.tier }}", "{{ u.unit }}"), ("负责人", "{{ u.head }}"), ("联系电话", "{{ u.phone }}"),
                     ("安全职责", "{{ u.duties }}"), ("管控的风险点", "{{ u.risks }}")])
     _para(doc)
-    _para(doc, f"负责人签字：{BLANK}　　　日期：{DATE_BLANK}")
+    _signatures(doc, [(f"负责人签字：{BLANK}", f"日期：{DATE_BLANK}")])
+    _qr_block(doc, "{{ enterprise_qr }}", "{{ enterprise_qr_caption }}", 34)
     _end(doc)
     _loop(doc, "e in employees")
     _title(doc, "岗位安全责任清单")
@@ -319,35 +321,46 @@ def major_report_template(doc) -> None:  # noqa: ANN001
     _end(doc)
 
 
-def board_template(doc) -> None:  # noqa: ANN001
-    """One A4 page: the map on the plant's layout, the major and significant risks, emergency numbers, the QR code."""
-    _title(doc, "安全风险公告栏", page_break=False, size=18)
-    _para(doc, "{{ enterprise.name }}", size=14, align="center", font=TITLE_FONT)
-    _para(doc, "一、风险四色分布图", bold=True, font=TITLE_FONT)
+def board_template(doc, paper: BoardPaper = BOARD_PAPERS["A4"]) -> None:  # noqa: ANN001
+    """One page (A4, or A3 with a larger map and more rows): the map on the plant's layout, the major and
+    significant risks, rewards, warning signs, emergency numbers, the QR code."""
+    width = paper.width_mm - 2 * paper.margin_mm
+    w = width / 186  # column widths against the A4 board's
+
+    def widths(*mm: float) -> list[float]:
+        return [round(x * w, 1) for x in mm]
+
+    pt = paper.pt
+
+    _title(doc, "安全风险公告栏", page_break=False, size=pt(18))
+    _para(doc, "{{ enterprise.name }}", size=pt(14), align="center", font=TITLE_FONT)
+    _para(doc, "一、风险四色分布图", size=pt(12), bold=True, font=TITLE_FONT)
     _para(doc, "{{ risk_map }}", align="center")
     _para(doc, "{%p for note in map_notes %}")
-    _para(doc, "{{ note }}", size=9)
+    _para(doc, "{{ note }}", size=pt(9))
     _para(doc, "{%p endfor %}")
-    _para(doc, "二、重大风险和较大风险", bold=True, font=TITLE_FONT)
+    _para(doc, "二、重大风险和较大风险", size=pt(12), bold=True, font=TITLE_FONT)
     _loop_table(doc, ["风险点", "位置", "等级", "主要管控措施", "责任单位", "责任人", "联系电话"],
-                ["{{ k.name }}", "{{ k.location }}", "{% cellbg k.colour %}{{ k.short_level }}", "{{ k.controls }}",
-                 "{{ k.unit }}", "{{ k.owner }}", "{{ k.phone }}"], [24, 22, 19, 55, 22, 16, 28], "k in key_risks", size=9.5)
-    _para(doc, "{% if key_more %}另有 {{ key_more }} 处重大、较大风险，见风险管控清单。{% endif %}", size=9)
-    _para(doc, "三、奖惩考核（近 12 个月）", bold=True, font=TITLE_FONT)
+                ["{{ k.name }}", "{{ k.location }}", "{% cellbg k.colour %}{{r k.level_rt }}", "{{ k.controls }}",
+                 "{{ k.unit }}", "{{ k.owner }}", "{{ k.phone }}"], widths(24, 22, 19, 55, 22, 16, 28), "k in key_risks",
+                size=pt(BOARD_TABLE_PT))
+    _para(doc, "{% if key_more %}另有 {{ key_more }} 处重大、较大风险，见风险管控清单。{% endif %}", size=pt(9))
+    _para(doc, "三、奖惩考核（近 12 个月）", size=pt(12), bold=True, font=TITLE_FONT)
     _loop_table(doc, ["日期", "对象", "类别", "事由", "奖惩内容"],
-                ["{{ w.date }}", "{{ w.target }}", "{{ w.kind }}", "{{ w.reason }}", "{{ w.measure }}"], [35, 30, 16, 61, 44],
-                "w in rewards", size=9.5)
-    _para(doc, "四、警示标志设置（按区域）", bold=True, font=TITLE_FONT)
+                ["{{ w.date }}", "{{ w.target }}", "{{ w.kind }}", "{{ w.reason }}", "{{ w.measure }}"],
+                widths(35, 30, 16, 61, 44), "w in rewards", size=pt(BOARD_TABLE_PT))
+    _para(doc, "四、警示标志设置（按区域）", size=pt(12), bold=True, font=TITLE_FONT)
     _para(doc, "{% for s in signs %}{{ s.location }}：{{ s.signs }}（{{ s.total }} 块）{% if not loop.last %}；{% endif %}"
-               "{% endfor %}", size=9)  # one paragraph, not a table: the board stays one page
-    table = _plain_table(doc, 1, [154, 32])
+               "{% endfor %}", size=pt(9))  # one paragraph, not a table: the board stays one page
+    qr_cell = paper.qr_mm + 4
+    table = _plain_table(doc, 1, [round(width - qr_cell, 1), qr_cell])
     lines = ["五、应急电话：火警 119　急救 120　报警 110　安全生产举报 12350",
              "企业电话：{{ enterprise.phone }}　主要负责人：{{ enterprise.principal }}　安全管理人员：{{ enterprise.safety_officer }}",
              "公告日期：{{ today }}　{{ enterprise_qr_caption }}"]
     cell = table.cell(0, 0)
     for i, line in enumerate(lines):
         paragraph = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
-        _set_font(paragraph.add_run(line), TITLE_FONT if i == 0 else BODY_FONT, 11 if i == 0 else 10, i == 0)
+        _set_font(paragraph.add_run(line), TITLE_FONT if i == 0 else BODY_FONT, pt(11 if i == 0 else 10), i == 0)
     _cell(table.cell(0, 1), "{{ enterprise_qr }}", align="center")
 
 
@@ -428,8 +441,34 @@ REPORT_TEMPLATES: dict[str, tuple[str, Callable]] = {COUNTY_REPORT.key: (COUNTY_
 FIXED_TIME = datetime(2020, 9, 23)  # the guidance's date: rebuilt templates are byte-for-byte the same
 
 
+def _slim(doc) -> None:  # noqa: ANN001
+    """Drop what python-docx's blank document carries and no dpsheets document uses: the Word 2010 copy of
+    the styles (stylesWithEffects.xml, 438 KB), a generic thumbnail, and the ~160 built-in styles that no
+    paragraph or table names. Every render parsed, serialised and compressed 800 KB per document for nothing."""
+    for owner in (doc.part, doc.part.package):
+        for rid, rel in list(owner.rels.items()):
+            if rel.reltype.endswith(("/stylesWithEffects", "/metadata/thumbnail")):
+                del owner.rels[rid]
+    styles = doc.styles.element
+    by_id = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
+    keep = {sid for sid, s in by_id.items() if s.get(qn("w:default")) in ("1", "true")}
+    keep |= set(re.findall(r'w:(?:pStyle|rStyle|tblStyle) w:val="([^"]+)"', doc.element.xml))
+    todo = list(keep)
+    while todo:  # the styles a kept style is based on, continues with or is linked to
+        style = by_id.get(todo.pop())
+        for tag in ("w:basedOn", "w:next", "w:link"):
+            ref = style.find(qn(tag)) if style is not None else None
+            if ref is not None and ref.get(qn("w:val")) not in keep:
+                keep.add(ref.get(qn("w:val")))
+                todo.append(ref.get(qn("w:val")))
+    for sid, style in by_id.items():
+        if sid not in keep:
+            styles.remove(style)
+
+
 def _save(doc, title: str, target: Path) -> Path:  # noqa: ANN001
-    """Save reproducibly: fixed document properties and fixed zip entry times."""
+    """Save reproducibly and slim: fixed document properties and fixed zip entry times, unused parts dropped."""
+    _slim(doc)
     props = doc.core_properties
     props.title, props.author, props.last_modified_by = title, "dpsheets", "dpsheets"
     props.created = props.modified = FIXED_TIME
@@ -460,8 +499,19 @@ def build(kind: str, target: Path) -> Path:
     return _save(doc, filename.removesuffix(".docx"), target)
 
 
+# The board on other paper than A4: its own template file (a county may edit it like the others).
+PAPER_TEMPLATES: dict[str, BoardPaper] = {p.filename: p for p in BOARD_PAPERS.values() if p.paper != "A4"}
+
+
+def build_board(paper: BoardPaper, target: Path) -> Path:
+    doc = _new_document(paper.margin_mm, paper.margin_mm, (paper.width_mm, paper.height_mm))
+    board_template(doc, paper)
+    return _save(doc, paper.filename.removesuffix(".docx"), target)
+
+
 def build_all(directory: Path = TEMPLATES_DIR) -> list[Path]:
     built = [build(kind, directory / filename) for kind, (filename, _) in TEMPLATES.items()]
+    built += [build_board(paper, directory / filename) for filename, paper in PAPER_TEMPLATES.items()]
     return [*built, build_report(directory / REPORT_TEMPLATES["county_report"][0])]
 
 

@@ -58,6 +58,14 @@ def print_result(result: FileResult, console: Console, *, limit: int = 200, brie
         console.print(f"  [yellow]注意：{escape(note)}[/]")
 
 
+def print_notices(results: list[FileResult], console: Console) -> None:
+    """Each notice of the machine (no Chinese font …) once, however many files gave it."""
+    from dpsheets.errors import NOTICES
+
+    for code in dict.fromkeys(code for r in results for code in r.notices):
+        console.print(f"[yellow]提示：{escape(NOTICES[code].message)}[/] [dim]({code})[/]")
+
+
 def records_line(data: WorkbookData) -> str:
     """读取风险 15 条、隐患 20 条 — what was read, register by register."""
     parts = [f"{d.register.label or d.register.sheet} {len(d.records)} 条" for d in data.sheets.values()
@@ -81,5 +89,6 @@ def write_text_report(result: FileResult, target: Path) -> Path:
     buffer = StringIO()
     console = Console(file=buffer, width=120, no_color=True, highlight=False, soft_wrap=True)
     print_result(result, console, limit=10_000)
+    print_notices([result], console)
     write_text_atomic(target, buffer.getvalue())
     return target

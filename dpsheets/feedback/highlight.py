@@ -2,7 +2,7 @@
 
 Wrong cells are filled and carry a comment with the Chinese message; overdue hazard rows
 turn red and due-soon rows orange; a 检查结果 sheet lists every problem with a link to
-its cell. The copy is written to a temporary name and renamed into place; the original
+its cell. The copy is saved to a temporary name that the caller renames into place; the original
 is opened read-only and never written.
 """
 
@@ -22,7 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from dpsheets.fsutil import atomic_path, environment_error
+from dpsheets.fsutil import environment_error
 from dpsheets.rules.problems import SEVERITY_LABEL, Problem, Report
 
 RESULT_SHEET = "检查结果"
@@ -43,44 +43,46 @@ def highlighted_path(original: Path, out_dir: Path | None = None) -> Path:
     return folder / f"{original.stem}_检查结果.xlsx"
 
 
-def write_highlighted(original: Path, report: Report, target: Path, display_name: str | None = None) -> Path:
-    """Write the marked copy of *original* to *target*. Every workbook that could be checked gets one:
+def save_highlighted(original: Path, report: Report, out: Path, display_name: str | None = None) -> None:
+    """Save the marked copy of *original* as *out*. Every workbook that could be checked gets one:
     first the workbook itself; else a cleaned copy of it (characters XML cannot hold shown escaped,
     ``\\x0B``); else, when openpyxl cannot open or save it at all, a copy holding the 检查结果 sheet
-    alone, saying so. Only the machine's faults (disk full, folder not writable) raise."""
+    alone, saying so (:func:`save_results_only`). Only the machine's faults (disk full, folder not
+    writable) raise."""
     name = display_name or original.name
-    for load in (_load, _load_cleaned, None):
+    for load in (_load, _load_cleaned):
         try:
-            if load is None:
-                wb = openpyxl.Workbook()
-                _write_result_sheet(wb, report, name, note=RESULTS_ONLY)
-                wb.remove(wb.worksheets[-1])
-            else:
-                wb = load(original)
+            wb = load(original)
+            try:
                 if RESULT_SHEET in wb.sheetnames:
                     del wb[RESULT_SHEET]
                 _mark_rows(wb, report.problems)
                 _mark_cells(wb, report.problems)
                 _write_result_sheet(wb, report, name)
-            try:
-                with atomic_path(target) as tmp:
-                    wb.save(tmp)
+                wb.save(out)
             finally:
                 wb.close()
-            return target
+            return
         except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
         except OSError as exc:
-            if load is None or environment_error(exc) is not None:
+            if environment_error(exc) is not None:
                 raise
         except BaseException:  # noqa: BLE001 - control characters, XML openpyxl cannot parse, values it cannot save
-            if load is None:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+            pass
+    save_results_only(report, out, name)
 
 
-RESULTS_ONLY = ("原工作簿的内容无法由本程序复制（文件内部结构不规范），此副本只列出检查结果。"
-                "请用 Excel 打开原文件，按“单元格”列找到各处问题。")
+def save_results_only(report: Report, out: Path, display_name: str, why: str | None = None) -> None:
+    """Save a workbook holding the 检查结果 sheet alone, saying why the original could not be copied."""
+    wb = openpyxl.Workbook()
+    _write_result_sheet(wb, report, display_name, note=RESULTS_ONLY if why is None else f"{why}{RESULTS_ONLY_TAIL}")
+    wb.remove(wb.worksheets[-1])
+    wb.save(out)
+
+
+RESULTS_ONLY_TAIL = "此副本只列出检查结果。请用 Excel 打开原文件，按“单元格”列找到各处问题。"
+RESULTS_ONLY = f"原工作簿的内容无法由本程序复制（文件内部结构不规范），{RESULTS_ONLY_TAIL}"
 
 
 def _load(original: Path) -> openpyxl.Workbook:

@@ -7,7 +7,11 @@ throttling and the security headers.
   removing the user ends every session at once.
 - Forms: every form carries a signed token bound to this browser (a random cookie), to the
   form and to what it acts on (the post), that expires and can be used once: a forged form
-  (no or wrong signature, another browser, another post) and a replayed one are refused.
+  (no or wrong signature, another browser, another post) and a replayed one are refused. The used
+  tokens are remembered by each process: with several processes on one archive, a form replayed to
+  another process within its validity is not refused, but it gains nothing (a confirmation is kept
+  once per worker, post and day and the attempt counts against the quiz limits; a login form
+  carries the password itself).
 - Throttling: the limits below. The counting is in the archive (:class:`dpsheets.web.store.Store`
   counts the audited failed logins and quiz attempts in the window), so that several server
   processes on one archive share it: failed logins per address and per user name; quiz

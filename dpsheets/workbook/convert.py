@@ -86,7 +86,8 @@ def convert(paths: Sequence[str | Path], output: str | Path, enterprise: Mapping
     # Registers no source had are written empty and stay "missing" (as in the originals) until filled in.
     result.not_converted = [r.sheet for r in REGISTERS if r.key not in present]
     meta = {META_NOT_CONVERTED: ",".join(r.key for r in REGISTERS if r.key not in present)}
-    write_workbook(result.output, ent, rows, extra=lambda wb: _write_notes(wb, result), meta=meta)
+    write_workbook(result.output, ent, rows, extra=lambda wb: _write_notes(wb, result), meta=meta,
+                   paper=config.print.paper if config else "A4")
     return result
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dpsheets.errors import EXIT_CODES, FATAL
+from dpsheets.errors import EXIT_CODES, FATAL, NOTICES
 from dpsheets.rules import hazard_state
 from dpsheets.rules.breaches import BREACHES
 from dpsheets.rules.problems import CATALOGUE, SEVERITY_LABEL
@@ -35,6 +35,10 @@ def render() -> str:
               "这些情况使一个文件无法检查（监控文件夹中该文件进入“退回”），或使命令无法完成；提示写明文件和改正方法。", "",
               "| 代码 | 名称 | 退出码 |", "|---|---|---|"]
     lines += [f"| `{code}` | {kind.title} | {kind.exit_code} |" for code, kind in FATAL.items()]
+    lines += ["", "## 运行环境提示", "",
+              "不影响检查和文书生成、但需要告诉使用者的本机情况；`dpsheets docs` 和 `demo` 每次运行只提示一次（`--json` 中为 notices）。", "",
+              "| 代码 | 名称 | 提示 |", "|---|---|---|"]
+    lines += [f"| `{code}` | {kind.title} | {kind.message} |" for code, kind in NOTICES.items()]
     lines += ["", "## 未有效运行的判定规则（汇总）", "",
               "花括号中的参数来自 `dpsheets.toml` 的 `[rules]`（规则）或该企业的情况（说明）。", "",
               "每条规则按“计分”给企业加分（权重也在 `[rules]` 中），“重点检查企业”按总分值从高到低排列。", "",

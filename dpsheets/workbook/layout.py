@@ -111,7 +111,8 @@ class Block:
     width: int
 
 
-def write_layout_sheet(wb: Any, blocks: Sequence[Block] = (), level_counts: dict[str, int] | None = None) -> None:
+def write_layout_sheet(wb: Any, blocks: Sequence[Block] = (), level_counts: dict[str, int] | None = None,
+                       paper: int = 9) -> None:
     """Add the 风险分布图 sheet: title, help, live legend, the grid with its colouring rules, print set-up."""
     ws = wb.add_worksheet(SHEET)
     last_col = GRID_COLS - 1
@@ -155,7 +156,7 @@ def write_layout_sheet(wb: Any, blocks: Sequence[Block] = (), level_counts: dict
             "type": "formula", "format": fmt, "stop_if_true": True,
             "criteria": f'=AND({first}<>"",COUNTIFS({where},{first},{source},"{lvl}")>0)'})
     ws.set_landscape()
-    ws.set_paper(9)
+    ws.set_paper(paper)  # Excel's code: 9 A4, 8 A3
     ws.fit_to_pages(1, 1)
     ws.center_horizontally()
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)

@@ -23,7 +23,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules import hazard_state
 from dpsheets.workbook.layout import Block, write_layout_sheet
-from dpsheets.workbook.print_setup import landscape_wide
+from dpsheets.workbook.print_setup import PAPER_CODES, landscape_wide, widths_for
 from dpsheets.workbook.registers import (
     ENTERPRISE,
     FIELD_TYPE_LABELS,
@@ -48,27 +48,36 @@ FIXED_DATE = datetime(2020, 9, 23)  # document properties are fixed so the templ
 OPTIONS_SHEET = "选项"
 
 Rows = Mapping[str, Sequence[Mapping[str, Any]]]
+# Columns that may be narrowed to print on A3 one page wide: free text wraps; codes (隐患编号), dates,
+# phones, numbers and choices never do.
+WRAPPING = (FieldType.TEXT, FieldType.MULTI)
+CODES = ("number",)
+
+
+def _wraps(f: Field) -> bool:
+    return f.type in WRAPPING and f.key not in CODES
 
 
 def write_workbook(path: str | Path, enterprise: Mapping[str, Any] | None = None, rows: Rows | None = None,
                    *, title: str = "", due_soon_days: int = hazard_state.DEFAULT_DUE_SOON_DAYS,
                    layout: Sequence[Block] = (), extra: Callable[[Any], None] | None = None,
-                   meta: Mapping[str, str] | None = None) -> Path:
+                   meta: Mapping[str, str] | None = None, paper: str = "A4") -> Path:
     """Write the standard workbook to *path* (atomically), filled with *enterprise* and *rows*.
 
+    *paper* ("A4" or "A3", the configured ``[print] paper``) is the paper its wide registers print on.
     Hazards due within *due_soon_days* (the configured ``due_soon_days``) turn orange in Excel/WPS.
     *layout* sketches the plant on the 风险分布图 sheet (blank in a template). *extra* adds sheets of
     its own to the xlsxwriter workbook (the 转换说明 of ``dpsheets convert``); *meta* adds key/value rows
     to the hidden identity sheet (the registers a conversion found in no source)."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        _write(tmp, enterprise or {}, rows or {}, title, due_soon_days, layout, extra, meta)
+        _write(tmp, enterprise or {}, rows or {}, title, due_soon_days, layout, extra, meta, PAPER_CODES[paper])
     return path
 
 
 def _write(path: Path, enterprise: Mapping[str, Any], rows: Rows, title: str, due_soon_days: int,
            layout: Sequence[Block] = (), extra: Callable[[Any], None] | None = None,
-           meta: Mapping[str, str] | None = None) -> None:
+           meta: Mapping[str, str] | None = None, paper: int = PAPER_CODES["A4"]) -> None:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                           "default_date_format": "yyyy-mm-dd"})
     wb.set_properties({"title": "双重预防体系台账", "author": "dpsheets", "created": FIXED_DATE,
@@ -79,10 +88,10 @@ def _write(path: Path, enterprise: Mapping[str, Any], rows: Rows, title: str, du
     _write_enterprise(wb, fmt, enterprise, options)
     name = enterprise.get("name") or title
     for register in TABLES:
-        _write_table(wb, fmt, register, rows.get(register.key, ()), name, options, due_soon_days)
+        _write_table(wb, fmt, register, rows.get(register.key, ()), name, options, due_soon_days, paper)
         if register is RISK:
             counts = Counter(r.get("level") for r in rows.get(RISK.key, ()))
-            write_layout_sheet(wb, layout, {k: v for k, v in counts.items() if isinstance(k, str)})
+            write_layout_sheet(wb, layout, {k: v for k, v in counts.items() if isinstance(k, str)}, paper)
     if extra is not None:
         extra(wb)
     _write_meta(wb, meta or {})
@@ -229,15 +238,16 @@ def _write_enterprise(wb: xlsxwriter.Workbook, fmt: dict[str, Any], values: Mapp
 
 def _write_table(wb: xlsxwriter.Workbook, fmt: dict[str, Any], register: Register,
                  rows: Sequence[Mapping[str, Any]], enterprise_name: str, options: _OptionLists,
-                 due_soon_days: int) -> None:
+                 due_soon_days: int, paper: int) -> None:
     ws = wb.add_worksheet(register.sheet)
+    widths = widths_for([f.width for f in register.fields], [_wraps(f) for f in register.fields], paper)
     last_col = len(register.fields) - 1
     title = f"{enterprise_name} {register.sheet}" if enterprise_name else register.sheet
     ws.merge_range(TITLE_ROW, 0, TITLE_ROW, last_col, title, fmt["title"])
     ws.set_row(TITLE_ROW, 30)
     ws.set_row(HEADER_ROW, 32)
     for c, f in enumerate(register.fields):
-        ws.set_column(c, c, f.width)
+        ws.set_column(c, c, widths[c])
         ws.write(HEADER_ROW, c, f.header, fmt["required"] if f.required else fmt["header"])
     for i, values in enumerate(rows):
         r = HEADER_ROW + 1 + i
@@ -249,7 +259,7 @@ def _write_table(wb: xlsxwriter.Workbook, fmt: dict[str, Any], register: Registe
     _conditional_formats(ws, register, first, last, fmt, due_soon_days)
     ws.freeze_panes(HEADER_ROW + 1, 0)
     ws.autofilter(HEADER_ROW, 0, HEADER_ROW + max(len(rows), 1), last_col)
-    landscape_wide(ws, [f.width for f in register.fields], header_rows=(TITLE_ROW, HEADER_ROW))
+    landscape_wide(ws, widths, header_rows=(TITLE_ROW, HEADER_ROW), paper=paper)
 
 
 def _conditional_formats(ws: Any, register: Register, first: int, last: int, fmt: dict[str, Any],

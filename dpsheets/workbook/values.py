@@ -77,14 +77,15 @@ _CODES = {"value": "value.normalized", "relative": "deadline.relative", "relativ
 
 def rewrite_problems(rewrites: list[Rewrite]) -> list[Problem]:
     """One warning per distinct spelling (value, column) at its first cell, with the count."""
-    groups: dict[tuple[str, str, str, str, str], list[Rewrite]] = {}
+    groups: dict[tuple[str, str, str, str, str, str], list[Rewrite]] = {}
     for r in rewrites:
         if r.kind not in _CODES:
             continue
-        key = (r.sheet, r.kind, r.column, r.original, r.new if r.kind == "value" else "")
+        # the note is part of what is said: 已整改 with an acceptance and 已整改 without one are two warnings
+        key = (r.sheet, r.kind, r.column, r.original, r.new if r.kind == "value" else "", r.note if r.kind == "value" else "")
         groups.setdefault(key, []).append(r)
     out = []
-    for (sheet, kind, column, original, _), items in groups.items():
+    for (sheet, kind, column, original, _, _), items in groups.items():
         first = items[0]
         more = "，首处见此格" if len(items) > 1 else ""
         params: dict[str, Any] = {"value": original, "read": first.new, "count": len(items), "more": more}
