@@ -47,6 +47,8 @@ class Rows(Sequence[T]):
 
     def __getitem__(self, index: int | slice) -> T | list[T]:
         if isinstance(index, slice):
+            if index.step is not None and index.step < 0:  # rare: read it all
+                return list(self)[index]
             start, stop, step = index.indices(self._length)
             return _take(self, start, stop, step)
         i = index + self._length if index < 0 else index
@@ -66,8 +68,6 @@ class Rows(Sequence[T]):
 
 
 def _take(rows: Iterable[T], start: int, stop: int, step: int) -> list[T]:
-    if step < 0:  # rare: read it all
-        return list(rows)[start:stop:step]
     it = iter(rows)
     try:
         return list(islice(it, start, stop, step))
