@@ -11,12 +11,11 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from dpsheets import __version__
 from dpsheets.config import Config, load_config
@@ -91,7 +90,26 @@ class Command(click.Command):
 
 
 class Group(click.Group):
+    """A group whose :class:`DpsheetsError` becomes its message, and whose *lazy* commands
+    (name → ``module:attribute``) are imported only when used: ``dpsheets check`` never loads the
+    web service."""
+
     command_class = Command
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            import importlib
+
+            module, attribute = self.lazy[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -167,6 +185,9 @@ def convert(files: tuple[str, ...], output: str, name: str | None, uscc: str | N
     read = "、".join(f"{sheet} {n} 条" for sheet, n in result.counts.items()) or "没有记录"
     _console().print(f"已转换为标准台账：[cyan]{escape(str(result.output))}[/]（{escape(read)}）；"
                      f"改写的值 {len(result.rewrites)} 处，未转换的列 {len(result.dropped)} 个，详见“{NOTES_SHEET}”表。")
+    if result.not_converted:
+        _console().print(f"原台账中没有{escape(''.join(f'“{s}”' for s in result.not_converted))}：已写成空表，"
+                         "补填之前检查时按“台账不全”提示。")
 
 
 @cli.command()
@@ -202,6 +223,8 @@ def check(files: tuple[str, ...], as_of: date, as_json: bool, output_dir: str | 
 
 
 def run_many(paths: list[Path], work: Callable[[Path], FileResult], *, show_progress: bool) -> list[FileResult]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     err = _console(stderr=True)
     progress = Progress(TextColumn("处理中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         TextColumn("{task.description}"), console=err, transient=True,
@@ -376,6 +399,8 @@ def ingest(folder: str, as_of: date, no_docs: bool, archive_path: str | None, co
 
     退出码：0 全部归档；1 有文件被退回（原因写在 退回/ 里的同名 .txt）；2 无法继续（如磁盘已满、文件夹无法写入，消息写明路径）。
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     county = _county(folder, config_path, archive_path)
     console = _console()
     err = _console(stderr=True)
@@ -592,9 +617,6 @@ def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], more_summaries
         console.print(f"报告：[cyan]{escape(str(report))}[/]")
 
 
-# --- the web service (its commands live in dpsheets.web.commands) ------------------------------
-from dpsheets.web.commands import archive_confirmations, serve, user  # noqa: E402
-
-cli.add_command(serve)
-cli.add_command(user)
-archive.add_command(archive_confirmations)
+# --- the web service (its commands live in dpsheets.web.commands, imported when used) ----------
+cli.lazy.update(serve="dpsheets.web.commands:serve", user="dpsheets.web.commands:user")
+cast(Group, archive).lazy.update(confirmations="dpsheets.web.commands:archive_confirmations")

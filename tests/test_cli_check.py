@@ -119,3 +119,31 @@ def test_bracketed_file_names_print_as_they_are(tmp_path):
     assert "台账[bold][2].xlsx" in result.output
     missing = CliRunner().invoke(cli, ["check", str(tmp_path / "[red]无.xlsx")])
     assert "[red]无.xlsx" in missing.output
+
+
+HEAVY = ("matplotlib", "docxtpl", "docx", "pandas", "numpy", "starlette", "sqlalchemy", "uvicorn", "jinja2", "alembic",
+         "stdnum", "dpsheets.web.commands")
+
+
+def _loaded_after(code: str) -> set[str]:
+    """The top-level modules of HEAVY (and openpyxl) loaded in a fresh interpreter after *code*."""
+    import subprocess
+    import sys
+
+    probe = (f"import sys\ntry:\n    {code}\nexcept SystemExit:\n    pass\n"
+             f"print('LOADED:' + ' '.join(m for m in {(*HEAVY, 'openpyxl')!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.rsplit("LOADED:", 1)[1].split())
+
+
+def test_check_imports_only_what_it_uses(tmp_path):
+    """Start-up time is mostly imports: `dpsheets check` loads no document, web, data-frame or database
+    library, and openpyxl only to write the highlighted copy (a real assertion, not a timing)."""
+    good = valid_workbook(tmp_path / "good.xlsx")
+    run_check = "from dpsheets.cli import cli; cli.main([{args}], standalone_mode=False)"
+    assert _loaded_after("import dpsheets.cli") == set()
+    plain = run_check.format(args=f"'check', {str(good)!r}, '--as-of', '2026-11-28', '--no-highlight'")
+    assert _loaded_after(plain) == set()
+    copied = run_check.format(args=f"'check', {str(good)!r}, '--as-of', '2026-11-28'")
+    assert _loaded_after(copied) == {"openpyxl"}

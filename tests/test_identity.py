@@ -9,6 +9,7 @@ from archive_builders import at, submit
 from click.testing import CliRunner
 
 from dpsheets.cli import cli
+from dpsheets.county import roster as roster_module
 from dpsheets.county.archive import Archive
 from dpsheets.county.county import County, write_summary
 from dpsheets.county.roster import write_template
@@ -35,7 +36,9 @@ def test_every_listing_shows_the_declared_identity_columns(tmp_path):
         submit(a, 1, at(AS_OF), seed=1)
     roster = write_template(tmp_path / "名单.xlsx")
     ws = openpyxl.load_workbook(roster).active
-    assert sorted(c.value for c in ws[1]) == sorted(HEADERS)
+    # the identity columns, then the county's optional due dates (declared once in the roster module)
+    assert [c.value for c in ws[1]][:len(HEADERS)] == [h for _, h, _ in roster_module.COLUMNS]
+    assert sorted(c.value for c in ws[1]) == sorted([*HEADERS, *(h for _, h, _ in roster_module.DEADLINE_COLUMNS)])
     county = County.open(tmp_path)
     book = openpyxl.load_workbook(write_summary(county.rollup(AS_OF, roster=[]), tmp_path / "汇总"))
     for sheet in ("企业明细", "逾期隐患", "重大隐患", "未报送企业"):

@@ -11,7 +11,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from dpsheets.documents.kinds import COUNTY_REPORT, KINDS
+from dpsheets.documents.kinds import BOARD_PAPERS, COUNTY_REPORT, KINDS
 from dpsheets.documents.template_build import EDITABLE_DIR, TEMPLATES_DIR
 from dpsheets.workbook.template_export import PACKAGE_FILE, TEMPLATE_FILE
 
@@ -24,7 +24,7 @@ def _files(folder: Path, pattern: str) -> dict[str, bytes]:
 
 def test_editable_word_templates_are_the_shipped_ones():
     shipped = _files(TEMPLATES_DIR, "*.docx")
-    assert set(shipped) == {k.filename for k in (*KINDS, COUNTY_REPORT)}
+    assert set(shipped) == {k.filename for k in (*KINDS, COUNTY_REPORT, *BOARD_PAPERS.values())}
     assert _files(EDITABLE_DIR, "*.docx") == shipped, "run: python3 -m dpsheets.documents.template_build"
 
 
@@ -48,7 +48,7 @@ def test_wheel_in_a_fresh_venv_runs_the_demo(tmp_path):
     wheel = next((tmp_path / "dist").glob("dpsheets-*.whl"))
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
-    assert {f"dpsheets/documents/templates/{k.filename}" for k in (*KINDS, COUNTY_REPORT)} <= names
+    assert {f"dpsheets/documents/templates/{k.filename}" for k in (*KINDS, COUNTY_REPORT, *BOARD_PAPERS.values())} <= names
     assert f"dpsheets/workbook/templates/{PACKAGE_FILE.name}" in names
 
     venv = tmp_path / "venv"

@@ -283,6 +283,9 @@ def test_convert_command(msm, tmp_path):
     result = CliRunner().invoke(cli, ["convert", str(path), "-o", str(out), "--name", "测试厂", "--county", "舞阳县"])
     assert result.exit_code == 0, result.output
     assert "风险管控清单 2 条、隐患排查治理清单 6 条" in result.output and out.is_file()
+    assert "原台账中没有“岗位安全责任清单”“岗位人员”" in result.output  # 企业信息 came from the command line
+    notes = [c.value for row in openpyxl.load_workbook(out)[NOTES_SHEET].iter_rows() for c in row if c.value]
+    assert "岗位安全责任清单" in notes and "企业信息" not in notes
     assert read_workbook(out).enterprise["county"] == "舞阳县"
 
 

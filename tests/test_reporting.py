@@ -139,6 +139,12 @@ def test_the_summary_sheet_lists_counts_per_period_and_every_enterprise(tmp_path
     assert overview["按时报送企业（2026年第四季度）"] == 1
     back = read_summary(book)
     assert back.filings == r.filings and back.totals().on_time == 1  # read back exactly
+    import docx
+
+    from dpsheets.county.summary_report import write_report
+
+    report = docx.Document(str(write_report(r, tmp_path / "报告.docx", "舞阳县汇总")))
+    assert "2026年第四季度统计按时报送 1 家" in "\n".join(p.text for p in report.paragraphs)
 
 
 def test_a_city_carries_the_counties_filings_exactly(tmp_path):

@@ -12,7 +12,7 @@ from docxtpl import DocxTemplate, InlineImage
 
 from dpsheets.config import OfficialForm
 from dpsheets.county.rollup import Rollup
-from dpsheets.county.summary_book import LEVEL_COLOURS, messages
+from dpsheets.county.summary_book import LEVEL_COLOURS, messages, on_time_period
 from dpsheets.documents.context import BLANK, text
 from dpsheets.documents.fonts import font_properties
 from dpsheets.documents.template_build import REPORT_TEMPLATES, TEMPLATES_DIR
@@ -92,7 +92,7 @@ def context(rollup: Rollup, title: str, form: OfficialForm | None = None) -> dic
         "title": title, "as_of": text(rollup.as_of), "level": rollup.level,
         "official": official_context(rollup, form or OfficialForm()),
         "totals": {"expected": t.expected, "submitted": t.submitted, "submission_rate": _pct(t.submission_rate),
-                   "on_time": t.on_time, "not_effective": t.not_effective, "closure_rate": _pct(t.closure_rate),
+                   "on_time": t.on_time, "on_time_period": on_time_period(rollup), "not_effective": t.not_effective, "closure_rate": _pct(t.closure_rate),
                    **{k: s[k] for k in s}},
         "groups": [{"name": g.key, "expected": g.expected, "submitted": g.submitted, "rate": _pct(g.submission_rate),
                     "overdue": g.sums["hazards_overdue"], "major_open": g.sums["major_open"],

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from docx import Document
 from docx.document import Document as DocxDocument
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_ALIGN_VERTICAL, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -222,6 +222,7 @@ def _qr_block(doc, image: str, caption: str, width: float = 40) -> None:  # noqa
     table = _plain_table(doc, 1, [170 - width, width])
     _cell(table.cell(0, 0), caption, size=9)
     table.cell(0, 0).paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    table.cell(0, 0).vertical_alignment = WD_ALIGN_VERTICAL.CENTER  # the caption beside the code, not above it
     _cell(table.cell(0, 1), image, align="center")
 
 
@@ -400,7 +401,7 @@ def county_report_template(doc) -> None:  # noqa: ANN001
     _para(doc, "统计日期：{{ as_of }}", align="center")
     _para(doc, "一、总体情况", bold=True, font=TITLE_FONT, size=14)
     _para(doc, "应报送企业 {{ totals.expected }} 家，已报送 {{ totals.submitted }} 家（报送率 {{ totals.submission_rate }}），"
-               "按时报送 {{ totals.on_time }} 家；未报送 {{ missing }} 家。辨识风险点：重大风险 {{ totals.risks_major }} 处、"
+               "{{ totals.on_time_period }}统计按时报送 {{ totals.on_time }} 家；未报送 {{ missing }} 家。辨识风险点：重大风险 {{ totals.risks_major }} 处、"
                "较大风险 {{ totals.risks_significant }} 处、一般风险 {{ totals.risks_general }} 处、低风险 {{ totals.risks_low }} 处。"
                "排查隐患 {{ totals.hazards_total }} 项，未销号 {{ totals.hazards_open }} 项，其中逾期 {{ totals.hazards_overdue }} 项、"
                "重大隐患未销号 {{ totals.major_open }} 项；按期销号 {{ totals.closed_on_time }} 项，逾期销号 {{ totals.closed_late }} 项，"

@@ -19,6 +19,7 @@ with without_numpy():  # openpyxl imports numpy (0.2 s) only to recognise numpy 
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -35,6 +36,31 @@ FILLS = {
 }
 ROW_FINDINGS = {"hazard.overdue": "overdue", "hazard.due-soon": "due-soon"}
 WHITE = Font(color="FFFFFF")
+BOLD, TITLE, NOTE = Font(bold=True), Font(bold=True, size=13), Font(color="C00000")
+LINK = Font(color="0563C1", underline="single")
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+
+
+class _Styles:
+    """Style ids of one workbook, each looked up once. ``cell.fill = x`` hashes the whole of *x* (every
+    attribute, colours included) at each assignment; a copy of a large register assigns thousands."""
+
+    COLLECTIONS = {"fill": ("_fills", "fillId"), "font": ("_fonts", "fontId"), "alignment": ("_alignments", "alignmentId")}
+
+    def __init__(self, wb: openpyxl.Workbook) -> None:
+        self.wb = wb
+        self.ids: dict[tuple[str, int], int] = {}
+
+    def apply(self, cell, **styles: object) -> None:  # noqa: ANN001 - a Cell or a MergedCell
+        """What ``cell.fill = …; cell.font = …`` does (openpyxl's StyleDescriptor), with the ids cached."""
+        if not cell._style:  # a new cell has none yet
+            cell._style = StyleArray()
+        for kind, value in styles.items():
+            collection, key = self.COLLECTIONS[kind]
+            style_id = self.ids.get((kind, id(value)))
+            if style_id is None:
+                style_id = self.ids[(kind, id(value))] = getattr(self.wb, collection).add(value)
+            setattr(cell._style, key, style_id)
 
 
 def highlighted_path(original: Path, out_dir: Path | None = None) -> Path:
@@ -161,6 +187,7 @@ def visible(text: str) -> str:
 def _mark_rows(wb: openpyxl.Workbook, problems: list[Problem]) -> None:
     """Colour whole rows, as wide as the sheet's content (measured once per sheet, never per row)."""
     widths: dict[str, int] = {}
+    styles = _Styles(wb)
     for p in problems:
         kind = ROW_FINDINGS.get(p.code)
         if kind is None or p.sheet not in wb.sheetnames or not p.row:
@@ -168,12 +195,9 @@ def _mark_rows(wb: openpyxl.Workbook, problems: list[Problem]) -> None:
         ws = wb[p.sheet]
         if p.sheet not in widths:
             widths[p.sheet] = min(ws.max_column, 256)
-        fill, font = FILLS[kind], (WHITE if kind == "overdue" else None)
+        looks = {"fill": FILLS[kind], "font": WHITE} if kind == "overdue" else {"fill": FILLS[kind]}
         for c in range(1, widths[p.sheet] + 1):
-            cell = ws.cell(row=p.row, column=c)
-            cell.fill = fill
-            if font is not None:
-                cell.font = font
+            styles.apply(ws.cell(row=p.row, column=c), **looks)
 
 
 def _mark_cells(wb: openpyxl.Workbook, problems: list[Problem]) -> None:
@@ -205,29 +229,30 @@ def _anchor(ws, ref: str):  # noqa: ANN001, ANN202
 
 def _write_result_sheet(wb: openpyxl.Workbook, report: Report, filename: str, note: str | None = None) -> None:
     ws = wb.create_sheet(RESULT_SHEET, 0)
+    styles = _Styles(wb)
     counts = report.counts()
     _text(ws["A1"], f"{filename} 检查结果：错误 {counts['error']} 处，提醒 {counts['warning']} 处，发现 {counts['finding']} 处")
-    ws["A1"].font = Font(bold=True, size=13)
+    styles.apply(ws["A1"], font=TITLE)
     if note:
-        _text(ws["A2"], note).font = Font(color="C00000")
+        styles.apply(_text(ws["A2"], note), font=NOTE)
     headers = ("类别", "工作表", "单元格", "列", "问题", "说明", "代码")
     for c, h in enumerate(headers, 1):
-        cell = ws.cell(row=3, column=c, value=h)
-        cell.font, cell.fill = Font(bold=True), FILLS["header"]
+        styles.apply(ws.cell(row=3, column=c, value=h), font=BOLD, fill=FILLS["header"])
+    sheets = set(wb.sheetnames)
     for i, p in enumerate(report.sorted(), start=4):
-        ws.cell(row=i, column=1, value=SEVERITY_LABEL[p.severity])
+        label = ws.cell(row=i, column=1, value=SEVERITY_LABEL[p.severity])
+        if p.severity == "error":
+            styles.apply(label, fill=FILLS["error"])
         _text(ws.cell(row=i, column=2), p.sheet)
         ref = _text(ws.cell(row=i, column=3), p.cell or (f"第 {p.row} 行" if p.row else ""))
-        if p.sheet in wb.sheetnames and (p.cell or p.row):
+        if p.sheet in sheets and (p.cell or p.row):
             quoted = p.sheet.replace("'", "''")
             ref.hyperlink = Hyperlink(ref=ref.coordinate, location=f"'{quoted}'!{p.cell or f'A{p.row}'}")
-            ref.font = Font(color="0563C1", underline="single")
+            styles.apply(ref, font=LINK)
         _text(ws.cell(row=i, column=4), p.column)
         ws.cell(row=i, column=5, value=p.title)
-        _text(ws.cell(row=i, column=6), p.message).alignment = Alignment(wrap_text=True, vertical="top")
+        styles.apply(_text(ws.cell(row=i, column=6), p.message), alignment=WRAP_TOP)
         ws.cell(row=i, column=7, value=p.code)
-        if p.severity == "error":
-            ws.cell(row=i, column=1).fill = FILLS["error"]
     for c, width in enumerate((8, 20, 10, 16, 18, 80, 26), 1):
         ws.column_dimensions[get_column_letter(c)].width = width
     ws.freeze_panes = "A4"

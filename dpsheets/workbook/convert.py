@@ -80,7 +80,9 @@ def convert(paths: Sequence[str | Path], output: str | Path, enterprise: Mapping
             result.columns.extend(_notes(path.name, sheet))
             result.rewrites.extend((path.name, r) for r in sheet.rewrites)
     ent.update({k: v for k, v in (enterprise or {}).items() if v})
-    if not any(v is not None for v in ent.values()):
+    if any(v is not None for v in ent.values()):
+        present.add(ENTERPRISE.key)  # from a source or from the command line
+    else:
         present.discard(ENTERPRISE.key)
     result.counts = {r.sheet: len(rows[r.key]) for r in REGISTERS if not r.key_value and rows[r.key]}
     # Registers no source had are written empty and stay "missing" (as in the originals) until filled in.
@@ -147,6 +149,12 @@ def _write_notes(wb: Any, result: Conversion) -> None:
         note = _KIND.get(rw.kind, rw.kind) + (f"：{rw.note.lstrip('，')}" if rw.note else "")
         for c, cell in enumerate((file, rw.sheet, rw.cell or f"第{rw.row}行", rw.column, rw.original, rw.new, note)):
             ws.write_string(r, c, cell, text)
+    if result.not_converted:
+        r += 2
+        ws.write(r, 0, "三、原台账没有的清单（已写成空表，补填之前检查时按“台账不全”提示）", title)
+        for sheet in result.not_converted:
+            r += 1
+            ws.write_string(r, 0, sheet, text)
     for c, width in enumerate((18, 14, 8, 22, 28, 40, 30)):
         ws.set_column(c, c, width)
     ws.set_landscape()

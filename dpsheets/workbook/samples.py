@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from stdnum.cn import uscc as _uscc
-
 from dpsheets.config import LEC_C, LEC_E, LEC_L, Config
 from dpsheets.rules.grading import level_for
 from dpsheets.workbook.layout import Block
+from dpsheets.workbook.normalize import uscc_check_character
 
 Row = dict[str, Any]
 _DEFAULTS = Config()
@@ -115,7 +114,7 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 
 def valid_uscc(body17: str) -> str:
     """Append the GB 32100 check character to 17 characters."""
-    return body17 + _uscc.calc_check_digit(body17)
+    return body17 + uscc_check_character(body17)
 
 
 DEMO_USCC = valid_uscc("91411121MA9KXD3R0")
