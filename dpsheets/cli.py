@@ -557,7 +557,7 @@ def archive_push(source: str, destination: str) -> None:
 
     result = push(archive_path(source), destination)
     _console().print(f"{escape(result.source)} → {escape(result.destination)}：新增报送 {result.added} 份，"
-                     f"目标中已有 {result.present} 份（未重复添加）。")
+                     f"目标中已有 {result.present} 份（未重复添加）；新增重大隐患提醒 {result.rows.get('alerts', 0)} 条。")
 
 
 # --- county, city and province roll-up ---------------------------------------------------------

@@ -198,3 +198,20 @@ def test_the_summary_lists_the_alerts_of_its_period_and_a_city_carries_them(tmp_
     city = combine([read_summary(path), read_summary(other)], "市")
     assert len(city.alerts) == 4 and {a["uscc"] for a in city.alerts} == {code(1), code(2)}
     assert read_summary(write_summary(city, tmp_path / "市.xlsx")).alerts == city.alerts
+
+
+def test_push_takes_the_alerts_along_once(tmp_path, archive_target):
+    from dpsheets.county.archive_ops import push
+    from dpsheets.county.rollup import rollup_archives
+
+    root = tmp_path / "舞阳县"
+    book(root / "收件箱" / "a.xlsx", 1)
+    book(root / "收件箱" / "b.xlsx", 2, change=second_major)
+    ingest(root)
+    county = root / "档案.sqlite"
+    assert push(county, archive_target).rows["alerts"] == 3
+    assert push(county, archive_target).rows["alerts"] == 0
+    as_of = AS_OF + timedelta(days=1)
+    assert rollup_archives([archive_target], as_of=as_of).alerts == rollup_archives([county], as_of=as_of).alerts
+    with Archive(archive_target) as a:
+        assert a.scalar("SELECT COUNT(*) FROM alerts l JOIN submissions s ON s.id = l.submission_id") == 3

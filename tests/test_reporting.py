@@ -197,3 +197,16 @@ def test_a_roster_deadline_that_is_not_one_names_its_cell(tmp_path):
     assert err.value.code == "roster.invalid-deadline"
     assert "单元格 F2（季报截止日）" in err.value.message and "4 月只有 30 天" in err.value.message
     assert "单元格 G3（年报截止日）“2月29日”不是每年都有的日期" in err.value.message
+
+
+def test_a_summary_whose_filings_were_edited_names_the_cell(tmp_path):
+    target = tmp_path / "档案.sqlite"
+    book = write_summary(rollup_archives([target], as_of=date(2027, 2, 5), roster=_archive(target)), tmp_path / "汇总.xlsx")
+    wb = openpyxl.load_workbook(book)
+    ws = wb["_dpsheets_reporting"]
+    assert [c.value for c in ws[1]] == ["uscc", "own", "2026Q1", "2026Q2", "2026Q3", "2026Q4", "2026"]
+    ws["E2"] = "十月"
+    wb.save(book)
+    with pytest.raises(DpsheetsError) as err:
+        read_summary(book)
+    assert err.value.code == "rollup.damaged" and "“_dpsheets_reporting”表的单元格 E2" in err.value.message

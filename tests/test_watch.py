@@ -133,6 +133,8 @@ def test_burst_of_files(root, tmp_path):
             shutil.copy(src, w.layout.inbox / f"企业{i:03d}.xlsx")
         assert wait_until(lambda: len(w.names("已处理")) == 30, timeout=120)
         assert w.submissions() == 30 and w.names("退回") == []
+        # each outcome is reported just after its file lands in 已处理: wait for the last report too
+        assert wait_until(lambda: len(w.outcomes) >= 30)
         assert sorted(o.name for o in w.outcomes) == [f"企业{i:03d}.xlsx" for i in range(30)]
         assert list(w.layout.inbox.iterdir()) == [] and list(w.layout.processing.iterdir()) == []
 

@@ -4,7 +4,9 @@
 a county's SQLite file into the province's PostgreSQL database. It is idempotent: a submission
 is identified by its content hash, which the destination's unique constraint guards, so pushing
 twice (or two counties pushing the same file) adds nothing. It is exact: the county's roll-up
-from either store is the same. The processing journal stays with its folder and is not copied.
+from either store is the same. The major-hazard alerts go along (each once: the destination's UNIQUE
+constraint; their submission found by its content hash), so the province's 新增重大隐患 is the
+counties'. The processing journal stays with its folder and is not copied.
 
 :func:`check` runs the database's own integrity checks (SQLite ``integrity_check`` and
 ``foreign_key_check``; on PostgreSQL the constraints are enforced on every write and the
@@ -81,7 +83,24 @@ def push(source: str | Path, destination: str | Path, *,
                             write.execute(table.insert(), rows)
                             result.rows[table.name] += len(rows)
                 progress(min(start + BATCH, len(ids)), len(ids))
+            result.rows["alerts"] = _push_alerts(read, dst)
     return result
+
+
+def _push_alerts(read: AnyConnection, dst: Archive) -> int:
+    """Copy the source's alerts the destination lacks; their submission ids become the destination's."""
+    a, s = t.alerts, t.submissions
+    rows = list(read.execute(sa.select(a, s.c.sha256).select_from(a.outerjoin(s, s.c.id == a.c.submission_id))
+                             .order_by(a.c.id)).mappings())
+    added = 0
+    with dst.transaction() as write:
+        shas = sorted({r["sha256"] for r in rows if r["sha256"]})
+        ids = dict(write.execute(sa.select(s.c.sha256, s.c.id).where(s.c.sha256.in_(shas))).all()) if shas else {}
+        for r in rows:
+            values = {k: v for k, v in r.items() if k not in ("id", "sha256")}
+            values["submission_id"] = ids.get(r["sha256"])
+            added += insert_ignoring_duplicates(write, a, values, ["uscc", "kind", "hazard_key"], returning=a.c.id) is not None
+    return added
 
 
 @dataclass

@@ -4,8 +4,9 @@ The calendar and what counts as a period's statistics are :mod:`dpsheets.rules.r
 enterprise and period, the first submission received after the period's end, compared with the
 enterprise's due date (the roster may set its own). Computed in SQL from the archive (one pass over
 the submissions per archive, several archives merged by taking the earliest), written to the summary's
-报送情况 sheet (counts per period, then enterprise × period) and to a hidden sheet of (credit code,
-period, due date, day received) from which a city or province roll-up carries it exactly.
+报送情况 sheet (counts per period, then enterprise × period) and to a hidden sheet (per credit code: its
+own deadlines and the day each period's statistics arrived) from which a city or province roll-up
+carries it exactly.
 
 "按时报送" of the roll-up's groups is :meth:`Filings.on_time`: the enterprise's statistics for the
 reference quarter (the latest quarter due on or before as-of, :func:`reporting.reference_period`)
@@ -28,7 +29,7 @@ from dpsheets.rules.reporting import Deadlines, ReportingPeriod, Status
 from dpsheets.workbook.registers import identity_columns
 
 SHEET = "报送情况"
-HIDDEN = "_dpsheets_reporting"  # uscc, period, due, received (ISO dates; received blank: none)
+HIDDEN = "_dpsheets_reporting"  # uscc, own deadlines, the day each period's statistics arrived (blank: none)
 COUNT_HEAD = ("报送期间", "报送期限", "应报企业", *(s.value for s in Status), "按时报送率")
 OWN_DEADLINES = "本企业报送期限"  # the matrix column for deadlines a roster set
 
@@ -168,18 +169,21 @@ def write_sheet(ws: Any, formats: dict[str, Any], filings: Filings, listed: Iter
 
 
 def write_hidden(ws: Any, filings: Filings) -> None:
-    """The hidden sheet on *ws*: every enterprise's filing per period."""
+    """The hidden sheet on *ws*, one row per enterprise: credit code, its own deadlines (JSON, blank: 16号令's),
+    the day each period's statistics arrived (blank: none). Due dates follow from the deadlines, so they are
+    not repeated."""
     from dpsheets.county.sheet_xml import FastRows
 
-    for c, h in enumerate(("uscc", "period", "due", "received", "own")):
-        ws.write_string(0, c, h)
+    ws.write_row(0, 0, ["uscc", "own", *(p.key for p in filings.periods)])
 
     def rows() -> Iterator[list[str | None]]:
         for uscc, by in filings.by_uscc.items():
             own = filings.own.get(uscc)
-            for key, f in by.items():
-                yield [uscc, key, f.due.isoformat(), f.received.isoformat() if f.received else None,
-                       json.dumps([own.quarter_day, own.year_month, own.year_day]) if own else None]
+            row = [uscc, json.dumps([own.quarter_day, own.year_month, own.year_day]) if own else None]
+            for p in filings.periods:
+                got = by.get(p.key)
+                row.append(got.received.isoformat() if got is not None and got.received is not None else None)
+            yield row
 
     FastRows(ws, 1).write_all(rows())
     ws.hide()
@@ -193,27 +197,35 @@ def meta(filings: Filings) -> str:
 def read(as_of: date, periods_text: str, rows: list[list[Any]],
          damaged: Callable[[str, str], Exception]) -> Filings:
     """The filings kept by :func:`write_hidden` (*rows* with the header); *damaged*(cell, what) makes the error."""
+    from dpsheets.workbook.registers import column_letter
+
     try:
         periods = [ReportingPeriod.parse(k) for k in periods_text.split(",") if k.strip()]
     except ValueError as exc:
         raise damaged("B", f"（报送期间）的内容无法识别：{exc}") from exc
     out = Filings(as_of, periods)
-    known = {p.key: p for p in periods}
+    if rows and [str(h) for h in rows[0][2:2 + len(periods)]] != [p.key for p in periods]:
+        raise damaged("A1", "的表头与汇总表记录的报送期间不一致")
     for i, row in enumerate(rows[1:], start=2):
-        if len(row) < 4 or not row[0]:
+        if not row or not row[0]:
             continue
-        uscc, key = str(row[0]), str(row[1])
-        if key not in known:
-            raise damaged(f"B{i}", f"的报送期间“{key}”不在汇总表记录的期间中")
+        uscc = str(row[0])
         try:
-            due = date.fromisoformat(str(row[2])[:10])
-            received = date.fromisoformat(str(row[3])[:10]) if row[3] not in ("", None) else None
-            own = json.loads(str(row[4])) if len(row) > 4 and row[4] not in ("", None) else None
+            own = Deadlines(*json.loads(str(row[1]))) if len(row) > 1 and row[1] not in ("", None) else None
         except (ValueError, TypeError) as exc:
-            raise damaged(f"C{i}:E{i}", "应为日期，内容无法识别") from exc
-        out.by_uscc.setdefault(uscc, {})[key] = Filing(known[key], due, received)
+            raise damaged(f"B{i}", "（本企业报送期限）的内容无法识别") from exc
+        deadlines = own or reporting.DEFAULT
+        by = {}
+        for c, p in enumerate(periods, start=2):
+            value = row[c] if c < len(row) else ""
+            try:
+                received = date.fromisoformat(str(value)[:10]) if value not in ("", None) else None
+            except ValueError as exc:
+                raise damaged(f"{column_letter(c)}{i}", f"应为日期，却是“{value}”") from exc
+            by[p.key] = Filing(p, deadlines.due(p), received)
+        out.by_uscc[uscc] = by
         if own:
-            out.own[uscc] = Deadlines(*own)
+            out.own[uscc] = own
     return out
 
 
