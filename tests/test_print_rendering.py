@@ -209,6 +209,7 @@ def test_the_summary_prints_its_overview_on_one_page_and_the_report_in_form(coun
     lines = _lines(pdf)
     assert "舞应急〔2026〕15号" in lines and "舞阳县应急管理局（盖章）" in lines
     assert any("0395-7212345" in line for line in lines)
+    OUTPUT.mkdir(parents=True, exist_ok=True)  # also when this test runs on its own
     subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", str(pdf), str(OUTPUT / "汇总报告")], check=True, timeout=60)
     subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", str(book), str(OUTPUT / "汇总_总览")], check=True, timeout=60)
 

@@ -221,6 +221,34 @@ def test_forged_or_replayed_forms_are_refused(app, site):
     assert "csrf" in login
 
 
+def test_a_form_used_on_one_instance_is_refused_on_another(fresh, make_app):
+    """Two app instances on one archive (two `serve` processes): the used form tokens are the archive's, so a form
+    replayed to the other instance is refused; used tokens older than a form's validity are purged."""
+    stale = (NOW - timedelta(seconds=Limits().form_max_age + 60)).isoformat(timespec="seconds")
+    with Archive(fresh.archive) as a:
+        a.db.execute("INSERT INTO used_forms (token, used_at) VALUES (?, ?)", ("stale-nonce", stale))
+    first, second = make_app(fresh.archive), make_app(fresh.archive)
+    a_client, b_client = client(first), client(second)
+    url = _post_url(first, fresh)
+    name, digits = _worker(fresh, _post(fresh))
+    page = a_client.get(url).text
+    b_client.cookies.set("dps_b", a_client.cookies["dps_b"])  # the same browser, its requests spread over both
+    good = {"csrf": csrf(page), "name": name, "phone": digits, **right_answers(page)}
+    assert a_client.post(url, data=good).status_code == 200
+    r = b_client.post(url, data=good)
+    assert r.status_code == 403 and "已经提交过" in r.text
+    login = b_client.get("/staff/login").text  # and the other way round, with the login form
+    form = {"csrf": csrf(login), "username": "wuyang", "password": PASSWORD}
+    assert b_client.post("/staff/login", data=form).status_code == 303
+    a_client.cookies.set("dps_b", b_client.cookies["dps_b"])
+    r = a_client.post("/staff/login", data=form)
+    assert r.status_code == 403 and "已经提交过" in r.text
+    with Archive(fresh.archive) as a:
+        kept = [r[0] for r in a.db.execute("SELECT token FROM used_forms")]
+    assert len(kept) == 2 and "stale-nonce" not in kept, "the two used forms are kept, the expired one purged"
+    assert len(_confirmations(fresh)) == 1
+
+
 def test_confirmations_are_limited_per_worker_and_per_address(fresh, make_app):
     """Two app instances on one archive (two processes, or uvicorn workers) share the limits."""
     clock = [NOW]

@@ -1,8 +1,9 @@
 """Major-hazard alerts: the county is told at once of a 重大事故隐患 that is new, or that became overdue.
 
 **When.** An alert of kind ``new`` (新增重大隐患) is raised when an archived submission holds a 重大隐患
-that no other submission of the same enterprise in the archive held (matched by 隐患编号, or, when either
-has no number, by 隐患名称 + 隐患位置; whatever its state, so a closed one is told too). An alert of kind
+that no other submission of the same enterprise in the archive held (the same hazard: the same 隐患编号,
+or the same 隐患名称 and 隐患位置, so a renumbered or newly numbered hazard is still known; whatever its state,
+so a closed one is told too). The UNIQUE key is the number, else name and location. An alert of kind
 ``overdue`` (重大隐患逾期) is raised when a 重大隐患 of an enterprise's submission is overdue (the hazard
 state of :mod:`dpsheets.rules.hazard_state`) on the as-of date: at ingest against the submission's as-of
 date, and by :func:`raise_overdue` (``dpsheets archive alerts``, and the watcher once a day) against the

@@ -107,7 +107,14 @@ audit = Table(
     "audit", metadata,
     Column("id", Integer, primary_key=True), Column("at", Text, nullable=False), Column("who", Text, nullable=False),
     Column("action", Text, nullable=False), Column("target", Text), Column("detail", Text), Column("address", Text),
-    Index("audit_by_time", "at"),
+    Index("audit_by_time", "at"), Index("audit_by_address", "address", "at"),  # the throttles count by address (0006)
+)
+# The one-time form tokens that were used (revision 0006, dpsheets.web.security.FormTokens): the primary key
+# refuses a replay in every server process on the archive; rows older than a form's validity are purged.
+used_forms = Table(
+    "used_forms", metadata,
+    Column("token", Text, primary_key=True), Column("used_at", Text, nullable=False),
+    Index("used_forms_by_time", "used_at"),
 )
 
 # Major-hazard alerts (revision 0005, dpsheets.county.alerts): one row per new or newly overdue 重大隐患 of an

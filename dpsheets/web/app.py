@@ -76,7 +76,8 @@ class Service:
         self.clock = clock
         self.limits = limits
         self.sessions = Sessions(self.store.session_secret)
-        self.forms = FormTokens(self.store.session_secret, limits.form_max_age)
+        self.forms = FormTokens(self.store.session_secret, limits.form_max_age,
+                                lambda nonce: self.store.use_form(nonce, self.clock(), limits.form_max_age))
         self.secure_cookies = secure_cookies
 
     def today(self) -> date:
@@ -105,8 +106,10 @@ class Service:
     def error(self, request: Request, status: int, title: str, message: str) -> HTMLResponse:
         return self.page(request, "error.html", status, title=title, message=message)
 
-    def check_form(self, request: Request, form: Any, name: str, target: str = "") -> str | None:
-        return self.forms.check(form.get("csrf"), request.cookies.get(BROWSER_COOKIE), name, target)
+    async def check_form(self, request: Request, form: Any, name: str, target: str = "") -> str | None:
+        """None when the form's token is good (and now used up, in the archive), else why it is refused."""
+        return await run_in_threadpool(self.forms.check, form.get("csrf"), request.cookies.get(BROWSER_COOKIE), name,
+                                       target)
 
     async def user(self, request: Request) -> Any:
         found = self.sessions.load(request.cookies.get(SESSION_COOKIE))
@@ -156,7 +159,7 @@ def _quiz_page(request: Request, svc: Service, view: Any, status: int = 200, **e
 
 async def _quiz_submit(request: Request, svc: Service, view: Any) -> Response:
     form = await request.form()
-    refused = svc.check_form(request, form, "quiz", view.target.token)
+    refused = await svc.check_form(request, form, "quiz", view.target.token)
     if refused:
         return svc.error(request, 403, "无法提交", refused)
     name = str(form.get("name") or "").strip()[:40]
@@ -230,7 +233,7 @@ async def login(request: Request) -> Response:
     if request.method == "GET":
         return svc.page(request, "login.html", message="", username="")
     form = await request.form()
-    refused = svc.check_form(request, form, "login")
+    refused = await svc.check_form(request, form, "login")
     if refused:
         return svc.error(request, 403, "无法提交", refused)
     username = str(form.get("username") or "").strip()[:40]
@@ -258,7 +261,7 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     svc = _svc(request)
     form = await request.form()
-    refused = svc.check_form(request, form, "logout")
+    refused = await svc.check_form(request, form, "logout")
     if refused:
         return svc.error(request, 403, "无法提交", refused)
     user = await svc.user(request)

@@ -8,10 +8,8 @@ throttling and the security headers.
 - Forms: every form carries a signed token bound to this browser (a random cookie), to the
   form and to what it acts on (the post), that expires and can be used once: a forged form
   (no or wrong signature, another browser, another post) and a replayed one are refused. The used
-  tokens are remembered by each process: with several processes on one archive, a form replayed to
-  another process within its validity is not refused, but it gains nothing (a confirmation is kept
-  once per worker, post and day and the attempt counts against the quiz limits; a login form
-  carries the password itself).
+  tokens are kept in the archive (table ``used_forms``, :meth:`dpsheets.web.store.Store.use_form`): its
+  primary key refuses a replay, also to another server process on the same archive.
 - Throttling: the limits below. The counting is in the archive (:class:`dpsheets.web.store.Store`
   counts the audited failed logins and quiz attempts in the window), so that several server
   processes on one archive share it: failed logins per address and per user name; quiz
@@ -76,14 +74,16 @@ SESSION_COOKIE = "dps_s"
 
 
 class FormTokens:
-    """Signed, browser-bound, one-time form tokens (CSRF and replay protection)."""
+    """Signed, browser-bound, one-time form tokens (CSRF and replay protection).
 
-    def __init__(self, secret: str, max_age: int, clock: Callable[[], float] = time.time) -> None:
+    *use* marks a token's nonce used and says whether it was fresh (False: used before, a replay); the service
+    passes the archive's (shared by every process), the default remembers in this process only.
+    """
+
+    def __init__(self, secret: str, max_age: int, use: Callable[[str], bool] | None = None) -> None:
         self.serializer = URLSafeTimedSerializer(secret, salt="dpsheets-form")
         self.max_age = max_age
-        self.clock = clock
-        self._used: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self.use = use or _InProcess(max_age)
 
     @staticmethod
     def _bind(browser: str) -> str:
@@ -103,17 +103,32 @@ class FormTokens:
         except BadSignature:
             return "表单无效（校验失败），请返回页面重新填写。"
         if not isinstance(data, dict) or data.get("f") != form or data.get("t") != target or \
-                not hmac.compare_digest(str(data.get("b", "")), self._bind(browser)):
+                not hmac.compare_digest(str(data.get("b", "")), self._bind(browser)) or not isinstance(data.get("n"), str):
             return "表单无效（不是本页面提交的），请重新打开页面再填写。"
+        if not self.use(data["n"]):
+            return "这份表单已经提交过了，请不要重复提交。"
+        return None
+
+
+class _InProcess:
+    """Used nonces remembered by this process (for a FormTokens without an archive)."""
+
+    def __init__(self, max_age: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age = max_age
+        self.clock = clock
+        self._used: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, nonce: str) -> bool:
         now = self.clock()
         with self._lock:
             if len(self._used) > 200_000:
                 for k in [k for k, t in self._used.items() if t <= now - self.max_age]:
                     del self._used[k]
-            if data["n"] in self._used:
-                return "这份表单已经提交过了，请不要重复提交。"
-            self._used[data["n"]] = now
-        return None
+            if nonce in self._used:
+                return False
+            self._used[nonce] = now
+        return True
 
 
 class Sessions:

@@ -28,8 +28,8 @@ from typing import Any
 
 from dpsheets.config import Config
 from dpsheets.county import confirmations as conf
-from dpsheets.county import users
-from dpsheets.county.archive import Archive
+from dpsheets.county import schema, users
+from dpsheets.county.archive import Archive, insert_ignoring_duplicates
 from dpsheets.county.county import County
 from dpsheets.county.database import is_url
 from dpsheets.county.rollup import EnterpriseRow, MissingRow, Rollup
@@ -43,6 +43,7 @@ QR_SECRET = "qr_secret"
 LOGIN_OK, LOGIN_FAILED, LOGIN_THROTTLED = "login", "login.fail", "login.throttled"  # audit actions
 SESSION_SECRET = "session_secret"
 _TOKENS_UPTO = "qr_tokens_upto"
+_PURGE_EVERY = 500  # used form tokens between purges of the expired ones
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class Store:
             self.session_secret = a.secret(SESSION_SECRET)
             self.key = a.shown  # names this archive in the caches shared by stores
         self._rollups: dict[tuple, Rollup] = {}
+        self._forms_used = 0
 
     @property
     def archive(self) -> Archive:
@@ -247,7 +249,23 @@ class Store:
     def audit(self, who: str, action: str, target: str, detail: str, address: str | None, now: datetime) -> None:
         self.archive.audit(who, action, target, detail, address, now=now)
 
-    # --- throttling, shared by every process on the archive --------------------------------------
+    # --- one-time forms and throttling, shared by every process on the archive ----------------------
+
+    def use_form(self, nonce: str, now: datetime, max_age: float) -> bool:
+        """Mark the form token *nonce* used at *now*; False if it was used before (in any process on the archive).
+        The primary key of ``used_forms`` decides (insert-or-refuse); now and then the rows older than a form's
+        validity (*max_age* seconds) are purged."""
+        with self._lock:
+            self._forms_used += 1
+            purge = self._forms_used % _PURGE_EVERY == 1
+        with self.archive.transaction() as tx:
+            fresh = insert_ignoring_duplicates(tx, schema.used_forms,
+                                               {"token": nonce, "used_at": now.isoformat(timespec="seconds")}, ["token"],
+                                               returning=schema.used_forms.c.token)
+            if purge:
+                tx.execute("DELETE FROM used_forms WHERE used_at < ?", (_window(now, max_age)[0],))
+        return fresh is not None
+
 
     def login_throttled(self, username: str, address: str, now: datetime, limit: int, window: float) -> bool:
         """Whether *limit* logins failed in the *window* seconds up to *now*, from *address* or for *username*
@@ -291,7 +309,7 @@ class Store:
         key = (county, as_of, self._version())
         hit = self._rollups.get(key)
         if hit is None:
-            hit = self.county.rollup(as_of, self._roster(), level="县" if county else "省", county=county)
+            hit = self.county.rollup(as_of, self._roster(), level="县" if county else "省", county=county).in_memory()
             with self._lock:
                 if len(self._rollups) > 16:
                     self._rollups.clear()
