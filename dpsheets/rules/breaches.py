@@ -16,7 +16,6 @@ import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from types import MappingProxyType
 from typing import Any
 
 from dpsheets.config import RollupRules
@@ -97,9 +96,8 @@ def _shown(value: Any) -> Any:
     return value
 
 
-@lru_cache(maxsize=256)
-def _names(template: str) -> frozenset[str]:
-    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+def _names(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 @dataclass(frozen=True)
@@ -131,21 +129,21 @@ class Breach:
         return {"code": self.code, "params": dict(self.params), "message": self.message, "points": self.points}
 
 
-@lru_cache(maxsize=64)
-def _settings(rules: RollupRules) -> Mapping[str, Any]:
-    """The settings of *rules* by name (asdict deep-copies: done once per rules, not once per breach)."""
-    return MappingProxyType(asdict(rules))
-
-
 def breach(code: str, rules: RollupRules | None = None, **params: Any) -> Breach:
     """A breach of *code*, its parameters completed with the *rules* settings its messages use, and its
     points under *rules* (rounded to 0.01, so that sums are the same wherever they are made)."""
-    settings = _settings(rules) if rules is not None else {}
+    full = {**_used(code, rules), **params}
+    points = round(BREACHES[code].points(full, rules), 2) if rules is not None else 0.0
+    return Breach(code, full, points)
+
+
+@lru_cache(maxsize=256)
+def _used(code: str, rules: RollupRules | None) -> dict[str, Any]:
+    """The *rules* settings that *code*'s rule or message names (copied by the caller, never changed)."""
+    settings = asdict(rules) if rules is not None else {}
     kind = BREACHES[code]
     named = _names(kind.message) | _names(kind.rule)
-    full = {**{k: settings[k] for k in settings if k in named}, **params}
-    points = round(kind.points(full, rules), 2) if rules is not None else 0.0
-    return Breach(code, full, points)
+    return {k: settings[k] for k in settings if k in named}
 
 
 def score(breaches: Iterable[Breach]) -> float:

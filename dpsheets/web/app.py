@@ -327,8 +327,9 @@ async def staff_hazards(request: Request, svc: Service, user: Any) -> Response:
 @staff
 async def staff_enforcement(request: Request, svc: Service, user: Any) -> Response:
     """重点检查企业: the enterprises with a breach, by 分值, in the order of the summary's sheet."""
-    rows = (await run_in_threadpool(svc.store.rollup, user.county, svc.today())).enforcement()
-    return svc.page(request, "staff_enforcement.html", rows=rows, as_of=svc.today())
+    summary = await run_in_threadpool(svc.store.rollup, user.county, svc.today())
+    return svc.page(request, "staff_enforcement.html", rows=summary.enforcement(), as_of=svc.today(),
+                    submitted={r.uscc for r in summary.enterprises})
 
 
 @staff

@@ -313,7 +313,7 @@ class Store:
         hit = self._rollups.get(key)
         if hit is None or (confirmations and hit[0] != confirmed):
             hit = (confirmed, self.county.rollup(as_of, self._roster(), level="县" if county else "省", county=county,
-                                                 lists_only=True))
+                                                 lists_only=True).in_memory())
             with self._lock:
                 if len(self._rollups) > 16:
                     self._rollups.clear()
