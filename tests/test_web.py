@@ -470,11 +470,12 @@ def test_staff_pages_read_the_lists_and_a_confirmation_renews_only_the_enterpris
     from dpsheets.county.county import County
 
     with County(fresh.folder, archive=fresh.archive) as county:
-        full = county.rollup(AS_OF, county="舞阳县")
-        lists = county.rollup(AS_OF, county="舞阳县", lists_only=True)
+        full = county.rollup(AS_OF, county="舞阳县").in_memory()
+        lists = county.rollup(AS_OF, county="舞阳县", lists_only=True).in_memory()
     assert full.trend and full.filings is not None and lists.trend == {} and lists.filings is None
-    assert lists.enterprises == full.enterprises and lists.enforcement() == full.enforcement()
-    assert (lists.overdue, lists.majors, lists.missing) == (full.overdue, full.majors, full.missing) and full.overdue
+    assert list(lists.enterprises) == list(full.enterprises) and list(lists.enforcement()) == list(full.enforcement())
+    assert [list(x) for x in (lists.overdue, lists.majors, lists.missing)] == \
+        [list(x) for x in (full.overdue, full.majors, full.missing)] and list(full.overdue)
 
     app = make_app(fresh.archive)
     store = app.state.service.store
