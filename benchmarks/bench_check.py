@@ -18,6 +18,7 @@ are best compared by their ratios.
 from __future__ import annotations
 
 import argparse
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,13 @@ def fresh(code: list[str], repeat: int) -> float:
     return sorted(times)[len(times) // 2]
 
 
+def import_cpu(modules: str, repeat: int) -> float:
+    """Least CPU time a fresh interpreter spends importing *modules* (steadier than wall time on a busy machine)."""
+    code = f"import time; t = time.process_time(); import {modules}; print(time.process_time() - t)"
+    return min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout)
+               for _ in range(repeat))
+
+
 def startup(path: Path, repeat: int) -> None:
     print("start-up (fresh processes)")
     bare = fresh(["-c", "pass"], repeat)
@@ -79,6 +87,8 @@ def startup(path: Path, repeat: int) -> None:
     print(row("  of which importing dpsheets.cli", cli - bare))
     print(row("dpsheets check --no-highlight", checked, ("vs pass", checked / bare)))
     print(row("dpsheets check (with the copy)", whole, ("vs pass", whole / bare)))
+    print(row("CPU importing dpsheets.cli", import_cpu("dpsheets.cli", repeat)))
+    print(row("CPU importing what check uses (+openpyxl)", import_cpu("dpsheets.cli, dpsheets.feedback.highlight", repeat)))
     print()
 
 
@@ -99,6 +109,13 @@ def worker_overhead(path: Path, out: Path, repeat: int) -> None:
     print(row("whole check through the worker", t["worker"], ("vs in-process", t["worker"] / t["in-process"])))
     print(row("  per-file overhead of the worker", t["worker"] - t["in-process"]))
     print(row("starting a worker (once; again after a death)", start))
+    data, report = check(path, AS_OF)
+    started = time.perf_counter()
+    for _ in range(repeat):
+        pickle.loads(pickle.dumps((data, report), protocol=pickle.HIGHEST_PROTOCOL))
+        pickle.loads(pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
+    size = len(pickle.dumps((data, report), protocol=pickle.HIGHEST_PROTOCOL))
+    print(row(f"  of which pickling ({size / 1024:.0f} KB each way)", (time.perf_counter() - started) / repeat))
     print()
 
 

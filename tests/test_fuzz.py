@@ -1,5 +1,6 @@
 """Fuzz: a few hundred mutated workbooks (a seeded mutator over the standard template) through
-`check` and `ingest`: no crash, no hang, a highlighted copy for every readable file, nothing left in 处理中.
+`check` (in-process) and `ingest` (the county's worker process): no crash, no hang, a highlighted copy
+for every readable file, nothing left in 处理中.
 
 Scale it with DPSHEETS_FUZZ=1000 (number of mutants); CI runs the default.
 """
@@ -19,12 +20,12 @@ import openpyxl
 import pytest
 from builders import AS_OF, small_workbook
 
-from dpsheets.county.inbox import Processor
+from dpsheets.county.inbox import Processor, safe_name
 from dpsheets.county.watch import ingest
 from dpsheets.pipeline import FileResult, pipeline
 from dpsheets.workbook.registers import META_SHEET, REGISTERS
 
-COUNT = int(os.environ.get("DPSHEETS_FUZZ", "200"))
+COUNT = int(os.environ.get("DPSHEETS_FUZZ", "300"))
 CHECK_CHUNKS = 8
 INGEST_CHUNKS = 4
 PER_FILE_SECONDS = 30
@@ -189,6 +190,9 @@ def test_ingest_puts_every_mutant_somewhere_visible(base, tmp_path, chunk):
     assert len(processed) + len(returned) == len(files)
     for p in returned:
         assert p.with_name(p.name + ".txt").read_text(encoding="utf-8").strip()
-    for o in outcomes:
+    for o in outcomes:  # every archived file has its own highlighted copy and report in its enterprise's folder
         if o.destination == "已处理" and not o.duplicate:
-            assert list((root / "反馈").rglob("*_检查结果.xlsx")), o
+            folder = root / "反馈" / o.enterprise
+            assert (folder / f"{Path(safe_name(o.name)).stem}_检查结果.xlsx").is_file(), o
+            assert (folder / "检查报告.txt").is_file(), o
+    assert not list(root.rglob(".dpsheets-*"))  # no half-written output left behind
