@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -160,15 +161,17 @@ def main() -> None:
                                      text=True, check=True)
                 runs[what] = json.loads(out.stdout.strip().splitlines()[-1])
             p, c, k = runs["province"], runs["city"], runs["county"]
+            busy = " ".join(f"{x:.1f}" for x in os.getloadavg())
             report = p["total"] - p["compute"] - p["book"]
             print(f"{n:>8} {loaded:>7.1f} | {p['total']:>10.1f} {p['compute']:>6.1f} {p['book']:>6.1f} {report:>8.1f} "
                   f"{p['peak_mb']:>6.0f} {p['total'] / n * 1e6:>7.0f} | {c['total']:>7.2f} {c['peak_mb']:>6.0f} | "
-                  f"{k['total']:>8.2f} {k['peak_mb']:>6.0f} {k['enterprises']:>5}", flush=True)
+                  f"{k['total']:>8.2f} {k['peak_mb']:>6.0f} {k['enterprises']:>5}   load {busy}", flush=True)
         finally:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
     print("targets: province of 100,000 < 60 s and < 500 MB; county < 2 s. µs/ent flat = linear growth.")
+    print("load: the machine's 1/5/15-minute load averages after each size (2 cores; anything above 2 means waiting)")
 
 
 if __name__ == "__main__":

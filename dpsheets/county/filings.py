@@ -16,7 +16,7 @@ arrived by its due date.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -115,8 +115,7 @@ def first_received(conns: Sequence[Connection], periods: Sequence[ReportingPerio
 
 # --- the summary's sheets ----------------------------------------------------------------------
 
-def _rows(filings: Filings, listed: Sequence[Any]) -> list[list[Any]]:
-    rows = []
+def _rows(filings: Filings, listed: Iterable[Any]) -> Iterator[list[Any]]:
     for r in listed:
         own = filings.own.get(r.uscc)
         cells: list[Any] = [getattr(r, k) for k, _ in identity_columns()]
@@ -124,17 +123,15 @@ def _rows(filings: Filings, listed: Sequence[Any]) -> list[list[Any]]:
         for p in filings.periods:
             f = filings.by_uscc.get(r.uscc, {}).get(p.key)
             cells += [f.status(filings.as_of).value, f.received] if f else ["", None]
-        rows.append(cells)
-    return rows
+        yield [None if v == "" else v.isoformat() if isinstance(v, date) else v if v is None else str(v) for v in cells]
 
 
-def write_sheet(wb: Any, formats: dict[str, Any], filings: Filings, listed: Sequence[Any]) -> None:
-    """报送情况: counts per period (rows 1…), then, below a blank row, enterprise × period (status, day received).
-
-    *listed*: the enterprises (rows with the identity attributes), in the order shown."""
+def write_sheet(ws: Any, formats: dict[str, Any], filings: Filings, listed: Iterable[Any]) -> None:
+    """报送情况 on *ws*: counts per period (rows 1…), then, below a blank row, enterprise × period (status, day
+    received). *listed*: the enterprises (rows with the identity attributes), in the order shown (streamed)."""
+    from dpsheets.county.sheet_xml import FastRows, Styles
     from dpsheets.workbook.print_setup import ID_WIDTH, landscape_wide
 
-    ws = wb.add_worksheet(SHEET)
     head, cell, pct = formats["head"], formats["cell"], formats["pct"]
     for c, h in enumerate(COUNT_HEAD):
         ws.write_string(0, c, h, head)
@@ -159,38 +156,36 @@ def write_sheet(wb: Any, formats: dict[str, Any], filings: Filings, listed: Sequ
     for c, h in enumerate(headers):
         ws.write_string(top, c, h, head)
         ws.set_column(c, c, max(widths[c], 16 if c < len(COUNT_HEAD) else 0))
-    rows = _rows(filings, listed)
-    for r, values in enumerate(rows, start=top + 1):
-        for c, v in enumerate(values):
-            if v is None or v == "":
-                ws.write_blank(r, c, None, cell)
-            else:
-                ws.write_string(r, c, v.isoformat() if isinstance(v, date) else str(v), cell)
-    if rows:
-        last = top + len(rows)
+    count = FastRows(ws, top + 1, Styles(blank=cell, text=cell)).write_all(_rows(filings, listed))
+    if count:
+        last = top + count
         first_status = len(identity_columns()) + 1
         for s, colour in ((Status.LATE, formats["orange"]), (Status.MISSING, formats["red"])):
             ws.conditional_format(top + 1, first_status, last, len(headers) - 1,
                                   {"type": "cell", "criteria": "==", "value": f'"{s.value}"', "format": colour})
-    ws.autofilter(top, 0, top + max(len(rows), 1), len(headers) - 1)
+    ws.autofilter(top, 0, top + max(count, 1), len(headers) - 1)
     ws.freeze_panes(top + 1, 2)
     landscape_wide(ws, widths, header_rows=(top, top), repeat_columns=2)
 
 
-def write_hidden(wb: Any, filings: Filings) -> None:
-    """One row per enterprise: credit code, its own deadlines (JSON, blank: 16号令's), the day each period's
-    statistics arrived (blank: none). Due dates follow from the deadlines, so they are not repeated."""
-    ws = wb.add_worksheet(HIDDEN)
+def write_hidden(ws: Any, filings: Filings) -> None:
+    """The hidden sheet on *ws*, one row per enterprise: credit code, its own deadlines (JSON, blank: 16号令's),
+    the day each period's statistics arrived (blank: none). Due dates follow from the deadlines, so they are
+    not repeated."""
+    from dpsheets.county.sheet_xml import FastRows
+
     ws.write_row(0, 0, ["uscc", "own", *(p.key for p in filings.periods)])
-    for r, (uscc, by) in enumerate(filings.by_uscc.items(), start=1):
-        own = filings.own.get(uscc)
-        ws.write_string(r, 0, uscc)
-        if own:
-            ws.write_string(r, 1, json.dumps([own.quarter_day, own.year_month, own.year_day]))
-        for c, p in enumerate(filings.periods, start=2):
-            got = by.get(p.key)
-            if got is not None and got.received is not None:
-                ws.write_string(r, c, got.received.isoformat())
+
+    def rows() -> Iterator[list[str | None]]:
+        for uscc, by in filings.by_uscc.items():
+            own = filings.own.get(uscc)
+            row = [uscc, json.dumps([own.quarter_day, own.year_month, own.year_day]) if own else None]
+            for p in filings.periods:
+                got = by.get(p.key)
+                row.append(got.received.isoformat() if got is not None and got.received is not None else None)
+            yield row
+
+    FastRows(ws, 1).write_all(rows())
     ws.hide()
 
 

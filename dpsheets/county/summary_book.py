@@ -11,8 +11,9 @@ rules each county applied.
 
 from __future__ import annotations
 
+import heapq
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -32,9 +33,11 @@ from dpsheets.county.rollup import (
     EnterpriseRow,
     GroupRow,
     MissingRow,
+    MonthRow,
     Rollup,
     RuleSet,
 )
+from dpsheets.county.sheet_xml import FastRows, Styles
 from dpsheets.errors import DpsheetsError
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules.breaches import BREACHES, Breach, rule_texts, score, score_texts
@@ -56,6 +59,8 @@ RULES_HEAD = ("规则代码", "规则", "说明", "计分", "适用范围")
 GROUP_HEAD = ("应报企业", "已报送", "报送率", "按时报送", "未有效运行企业")
 TREND_HEADER = "月份"
 NO_DATA = "无数据"
+SHEETS = ("总览", "企业明细", "县区汇总", "乡镇汇总", "行业汇总", "逾期隐患", "重大隐患", "重点检查企业", "未报送企业",
+          "新增重大隐患", "报送情况", "规则说明")  # 报送情况 (filing.SHEET) when the roll-up has filings
 OVERVIEW_ROWS = 31  # the 总览 page: figures, chart data and the 2 × 2 charts end above this row  # a month before any submission: shown as a gap, never as 0
 LEVEL_COLOURS = (("重大风险", "risks_major", "#FF0000"), ("较大风险", "risks_significant", "#FFC000"),
                  ("一般风险", "risks_general", "#FFFF00"), ("低风险", "risks_low", "#0070C0"))
@@ -80,69 +85,73 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
         "label": wb.add_format({"bold": True}),
         "wrap": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
     }
+    shown = [n for n in SHEETS if n != filing.SHEET or rollup.filings is not None]
+    names = [*shown, META, BREACH_SHEET, *([filing.HIDDEN] if rollup.filings is not None else []),
+             *([MONTHLY_SHEET] if rollup.monthly is not None else [])]
+    ws = {name: wb.add_worksheet(name) for name in names}  # in this order; filled in any order, each row by row
     totals = rollup.totals()
-    _overview(wb, f, rollup, totals, title)
-    _table(wb, f, "企业明细", [h for _, h in DETAIL_COLUMNS],
-           ([_value(e, k) for k, _ in DETAIL_COLUMNS] for e in rollup.enterprises),
+    _overview(wb, ws["总览"], f, rollup, totals, title)
+    breaches = _hidden(ws[BREACH_SHEET], ("uscc", "code", "params", "points"))
+
+    def detail() -> Iterator[list[Any]]:  # one pass over the enterprises writes 企业明细 and their breaches
+        for e in rollup.enterprises:
+            _breach_rows(breaches, e)
+            yield [_value(e, k) for k, _ in DETAIL_COLUMNS]
+
+    _table(ws["企业明细"], f, [h for _, h in DETAIL_COLUMNS], detail(),
            highlight=("逾期隐患", "未有效运行"), widths={0: 20, 1: 28, len(DETAIL_COLUMNS) - 1: 60})
+    for m in rollup.missing:
+        _breach_rows(breaches, m)
+    breaches.close()
     for sheet, key in (("县区汇总", "county"), ("乡镇汇总", "township"), ("行业汇总", "industry")):
         groups = rollup.groups(key) + [totals]
-        _table(wb, f, sheet, [dict(IDENTITY)[key], *GROUP_HEAD,
+        _table(ws[sheet], f, [dict(IDENTITY)[key], *GROUP_HEAD,
                               *(h for _, h in INDICATORS), "销号率"], [_group_values(g) for g in groups],
                highlight=("逾期隐患",), widths={0: 18})
-    _table(wb, f, "逾期隐患", [h for _, h in OVERDUE_COLUMNS], ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.overdue),
+    _table(ws["逾期隐患"], f, [h for _, h in OVERDUE_COLUMNS], ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.overdue),
            widths={1: 28, 6: 24})
-    _table(wb, f, "重大隐患", [h for _, h in MAJOR_COLUMNS], ([d.get(k) for k, _ in MAJOR_COLUMNS] for d in rollup.majors),
+    _table(ws["重大隐患"], f, [h for _, h in MAJOR_COLUMNS], ([d.get(k) for k, _ in MAJOR_COLUMNS] for d in rollup.majors),
            widths={1: 28, 6: 24})
-    _table(wb, f, "重点检查企业", list(ENFORCEMENT_HEAD),
-           [[i, *(getattr(r, k) for k, _ in identity_columns()), r.score, len(r.breaches), reasons(r.breaches)]
-            for i, r in enumerate(rollup.enforcement(), start=1)], widths={2: 28, len(ENFORCEMENT_HEAD) - 1: 90})
-    _table(wb, f, "未报送企业", [h for _, h in MISSING_COLUMNS], [[getattr(m, k) for k, _ in MISSING_COLUMNS] for m in rollup.missing],
+    _table(ws["重点检查企业"], f, list(ENFORCEMENT_HEAD),
+           ([i, *(getattr(r, k) for k, _ in identity_columns()), r.score, len(r.breaches), reasons(r.breaches)]
+            for i, r in enumerate(rollup.enforcement(), start=1)), widths={2: 28, len(ENFORCEMENT_HEAD) - 1: 90})
+    _table(ws["未报送企业"], f, [h for _, h in MISSING_COLUMNS], [[getattr(m, k) for k, _ in MISSING_COLUMNS] for m in rollup.missing],
            widths={1: 28})
-    _table(wb, f, "新增重大隐患", [h for _, h in alert_rows.ALERT_COLUMNS],
+    _table(ws["新增重大隐患"], f, [h for _, h in alert_rows.ALERT_COLUMNS],
            ([d.get(k) for k, _ in alert_rows.ALERT_COLUMNS] for d in rollup.alerts), widths={4: 28, 7: 24, 10: 40})
-    if rollup.filings is not None:
-        shown: list[EnterpriseRow | MissingRow] = sorted([*rollup.enterprises, *rollup.missing],
-                                                         key=lambda r: (r.county, r.township, r.name, r.uscc))
-        filing.write_sheet(wb, f, rollup.filings, shown)
-    _table(wb, f, "规则说明", list(RULES_HEAD), rule_rows(rollup), widths={0: 24, 2: 60, 3: 36, 4: 24})
-    meta = wb.add_worksheet(META)
+    if rollup.filings is not None:  # the enterprises and the roster's missing ones, in the order of 企业明细
+        listed = heapq.merge(rollup.enterprises, sorted(rollup.missing, key=_listed_order), key=_listed_order)
+        filing.write_sheet(ws[filing.SHEET], f, rollup.filings, listed)
+        filing.write_hidden(ws[filing.HIDDEN], rollup.filings)
+    _table(ws["规则说明"], f, list(RULES_HEAD), rule_rows(rollup), widths={0: 24, 2: 60, 3: 36, 4: 24})
     rule_sets = [{"scope": rs.scope, "rules": asdict(rs.rules)} for rs in rollup.applied_rules()]
-    for r, (k, v) in enumerate((("id", ROLLUP_ID), ("level", rollup.level), ("as_of", rollup.as_of.isoformat()),
-                                ("sources", " | ".join(rollup.sources)),
-                                ("rule_sets", json.dumps(rule_sets, ensure_ascii=False)),
-                                ("reporting_periods", filing.meta(rollup.filings) if rollup.filings else ""),
-                                ("alerts_since", rollup.alerts_since.isoformat() if rollup.alerts_since else ""))):
-        meta.write_string(r, 0, k)
-        meta.write_string(r, 1, v)
-    meta.hide()
-    breaches = wb.add_worksheet(BREACH_SHEET)
-    for c, h in enumerate(("uscc", "code", "params", "points")):
-        breaches.write_string(0, c, h)
-    r = 1
-    listed: list[EnterpriseRow | MissingRow] = [*rollup.enterprises, *rollup.missing]
-    for row in listed:
-        for b in row.breaches:
-            breaches.write_string(r, 0, row.uscc)
-            breaches.write_string(r, 1, b.code)
-            breaches.write_string(r, 2, json.dumps(dict(b.params), ensure_ascii=False))
-            breaches.write_number(r, 3, b.points)
-            r += 1
-    breaches.hide()
-    if rollup.filings is not None:
-        filing.write_hidden(wb, rollup.filings)
+    meta = _hidden(ws[META], ())
+    meta.write_all([(k, v) for k, v in (("id", ROLLUP_ID), ("level", rollup.level), ("as_of", rollup.as_of.isoformat()),
+                                          ("sources", " | ".join(rollup.sources)),
+                                          ("rule_sets", json.dumps(rule_sets, ensure_ascii=False)),
+                                          ("reporting_periods", filing.meta(rollup.filings) if rollup.filings else ""),
+                                          ("alerts_since", rollup.alerts_since.isoformat() if rollup.alerts_since else ""))])
     if rollup.monthly is not None:
-        monthly = wb.add_worksheet(MONTHLY_SHEET)
-        for c, h in enumerate(("uscc", "month", "received_at", "overdue")):
-            monthly.write_string(0, c, h)
-        r = 1
-        for month, by in rollup.monthly.items():
-            for uscc, (received, n) in by.items():
-                monthly.write_row(r, 0, [uscc, month, received])
-                monthly.write_number(r, 3, n)
-                r += 1
-        monthly.hide()
+        _hidden(ws[MONTHLY_SHEET], ("uscc", "month", "received_at", "overdue")).write_all(
+            (uscc, month, received, n) for month, uscc, received, n in rollup.monthly)
     wb.close()
+
+
+def _hidden(ws: Any, headers: tuple[str, ...]) -> FastRows:
+    """A hidden sheet of plain values, after its header row (if any)."""
+    for c, h in enumerate(headers):
+        ws.write_string(0, c, h)
+    ws.hide()
+    return FastRows(ws, 1 if headers else 0)
+
+
+def _breach_rows(out: FastRows, row: EnterpriseRow | MissingRow) -> None:
+    for b in row.breaches:
+        out.write((row.uscc, b.code, json.dumps(dict(b.params), ensure_ascii=False), b.points))
+
+
+def _listed_order(r: Any) -> tuple[str, str, str, str]:
+    return (r.county, r.township, r.name, r.uscc)
 
 
 def on_time_period(rollup: Rollup) -> str:
@@ -188,16 +197,20 @@ def _group_values(g: GroupRow) -> list[Any]:
             *(g.sums[k] for k, _ in INDICATORS), g.closure_rate]
 
 
+def _styles(f: dict, headers: Sequence[str]) -> Styles:
+    """How the cells of a table are written: rates (率) as percentages, long texts wrapped."""
+    return Styles(blank=f["cell"], number=f["cell"], floats=[f["pct"] if "率" in h else f["cell"] for h in headers],
+                  text=f["cell"], long_text=f["wrap"], long_over=30)
+
+
 def _write_cell(ws: Any, r: int, c: int, value: Any, f: dict, header: str = "") -> None:
-    if value is None:
-        ws.write_blank(r, c, None, f["cell"])
-    elif isinstance(value, float) and ("率" in header):
-        ws.write_number(r, c, value, f["pct"])
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        ws.write_number(r, c, value, f["cell"])
+    kind, fmt = _styles(f, [header]).of(0, value)
+    if kind == "b":
+        ws.write_blank(r, c, None, fmt)
+    elif kind == "n":
+        ws.write_number(r, c, value, fmt)
     else:
-        text = str(value)
-        ws.write_string(r, c, text, f["wrap"] if len(text) > 30 else f["cell"])
+        ws.write_string(r, c, str(value), fmt)
 
 
 class _InRowOrder:
@@ -217,19 +230,17 @@ class _InRowOrder:
             getattr(self.ws, method)(r, c, *args)
 
 
-def _table(wb: Any, f: dict, name: str, headers: list[str], rows: Iterable[list[Any]], *,
+def _table(ws: Any, f: dict, headers: list[str], rows: Iterable[list[Any]], *,
            highlight: tuple[str, ...] = (), widths: dict[int, int] | None = None) -> None:
-    ws = wb.add_worksheet(name)
+    """A sheet: its header row, then *rows* (streamed), with filter, highlights and print set-up."""
+    name = ws.name
     ws.set_row(0, 30)
     column_widths = [ID_WIDTH if "统一社会信用代码" in h else (widths or {}).get(c, max(8, min(16, len(h) * 2 + 2)))
                      for c, h in enumerate(headers)]  # an 18-character credit code always fits its column
     for c, h in enumerate(headers):
         ws.write_string(0, c, h, f["head"])
         ws.set_column(c, c, column_widths[c])
-    count = 0
-    for count, row in enumerate(rows, start=1):  # noqa: B007 - the count is used below
-        for c, value in enumerate(row):
-            _write_cell(ws, count, c, value, f, headers[c])
+    count = FastRows(ws, 1, _styles(f, headers)).write_all(rows)
     ws.freeze_panes(1, 2 if name == "企业明细" else 1)
     ws.autofilter(0, 0, max(count, 1), len(headers) - 1)
     for h in highlight:
@@ -241,8 +252,8 @@ def _table(wb: Any, f: dict, name: str, headers: list[str], rows: Iterable[list[
     landscape_wide(ws, column_widths, header_rows=(0, 0), repeat_columns=2 if name == "企业明细" else 0)
 
 
-def _overview(wb: Any, f: dict, rollup: Rollup, totals: GroupRow, title: str) -> None:
-    ws = _InRowOrder(wb.add_worksheet("总览"))
+def _overview(wb: Any, sheet: Any, f: dict, rollup: Rollup, totals: GroupRow, title: str) -> None:
+    ws = _InRowOrder(sheet)
     ws.set_column(0, 0, 26)
     ws.set_column(1, 1, 14)
     ws.write_string(0, 0, title or f"{rollup.level}级双重预防体系运行情况汇总", f["title"])
@@ -461,12 +472,10 @@ def _read_summary(wb: pc.CalamineWorkbook, path: Path) -> Rollup:
         alerts_since = date.fromisoformat(meta["alerts_since"][:10]) if meta.get("alerts_since") else None
     except ValueError as exc:
         raise _damaged(path, META, where.get("alerts_since", "B"), f"应为日期，却是“{meta['alerts_since']}”") from exc
-    monthly: dict[str, dict[str, tuple[str, int]]] | None = None
+    monthly: list[MonthRow] | None = None
     if MONTHLY_SHEET in wb.sheet_names:
-        monthly = {month: {} for month in trend}
-        for i, row in enumerate(_sheet(wb, MONTHLY_SHEET, path)[1:], start=2):
-            if len(row) >= 4 and row[0]:
-                monthly.setdefault(str(row[1]), {})[str(row[0])] = (str(row[2]), _count(row[3], path, MONTHLY_SHEET, f"D{i}"))
+        monthly = [(str(row[1]), str(row[0]), str(row[2]), _count(row[3], path, MONTHLY_SHEET, f"D{i}"))
+                   for i, row in enumerate(_sheet(wb, MONTHLY_SHEET, path)[1:], start=2) if len(row) >= 4 and row[0]]
     return Rollup(as_of, meta.get("level", "县"), enterprises, missing, overdue, majors, trend,
                   rule_sets[0].rules, [str(path)], rule_sets, monthly=monthly, filings=filings, alerts=raised,
                   alerts_since=alerts_since)
@@ -507,21 +516,26 @@ def combine(parts: list[Rollup], level: str) -> Rollup:
         raise DpsheetsError("rollup.mixed-dates", "各汇总表的统计日期不一致（" + "、".join(sorted(map(str, dates))) +
                             "）。请用同一个 --as-of 重新生成县级汇总表。")
     now = parts[0].as_of.strftime("%Y-%m")
+    received_now = [{uscc: received for month, uscc, received, _ in p.monthly or () if month == now} for p in parts]
 
-    def received(p: Rollup, e: EnterpriseRow) -> str:  # the full time when the part kept it, else the day
-        return (p.monthly or {}).get(now, {}).get(e.uscc, (e.last_submission, 0))[0]
+    def received(i: int, e: EnterpriseRow) -> str:  # the full time when the part kept it, else the day
+        return received_now[i].get(e.uscc, e.last_submission)
 
     by_uscc: dict[str, tuple[int, EnterpriseRow]] = {}
     latest: dict[str, str] = {}
     for i, p in enumerate(parts):
         for e in p.enterprises:
-            when = received(p, e)
+            when = received(i, e)
             if e.uscc not in by_uscc or when >= latest[e.uscc]:
                 by_uscc[e.uscc], latest[e.uscc] = (i, e), when
     monthly = _merge_monthly(parts)
     if monthly is not None:
-        trend: dict[str, int | None] = {month: sum(n for _, n in by.values()) if by else None  # no data: a gap
-                                        for month, by in monthly.items()}
+        by_month: dict[str, tuple[int, int]] = {}  # month → (enterprises, overdue hazards)
+        for month, _uscc, _received, overdue in monthly:
+            count, total = by_month.get(month, (0, 0))
+            by_month[month] = (count + 1, total + overdue)
+        months = sorted({m for p in parts for m in p.trend} | set(by_month))
+        trend: dict[str, int | None] = {m: by_month[m][1] if m in by_month else None for m in months}  # no data: a gap
     else:  # a part without the per-enterprise months (written before they were kept): sum the parts
         trend = {}
         for p in parts:
@@ -529,7 +543,7 @@ def combine(parts: list[Rollup], level: str) -> Rollup:
                 trend[month] = n if trend.get(month) is None else trend[month] + (n or 0)  # type: ignore[operator]
     missing = {m.uscc: m for p in parts for m in p.missing if m.uscc not in by_uscc}
 
-    def winners(lists: list[list[dict]]) -> list[dict]:
+    def winners(lists: list[Sequence[dict]]) -> list[dict]:
         kept = [h for i, hs in enumerate(lists) for h in hs if by_uscc.get(str(h["uscc"]), (-1,))[0] == i]
         # the order of a database roll-up of the same data (rollup_archives): by deadline, then credit code
         return sorted(kept, key=lambda h: (str(h["deadline"] or ""), str(h["uscc"])))
@@ -544,23 +558,20 @@ def combine(parts: list[Rollup], level: str) -> Rollup:
                   alerts_since=min((p.alerts_since for p in parts if p.alerts_since), default=None))
 
 
-def _merge_monthly(parts: list[Rollup]) -> dict[str, dict[str, tuple[str, int]]] | None:
+def _merge_monthly(parts: list[Rollup]) -> list[MonthRow] | None:
     """Per month, per credit code, the latest submission's figure across *parts* (None if a part lacks them)."""
     if any(p.monthly is None for p in parts):
         return None
-    merged: dict[str, dict[str, tuple[str, int]]] = {}
+    merged: dict[tuple[str, str], tuple[str, int]] = {}
     for p in parts:
-        for month, by in (p.monthly or {}).items():
-            target = merged.setdefault(month, {})
-            for uscc, (received, n) in by.items():
-                if uscc not in target or received >= target[uscc][0]:
-                    target[uscc] = (received, n)
-    return dict(sorted(merged.items()))
+        for month, uscc, received, n in p.monthly or ():
+            if (month, uscc) not in merged or received >= merged[month, uscc][0]:
+                merged[month, uscc] = (received, n)
+    return [(month, uscc, received, n) for (month, uscc), (received, n) in sorted(merged.items())]
 
 
 def _scope(part: Rollup) -> str:
-    listed: list[EnterpriseRow | MissingRow] = [*part.enterprises, *part.missing]
-    counties = sorted({r.county for r in listed if r.county})
+    counties = sorted(part.summary().counties)
     return "、".join(counties) or "、".join(Path(s).stem for s in part.sources)
 
 

@@ -77,7 +77,7 @@ def _pct(value: float | None) -> str:
 
 def official_context(rollup: Rollup, form: OfficialForm) -> dict[str, str]:
     """文号 and 落款 of the report: dpsheets.toml's [official], else the county's 应急管理局 and blanks to fill in."""
-    counties = {e.county for e in rollup.enterprises if e.county} | {m.county for m in rollup.missing if m.county}
+    counties = rollup.summary().counties
     issuer = form.county_issuer or (f"{next(iter(counties))}应急管理局" if len(counties) == 1 and rollup.level == "县"
                                     else f"{BLANK}应急管理局")
     return {"number": form.report_number or f"〔{rollup.as_of.year}〕　号", "issuer": issuer,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from dpsheets.config import RollupRules
@@ -131,12 +132,18 @@ class Breach:
 def breach(code: str, rules: RollupRules | None = None, **params: Any) -> Breach:
     """A breach of *code*, its parameters completed with the *rules* settings its messages use, and its
     points under *rules* (rounded to 0.01, so that sums are the same wherever they are made)."""
+    full = {**_used(code, rules), **params}
+    points = round(BREACHES[code].points(full, rules), 2) if rules is not None else 0.0
+    return Breach(code, full, points)
+
+
+@lru_cache(maxsize=256)
+def _used(code: str, rules: RollupRules | None) -> dict[str, Any]:
+    """The *rules* settings that *code*'s rule or message names (copied by the caller, never changed)."""
     settings = asdict(rules) if rules is not None else {}
     kind = BREACHES[code]
     named = _names(kind.message) | _names(kind.rule)
-    full = {**{k: settings[k] for k in settings if k in named}, **params}
-    points = round(kind.points(full, rules), 2) if rules is not None else 0.0
-    return Breach(code, full, points)
+    return {k: settings[k] for k in settings if k in named}
 
 
 def score(breaches: Iterable[Breach]) -> float:

@@ -309,7 +309,7 @@ class Store:
         key = (county, as_of, self._version())
         hit = self._rollups.get(key)
         if hit is None:
-            hit = self.county.rollup(as_of, self._roster(), level="县" if county else "省", county=county)
+            hit = self.county.rollup(as_of, self._roster(), level="县" if county else "省", county=county).in_memory()
             with self._lock:
                 if len(self._rollups) > 16:
                     self._rollups.clear()

@@ -1,0 +1,112 @@
+"""Lists a roll-up does not hold: rows read again from where they live each time they are needed.
+
+A province roll-up has hundreds of thousands of enterprise rows and overdue hazards. Holding them as
+Python objects cost most of a gigabyte; :class:`Rows` instead re-runs its source (a database query
+streamed through a server-side cursor, or a list when the rows are few) each time it is iterated,
+and knows its length up front (counted in the same pass that summed the groups). It is a
+:class:`~collections.abc.Sequence`, so code written for lists (``len``, ``for``, ``[:200]``, ``[0]``)
+keeps working; only random access is slow (it reads up to that row).
+
+:class:`Spill` puts rows aside on disk (a private temporary SQLite database, deleted when closed) and
+reads them back in another order: the enterprises to inspect, sorted by their breaches.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any, TypeVar, overload
+
+T = TypeVar("T")
+
+
+class Rows(Sequence[T]):
+    """*source()* gives the rows, in order, each time; *length* is how many it gives."""
+
+    def __init__(self, source: Callable[[], Iterator[T]], length: int) -> None:
+        self._source = source
+        self._length = length
+
+    @classmethod
+    def of(cls, items: Iterable[T]) -> Sequence[T]:
+        """Rows held in memory: a list stays a list."""
+        return items if isinstance(items, (list, Rows)) else list(items)
+
+    def __iter__(self) -> Iterator[T]:
+        return self._source()
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            if index.step is not None and index.step < 0:  # rare: read it all
+                return list(self)[index]
+            start, stop, step = index.indices(self._length)
+            return _take(self, start, stop, step)
+        i = index + self._length if index < 0 else index
+        if not 0 <= i < self._length:
+            raise IndexError(index)
+        return _take(self, i, i + 1, 1)[0]
+
+    def __add__(self, other: Iterable[T]) -> list[T]:
+        """Concatenated into a list (read into memory), as two lists would be."""
+        return [*self, *other]
+
+    def __radd__(self, other: Iterable[T]) -> list[T]:
+        return [*other, *self]
+
+    def __repr__(self) -> str:
+        return f"Rows({self._length} rows)"
+
+
+def _take(rows: Iterable[T], start: int, stop: int, step: int) -> list[T]:
+    it = iter(rows)
+    try:
+        return list(islice(it, start, stop, step))
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()  # a generator's cursor is released now, not at garbage collection
+
+
+class Spill:
+    """Rows of *width* values put aside on disk; :meth:`sorted` reads them back ordered by their first
+    *key* values (text compared by code point, as Python compares it), then in the order they came."""
+
+    def __init__(self, width: int, key: int) -> None:
+        self.width, self.key = width, key
+        self.db = sqlite3.connect("", check_same_thread=False)  # "": a temporary file, deleted on close
+        columns = ", ".join(f"v{i}" for i in range(width))
+        self.db.execute(f"CREATE TABLE spill (seq INTEGER PRIMARY KEY, {columns})")
+        self._insert = f"INSERT INTO spill ({columns}) VALUES ({', '.join('?' * width)})"
+        self._pending: list[tuple[Any, ...]] = []
+        self.count = 0
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self._pending.append(row)
+        self.count += 1
+        if len(self._pending) >= 5000:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.db.executemany(self._insert, self._pending)
+            self._pending = []
+
+    def sorted(self) -> Iterator[tuple[Any, ...]]:
+        self._flush()
+        order = "".join(f"v{i}, " for i in range(self.key))
+        columns = ", ".join(f"v{i}" for i in range(self.width))
+        yield from self.db.execute(f"SELECT {columns} FROM spill ORDER BY {order}seq")
+
+    def rows(self, make: Callable[[tuple[Any, ...]], T]) -> Rows[T]:
+        """The spilled rows, sorted, each made into an object by *make*."""
+        return Rows(lambda: (make(r) for r in self.sorted()), self.count)

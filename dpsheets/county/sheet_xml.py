@@ -1,0 +1,149 @@
+"""Rows of a constant-memory xlsxwriter worksheet written as sheet XML directly.
+
+xlsxwriter's ``constant_memory`` mode streams each row to a temporary file, but it still spends
+some 20 µs per cell on bookkeeping (a cell tuple, dimension checks, three regular expressions).
+A province summary has some 12 million cells, so that alone was most of its three minutes.
+:class:`FastRows` writes the same ``<row>``/``<c>`` XML that xlsxwriter writes for ``write_string``,
+``write_number`` and ``write_blank`` (in-line strings, the same escapes, the same style indices)
+straight into that temporary file, one row at a time, and keeps the worksheet's dimensions up to
+date, so xlsxwriter assembles the sheet as if it had written the cells itself. A worksheet that
+is not in constant-memory mode (or an xlsxwriter that no longer keeps that file) gets the cells
+through the ordinary ``write_*`` calls: the result is the same workbook, only slower.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
+from xlsxwriter.xmlwriter import XMLwriter
+
+_SPECIAL = re.compile(r'[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_')
+_STRMAX = 32767
+
+
+
+@dataclass(frozen=True)
+class Styles:
+    """The format of each kind of cell (None: no format): how a sheet's rows are written.
+
+    None is a blank cell (written only when it has a format, as xlsxwriter does); an int a number in
+    *number*; a float a number in *floats[column]* if given, else *number*; a str (anything else, as its
+    ``str``) text in *text*, or in *long_text* when longer than *long_over* characters."""
+
+    blank: Any = None
+    number: Any = None
+    floats: Sequence[Any] = ()
+    text: Any = None
+    long_text: Any = None
+    long_over: int = 1 << 30
+
+    def of(self, column: int, value: Any) -> tuple[str, Any]:
+        """(kind, format) of *value* in *column*: kind "b" blank, "n" number, "s" text."""
+        if value is None:
+            return "b", self.blank
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, float) and column < len(self.floats):
+                return "n", self.floats[column]
+            return "n", self.number
+        text = value if isinstance(value, str) else str(value)
+        return "s", self.long_text if len(text) > self.long_over else self.text
+
+
+PLAIN = Styles()
+
+
+def _text(value: str) -> str:
+    """The ``<is>`` content xlsxwriter writes for *value* in constant-memory mode."""
+    if len(value) > _STRMAX // 2 and _utf16_len(value) > _STRMAX:
+        value = _utf16_truncate(value, _STRMAX)
+    if _SPECIAL.search(value):
+        value = XMLwriter._escape_control_characters(value)
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if value and (value[0].isspace() or value[-1].isspace()):
+        return f'<t xml:space="preserve">{value}</t>'
+    return f"<t>{value}</t>"
+
+
+class FastRows:
+    """Writes rows from *first_row* on into *ws* (0-based rows and columns, cells from column 0) in *styles*."""
+
+    def __init__(self, ws: Any, first_row: int, styles: Styles = PLAIN) -> None:
+        self.ws = ws
+        self.first = self.row = first_row
+        self.styles = styles
+        self.direct = bool(getattr(ws, "constant_memory", False)) and getattr(ws, "row_data_fh", None) is not None \
+            and ws.fh is ws.row_data_fh and hasattr(ws, "previous_row") and ws.previous_row < first_row
+        self.columns: list[str] = []
+        self.top_col = -1
+        if self.direct:
+            ws._write_single_row(first_row)  # flush the rows xlsxwriter still holds (the header)
+            attr = {id(f): "" if f is None else f' s="{f._get_xf_index()}"'
+                    for f in (styles.blank, styles.number, styles.text, styles.long_text, *styles.floats)}
+            self._blank, self._number, self._text, self._long = (attr[id(styles.blank)], attr[id(styles.number)],
+                                                                 attr[id(styles.text)], attr[id(styles.long_text)])
+            self._floats = [attr[id(f)] for f in styles.floats]
+
+    def write(self, values: Sequence[Any]) -> None:
+        """One row, from column 0."""
+        r = self.row
+        self.row += 1
+        if not self.direct:
+            for c, value in enumerate(values):
+                kind, fmt = self.styles.of(c, value)
+                if kind == "b":
+                    self.ws.write_blank(r, c, None, fmt)
+                elif kind == "n":
+                    self.ws.write_number(r, c, value, fmt)
+                else:
+                    self.ws.write_string(r, c, value if isinstance(value, str) else str(value), fmt)
+            return
+        columns = self.columns
+        while len(columns) < len(values):
+            columns.append(xl_col_to_name(len(columns)))
+        n = str(r + 1)
+        out = [f'<row r="{n}">']
+        add = out.append
+        long_over, floats = self.styles.long_over, self._floats
+        for c, value in enumerate(values):
+            t = type(value)
+            if t is str or (t is not int and t is not float and value is not None):
+                text = value if t is str else str(value)
+                style = self._long if len(text) > long_over else self._text
+                if _SPECIAL.search(text) or len(text) > _STRMAX // 2 or (text and (text[0].isspace() or text[-1].isspace())):
+                    add(f'<c r="{columns[c]}{n}"{style} t="inlineStr"><is>{_text(text)}</is></c>')
+                else:
+                    add(f'<c r="{columns[c]}{n}"{style} t="inlineStr"><is><t>{text}</t></is></c>')
+            elif value is None:
+                if self._blank:  # xlsxwriter writes a blank cell only when it has a format
+                    add(f'<c r="{columns[c]}{n}"{self._blank}/>')
+            else:
+                style = floats[c] if t is float and c < len(floats) else self._number
+                add(f'<c r="{columns[c]}{n}"{style}><v>{value:.16G}</v></c>')
+        add("</row>")
+        self.ws.fh.write("".join(out))
+        if values:
+            self.top_col = max(self.top_col, len(values) - 1)
+
+    def write_all(self, rows: Iterable[Sequence[Any]]) -> int:
+        """Every row of *rows*; how many."""
+        start = self.row
+        for values in rows:
+            self.write(values)
+        self.close()
+        return self.row - start
+
+    def close(self) -> None:
+        """The worksheet's dimensions as xlsxwriter would have kept them."""
+        if not self.direct or self.top_col < 0:
+            return
+        ws = self.ws
+        last = self.row - 1
+        ws.dim_rowmin = self.first if ws.dim_rowmin is None else min(ws.dim_rowmin, self.first)
+        ws.dim_rowmax = last if ws.dim_rowmax is None else max(ws.dim_rowmax, last)
+        ws.dim_colmin = 0
+        ws.dim_colmax = self.top_col if ws.dim_colmax is None else max(ws.dim_colmax, self.top_col)
+        ws.previous_row = last
