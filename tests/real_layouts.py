@@ -123,7 +123,6 @@ def poi_import(path):
                   "rechecked": set()}  # an import template: closure only as a state
 
 
-_ERC = "github.com/paddy235/ERCHTMS, ERCHTMS.Application/ERCHTMS.Web/Resource/ExcelTemplate/"
 _ERC_NOTE = ("注意：\n（1）红色标题为必填项；\n（2）时间格式为年/月/日，例如2019/11/24；\n（3）隐患图片单独用文件夹存放，"
              "并以“zip格式”进行压缩。")
 
