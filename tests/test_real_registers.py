@@ -18,6 +18,8 @@ from real_layouts import (
     _new,
     _sheet,
     erchtms_import,
+    erchtms_jha_scl,
+    erchtms_risk_library,
     lec_library_and_group,
     msm_with_jha,
 )
@@ -381,3 +383,28 @@ def test_a_platform_entry_time_is_not_the_report_of_a_major_hazard(tmp_path):
     assert "reported_on" not in data.records("hazard")[0].columns
     assert [p.column for p in report.problems if p.code == "header.unknown"] == ["上报时间"]
     assert "上报日期" in {p.column for p in report.problems if p.code == "hazard.major-incomplete"}  # still asked for
+
+
+def test_platform_templates_read_field_by_field(tmp_path):
+    """ERCHTMS's JHA and SCL risk sheets (风险等级 spanning P E S R) and its ledger (整改要求 and 整改情况 spanning
+    their sub-columns; the level under 隐患类别（一般、重大）), read column by column as the platform fills them."""
+    data, report = check(erchtms_jha_scl(tmp_path / "erc.xlsx")[0], AS_OF)
+    jha, scl = data.records("risk")[0], data.records("risk")[2]
+    assert (jha["name"], jha["source"], jha["location"]) == ("检修动火", "可燃物未清理；活动步骤：动火前准备", "检修车间")
+    assert (scl["name"], scl["source"]) == ("桥式起重机", "断丝超标，吊物坠落伤人；检查项目名称：钢丝绳")
+    assert [(r["l"], r["e"], r["c"], r["score"]) for r in data.records("risk")] == [  # P×E×S: S is the consequence
+        (3, 6, 15, 270), (1, 6, 3, 18), (1, 3, 40, 120)]
+    missing = {p.column for p in report.problems if p.code == "header.missing" and p.sheet in ("作业活动类", "设备设施类")}
+    assert "风险等级" not in missing and {"责任单位", "责任人"} <= missing  # the factors give the level; nothing gives a unit
+    data, _ = check(lec_library_and_group(tmp_path / "ledger.xlsx")[0], AS_OF)
+    first = data.records("hazard")[0]
+    assert (first["description"], first["level"], first["category"]) == ("〔F1〕焊机接地线破损", "一般隐患", None)
+    assert (first["measures"], first["funds"], first["unit"], first["status"], first["accepted_by"]) == (
+        "更换接地线", 200, "焊接车间", "已销号", "周八")
+    assert [r["level"] for r in data.records("hazard")] == ["一般隐患", "一般隐患", "重大隐患"]
+    data, report = check(erchtms_risk_library(tmp_path / "library.xlsx")[0], AS_OF)
+    first = data.records("risk")[0]  # the template's own example row
+    assert (first["name"], first["location"], first["unit"], first["level"]) == ("灰渣泵停运", "燃料车间", "燃料部", "较大风险")
+    assert (first["l"], first["e"], first["c"], first["score"]) == (6, 6, 1, 36)  # 风险评估 over P, E, S and P*E*S
+    assert first["source"] == "作业/操作项目：操作前准备；作业工序/操作步骤：通讯联系"
+    assert [p.row for p in report.problems if p.code == "risk.level-mismatch"] == [4]  # 36 graded 2 by the platform
