@@ -79,6 +79,7 @@ FATAL: dict[str, FatalType] = _types(
     ("env.read-only", "磁盘只读"),
     ("env.denied", "文件夹没有写入权限"),
     ("env.unreachable", "文件夹或网络共享无法访问"),
+    ("env.worker", "读取进程无法启动"),
     ("env.archive-busy", "档案库被长时间占用"),
     ("env.archive-unreachable", "档案库无法打开"),
     ("env.archive-no-rights", "档案数据库用户没有权限"),

@@ -112,6 +112,7 @@ def serve(requests: IO[bytes], answers: IO[bytes], memory_mb: int, timeout_s: fl
     Answers are ``("ok", value)``, ``("error", (code, message, path))`` for a :class:`DpsheetsError`,
     ``("oserror", (errno, strerror, filename))``, ``("failed", exception type name)`` or
     ``("memory", None)``, after which the worker exits: its heap is not to be trusted."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the worker, not the file
     for module in PRELOAD:
         __import__(module)
     _cap_memory(memory_mb)
@@ -230,10 +231,13 @@ class Worker:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (home, env.get("PYTHONPATH")) if p)
         env["RUST_BACKTRACE"] = "0"  # a panic's message, not pages of frames
         self._log.write_bytes(b"")
-        with self._log.open("ab") as log_file:  # appending: the parent empties it before each request
-            process = subprocess.Popen([sys.executable, "-m", "dpsheets.isolation", str(self.limits.memory_mb),
-                                        repr(self.limits.timeout_s)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       stderr=log_file, env=env)
+        try:
+            with self._log.open("ab") as log_file:  # appending: the parent empties it before each request
+                process = subprocess.Popen([sys.executable, "-m", "dpsheets.isolation", str(self.limits.memory_mb),
+                                            repr(self.limits.timeout_s)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           stderr=log_file, env=env)
+        except OSError as exc:
+            raise _not_started(exc.strerror or str(exc)) from exc
         self._process, self._answers = process, queue.Queue()
         self.starts += 1
         threading.Thread(target=_listen, args=(process.stdout, self._answers), name="dpsheets-worker-answers",
@@ -243,8 +247,10 @@ class Worker:
         except queue.Empty:
             ready = None
         if ready is None or ready[0] != "ready":
+            tail = self._tail()
             died = self._died(START_SECONDS if ready is None else None)
-            raise RuntimeError(f"the reading worker did not start: {died.message} {self._tail()}")  # never the file's fault
+            log.error("the reading worker did not start (%s): %s", died.code, tail.strip()[-2000:])
+            raise _not_started(FATAL[died.code].title)  # the machine's fault, never the file's
         return process
 
     def _call(self, task: str, args: tuple[Any, ...]) -> Any:
@@ -282,7 +288,8 @@ class Worker:
         deadline = time.monotonic() + self.limits.timeout_s
         taken = False
         try:
-            os.truncate(self._log, 0)  # what the worker writes from now on is about this request
+            with contextlib.suppress(OSError):  # what the worker writes from now on is about this request
+                os.truncate(self._log, 0)
             with contextlib.suppress(OSError):  # a worker that is gone: its answers end too
                 _send(process.stdin, request)
             while True:
@@ -334,6 +341,11 @@ class Worker:
                 return f.read().decode("utf-8", "replace")
         except OSError:
             return ""
+
+
+def _not_started(why: str) -> DpsheetsError:
+    return DpsheetsError("env.worker", f"无法启动读取台账的子进程（{why}）。请检查本机的内存和进程数是否耗尽后重新运行；"
+                                       "未处理完的文件仍在“处理中”，下次运行会继续处理。")
 
 
 def _listen(stream: IO[bytes], answers: queue.Queue[Any]) -> None:

@@ -123,36 +123,79 @@ def poi_import(path):
                   "rechecked": set()}  # an import template: closure only as a state
 
 
-def hse_platform(path):
-    """An HSE platform's hazard list (CHECKDATE 排查日期, CHANGEDEADINE 整改截止时间, CHANGEFINISHDATE 整改完成时间,
-    ACCEPTDATE 验收日期; 隐患编码; states 已闭环 / 延期整改 / 逾期未整改 / 未整改), exported to a sheet 隐患排查治理台账."""
+_ERC_NOTE = ("注意：\n（1）红色标题为必填项；\n（2）时间格式为年/月/日，例如2019/11/24；\n（3）隐患图片单独用文件夹存放，"
+             "并以“zip格式”进行压缩。")
+
+
+def erchtms_import(path):
+    """The hazard import template of an EHS platform: ERCHTMS (github.com/paddy235/ERCHTMS),
+    ERCHTMS.Application/ERCHTMS.Web/Resource/ExcelTemplate/safetycheck/隐患导入模板.xlsx, sheet 隐患导入模板: a note
+    merged over A1:Q1, then 序号, 检查对象, 检查内容, 隐患名称, 隐患级别, 隐患区域, 专业分类, 隐患类别, 事故隐患描述(简题),
+    整改责任人, 整改责任人电话, 整改责任单位, 整改截止时间, 整改措施, 验收人, 验收单位, 验收日期. No state column: a hazard is
+    closed by its acceptance date; the template's note asks for 验收人 and 验收单位 as people of the system, so an
+    accepter named without a date is an assignment, not an acceptance."""
     wb = _new()
-    header = ["隐患编码", "排查日期", "排查人", "检查场所", "隐患名称", "隐患描述", "隐患等级", "整改措施", "整改截止时间", "整改责任人",
-              "整改完成时间", "验收人", "验收日期", "隐患状态"]
+    header = ["序号", "检查对象", "检查内容", "隐患名称", "隐患级别", "隐患区域", "专业分类", "隐患类别", "事故隐患描述(简题)",
+              "整改责任人", "整改责任人电话", "整改责任单位", "整改截止时间", "整改措施", "验收人", "验收单位", "验收日期"]
     rows = [
-        ["YH-001", _iso(-50), "李四", "锅炉房", "〔C1〕安全阀未校验", "过期", "一般隐患", "校验", _iso(-20), "王五", _iso(-25), "赵六",
-         _iso(-24), "已闭环"],
-        ["YH-002", _iso(-50), "李四", "仓库", "〔C2〕货架超载", "超载", "一般隐患", "卸载", _iso(-10), "王五", _iso(-12), "", "", "延期整改"],
-        ["YH-003", _iso(-50), "李四", "车间", "〔C3〕皮带无防护", "无罩", "一般隐患", "加罩", _iso(-2), "王五", "", "", "", "逾期未整改"],
-        ["YH-004", _iso(-5), "李四", "罐区", "〔C4〕可燃气体报警失效", "失效", "重大事故隐患", "更换", _iso(25), "王五", "", "", "", "未整改"],
+        [1, "锅炉房", "安全阀", "〔C1〕安全阀未校验", "一般隐患", "锅炉房", "特种设备", "物的不安全状态", "安全阀超期未校验", "王五",
+         "13800000000", "动力车间", _iso(-20), "送检校验", "赵六", "安环部", _iso(-22)],
+        [2, "仓库", "货架", "〔C2〕货架超载", "一般隐患", "仓库", "仓储", "物的不安全状态", "货架超载堆放", "王五", "13800000000",
+         "物流部", _iso(-3), "卸载", "赵六", "安环部", ""],  # the accepter named in advance, as the template asks: still open
+        [3, "罐区", "报警仪", "〔C3〕可燃气体报警失效", "重大隐患", "罐区", "危化品", "物的不安全状态", "报警仪失效", "王五",
+         "13800000000", "储运部", _iso(25), "更换报警仪", "", "", ""],
+        [4, "车间", "皮带", "〔C4〕皮带无防护", "一般隐患", "车间", "机械", "物的不安全状态", "皮带轮无防护罩", "王五", "13800000000",
+         "生产部", _iso(10), "加装防护罩", "", "", ""],
+        [5, "变电所", "接地", "〔C5〕主变接地失效", "重大隐患", "变电所", "电气", "物的不安全状态", "接地电阻超标", "王五",
+         "13800000000", "电气车间", _iso(-10), "重做接地", "赵六", "安环部", _iso(-12)],
     ]
-    _sheet(wb, "隐患排查治理台账", header, rows, titles=("某公司隐患排查治理台账",))
+    ws = _sheet(wb, "隐患导入模板", header, rows, titles=(_ERC_NOTE,))
+    ws.merge_cells("A1:Q1")
     wb.save(path)
-    return path, {"hazards": 4, "overdue": {"C3"}, "major_open": {"C4"}, "closed": {"C1", "C2"},
-                  "rechecked": {"C1"}}
+    return path, {"hazards": 5, "overdue": {"C2"}, "major_open": {"C3"}, "closed": {"C1", "C5"},
+                  "rechecked": {"C1", "C5"}}
+
+
+def erchtms_overview(path):
+    """The 事故隐患排查治理情况一览表 exported by ERCHTMS (github.com/paddy235/ERCHTMS,
+    ERCHTMS.Application/ERCHTMS.Web/Resource/ExcelTemplate/事故隐患排查治理情况一览表.xlsx, filled by ExportList in
+    ERCHTMS.Application/ERCHTMS.Web/Areas/HiddenTroubleManage/Controllers/HTBaseInfoController.cs): a title, a
+    填报单位：/填报日期: line, 序号, 隐患编号, 事故隐患描述(简题), 隐患级别, 专业分类, 厂级监控人员, 治理期限, 是否消除,
+    未消除隐患当月的治理情况, and the footer 填报人:  审核：  批准：. Closure only as 是否消除 (no acceptance columns)."""
+    wb = _new()
+    header = ["序号", "隐患编号", "事故隐患描述(简题)", "隐患级别", "专业分类", "厂级监控人员", "治理期限", "是否消除",
+              "未消除隐患当月的治理情况"]
+    rows = [
+        [1, "YH-2026-001", "〔M1〕除尘器泄爆片锈蚀", "一般隐患", "除尘", "孙七", _iso(-10), "是", ""],
+        [2, "YH-2026-002", "〔M2〕叉车制动不良", "一般隐患", "车辆", "孙七", _iso(-2), "否", "已报修，配件未到"],
+        [3, "YH-2026-003", "〔M3〕液氨管道腐蚀", "重大隐患", "危化品", "周八", _iso(20), "否", "已制定治理方案"],
+        [4, "YH-2026-004", "〔M4〕配电室漏雨", "重大隐患", "电气", "周八", _iso(-5), "是", ""],
+    ]
+    ws = _sheet(wb, "Sheet1", header, rows, titles=("事故隐患排查治理情况一览表", "填报单位："),
+                footer=())
+    ws["H2"] = "  填报日期: "
+    ws.merge_cells("A1:I1")
+    footer = len(rows) + 4
+    ws.cell(row=footer, column=1, value="填报人:  ")
+    ws.cell(row=footer, column=4, value="审核：")
+    ws.cell(row=footer, column=8, value=" 批准：")
+    wb.save(path)
+    return path, {"hazards": 4, "overdue": {"M2"}, "major_open": {"M3"}, "closed": {"M1", "M4"},
+                  "rechecked": set()}  # 是否消除 = 是 is a state, not an acceptance
 
 
 def jzb_library(path):
-    """The 建设系统安全隐患库 of github.com/MouseDoNotLoveCat/luhao_CDRLApp (序号, 检查时间, 检查单位, 检查人, 检查项目,
-    检查工点, 隐患问题描述, 隐患类型, 隐患等级, 整改要求（措施）, 整改期限, 整改责任人, 整改完成日期, 销号情况) on Sheet1."""
+    """The 建设系统安全隐患库（建设部8.7).xlsx as github.com/MouseDoNotLoveCat/luhao_CDRLApp maps it field by field in
+    docs/design/DATA_MODEL_DESIGN.md (序号, 检查时间, 检查单位, 检查人, 检查项目, 检查工点, 隐患问题描述, 隐患类型, 隐患等级,
+    整改要求（措施）, 整改期限, 整改责任单位, 整改责任人, 整改完成日期, 销号情况 “已整改/整改完成等”) on Sheet1."""
     wb = _new()
     header = ["序号", "检查时间", "检查单位", "检查人", "检查项目", "检查工点", "隐患问题描述", "隐患类型", "隐患等级", "整改要求（措施）",
-              "整改期限", "整改责任人", "整改完成日期", "销号情况"]
+              "整改期限", "整改责任单位", "整改责任人", "整改完成日期", "销号情况"]
     rows = [
-        [1, _iso(-40), "安监站", "李四", "一号楼", "脚手架", "〔D1〕连墙件缺失", "高处作业", "一般", "补设", _iso(-30), "王五", _iso(-31), "已销号"],
-        [2, _iso(-40), "安监站", "李四", "一号楼", "基坑", "〔D2〕临边无护栏", "高处作业", "一般", "设护栏", _iso(-1), "王五", "", ""],
-        [3, _iso(-40), "安监站", "李四", "二号楼", "塔吊", "〔D3〕塔吊限位失效", "起重", "重大", "停用维修", _iso(5), "王五", "", "整改中"],
-        [4, _iso(-40), "安监站", "李四", "二号楼", "配电", "〔D4〕一闸多机", "用电", "一般", "整改", _iso(-8), "王五", "", "整改完成"],
+        [1, _iso(-40), "安监站", "李四", "一号楼", "脚手架", "〔D1〕连墙件缺失", "高处作业", "一般", "补设", _iso(-30), "施工单位", "王五", _iso(-31), "已销号"],
+        [2, _iso(-40), "安监站", "李四", "一号楼", "基坑", "〔D2〕临边无护栏", "高处作业", "一般", "设护栏", _iso(-1), "施工单位", "王五", "", ""],
+        [3, _iso(-40), "安监站", "李四", "二号楼", "塔吊", "〔D3〕塔吊限位失效", "起重", "重大", "停用维修", _iso(5), "施工单位", "王五", "", "整改中"],
+        [4, _iso(-40), "安监站", "李四", "二号楼", "配电", "〔D4〕一闸多机", "用电", "一般", "整改", _iso(-8), "施工单位", "王五", "", "整改完成"],
     ]
     _sheet(wb, "Sheet1", header, rows)
     wb.save(path)
@@ -160,57 +203,109 @@ def jzb_library(path):
                   "rechecked": {"D1"}}  # 整改完成日期 and 销号 (closed out after verification)
 
 
-def monthly_ledger(path):
-    """A 隐患排查治理登记台账 kept month by month (sheets 10月, 11月) as county templates print it: two title rows,
-    是否消除 是/否, deadlines written as 立即 / 7日内, 验收人 and 验收时间, a signature footer and a note."""
+def _risk_evaluation(wb, title, top, sub, rows):
+    """One sheet of ERCHTMS 风险评价清单导出模板.xls: a two-row header whose 风险等级 spans 后果（S） 暴露（E） 可能性（P）
+    风险值R (merged), every other header merged over both rows."""
+    ws = wb.create_sheet(title)
+    group = top.index("风险等级")
+    for c, h in enumerate(top, 1):
+        if h:
+            ws.cell(row=1, column=c, value=h)
+    for c, h in enumerate(sub, group + 1):
+        ws.cell(row=2, column=c, value=h)
+    ws.merge_cells(start_row=1, start_column=group + 1, end_row=1, end_column=group + len(sub))
+    for c in range(1, len(top) + 1):
+        if not group < c <= group + len(sub):
+            ws.merge_cells(start_row=1, start_column=c, end_row=2, end_column=c)
+    for r, values in enumerate(rows, start=3):
+        for c, v in enumerate(values, 1):
+            if v != "":
+                ws.cell(row=r, column=c, value=v)
+    return ws
+
+
+def erchtms_jha_scl(path):
+    """A risk evaluation in JHA and SCL sheets with a hazard file in the same platform's style, all from ERCHTMS
+    (github.com/paddy235/ERCHTMS, ERCHTMS.Application/ERCHTMS.Web/Resource/ExcelTemplate/):
+    风险评价清单导出模板.xls, sheet 作业活动类 (JHA: 序号, 作业活动*, 活动步骤*, 所在地点, 危害名称*, 危害种类*,
+    危害及有关信息描述*, 风险描述*, 风险种类*, 风险范畴*, 暴露于人员/设备信息*, 现有的控制措施, 风险等级 over 后果（S）
+    暴露（E） 可能性（P） 风险值R, 建议采取的控制措施, 控制措施的有效性, 控制措施的成本因素, 控制措施判断后果, 措施的采纳) and
+    sheet 设备设施类 (SCL: 序号, 设备名称*, 所在地点*, 是否特种设备*, 检查项目名称*, 检查标准*, 风险描述*, 风险种类*,
+    风险范畴*, 不符合标准情况及后果*, 现有的控制措施, 风险等级 over the same four, …); and
+    safetycheck/隐患导入模板(华电可门版本).xls for the hazards (隐患编码, 检查对象, 检查内容, 隐患名称, 隐患级别, 隐患区域,
+    专业分类, 隐患类别, 设备名称, 事故隐患描述(简题), 整改责任人, 整改责任单位, 整改截止时间, 整改责任人电话, 整改措施, 验收人,
+    验收单位, 验收日期). The risk sheets carry no level column: the level follows from P×E×S."""
     wb = _new()
-    header = ["序号", "排查时间", "隐患部位", "隐患名称", "隐患内容", "隐患等级（一般/重大）", "整改措施", "整改时限", "整改责任人",
-              "是否消除", "验收人", "验收时间"]
-    titles = ("隐患排查治理登记台账", "单位（盖章）：某机械厂        2026年")
-    footer = ("填报人：张三          审核人：李四          日期：2026年11月", "注：1.本台账每月汇总一次。")
-    october = [
-        [1, _iso(-50), "机加车间", "〔E1〕砂轮无罩", "无防护罩", "一般", "加罩", "7日内", "王五", "是", "赵六", _iso(-44)],
-        [2, _iso(-50), "喷漆房", "〔E2〕通风不良", "风机损坏", "一般", "修风机", "7日内", "王五", "否", "", ""],
+    tail = ["建议采取的控制措施", "控制措施的有效性", "控制措施的成本因素", "控制措施判断后果", "措施的采纳"]
+    factors = ["后果（S）", "暴露（E）", "可能性（P）", "风险值R"]
+    jha_top = ["序号", "作业活动*", "活动步骤*", "所在地点", "危害名称*", "危害种类*", "危害及有关信息描述*", "风险描述*", "风险种类*",
+               "风险范畴*", "暴露于人员/设备信息*", "现有的控制措施", "风险等级", "", "", "", *tail]
+    jha = [[1, "检修动火", "动火前准备", "检修车间", "可燃物未清理", "物理性", "动火点周边有油污", "引燃可燃物", "火灾", "人身安全",
+            "检修工", "办理动火票，清理可燃物", 15, 6, 3, 270, "设监护人", "有效", "低", "可接受", "采纳"],
+           [2, "检修动火", "焊接", "检修车间", "焊渣飞溅", "物理性", "高处焊接焊渣下落", "灼烫", "灼烫", "人身安全", "焊工",
+            "穿戴防护用品", 3, 6, 1, 18, "", "有效", "低", "可接受", ""]]
+    _risk_evaluation(wb, "作业活动类", jha_top, factors, jha)
+    scl_top = ["序号", "设备名称*", "所在地点*", "是否特种设备*", "检查项目名称*", "检查标准*", "风险描述*", "风险种类*", "风险范畴*",
+               "不符合标准情况及后果*", "现有的控制措施", "风险等级", "", "", "", *tail]
+    scl = [[1, "桥式起重机", "装配车间", "是", "钢丝绳", "断丝不超过报废标准", "钢丝绳断裂", "起重伤害", "人身安全",
+            "断丝超标，吊物坠落伤人", "每周检查钢丝绳", 40, 3, 1, 120, "更换钢丝绳", "有效", "中", "可接受", "采纳"]]
+    _risk_evaluation(wb, "设备设施类", scl_top, factors, scl)
+    header = ["隐患编码", "检查对象", "检查内容", "隐患名称", "隐患级别", "隐患区域", "专业分类", "隐患类别", "设备名称",
+              "事故隐患描述(简题)", "整改责任人", "整改责任单位", "整改截止时间", "整改责任人电话", "整改措施", "验收人", "验收单位", "验收日期"]
+    rows = [
+        ["KM-001", "桥式起重机", "钢丝绳", "〔N1〕钢丝绳断丝超标", "一般隐患", "装配车间", "起重", "物的不安全状态", "桥式起重机",
+         "断丝超过报废标准", "王五", "设备部", _iso(-15), "13800000000", "更换钢丝绳", "赵六", "安环部", _iso(-16)],
+        ["KM-002", "检修动火", "动火前准备", "〔N2〕动火点可燃物未清", "一般隐患", "检修车间", "消防", "人的不安全行为", "",
+         "动火点有油污", "王五", "检修车间", _iso(-4), "13800000000", "清理油污", "", "", ""],
+        ["KM-003", "氨罐", "安全附件", "〔N3〕氨罐安全阀失效", "重大隐患", "制冷站", "危化品", "物的不安全状态", "氨罐",
+         "安全阀起跳压力不符", "王五", "动力车间", _iso(12), "13800000000", "更换安全阀", "", "", ""],
     ]
-    november = [
-        [1, _iso(-5), "仓库", "〔E3〕易燃物混放", "混放", "重大", "分区存放", "立即", "王五", "否", "", ""],
-        [2, _iso(-2), "配电室", "〔E4〕绝缘垫缺失", "缺失", "一般", "补设", "7日内", "王五", "否", "", ""],
-    ]
-    _sheet(wb, "10月", header, october, titles=titles, footer=footer)
-    _sheet(wb, "11月", header, november, titles=titles, footer=footer)
+    ws = _sheet(wb, "隐患导入模板", header, rows, titles=(_ERC_NOTE,))
+    ws.merge_cells("A1:R1")
     wb.save(path)
-    return path, {"hazards": 4, "overdue": {"E2", "E3"}, "major_open": {"E3"}, "closed": {"E1"},
-                  "rechecked": {"E1"}}
+    return path, {"hazards": 3, "risks": 3, "overdue": {"N2"}, "major_open": {"N3"}, "closed": {"N1"},
+                  "rechecked": {"N1"}}
 
 
 def lec_library_and_group(path):
     """Risks: an LEC 风险库 as the issue quotes it (作业活动, 区域位置, 危险源, 可能导致的事故, 现有的控制措施, 可能性（P）,
-    暴露（E）, 后果（S）, 风险值 D, 风险等级 in colours, 管控级别 公司级/车间级, 责任部门, 责任人). Hazards: a ledger whose
-    group header 整改情况 is merged over 整改完成日期 / 验收人 / 验收日期, on a sheet called 隐患整改."""
+    暴露（E）, 后果（S）, 风险值 D, 风险等级 in colours, 管控级别 公司级/车间级, 责任部门, 责任人). Hazards: the
+    隐患排查治理台账模板.xls of ERCHTMS (github.com/paddy235/ERCHTMS, ERCHTMS.Application/ERCHTMS.Web/Resource/
+    ExcelTemplate/, filled by ExportGovern in Areas/HiddenTroubleManage/Controllers/HTBaseInfoController.cs) on Sheet1:
+    a title, 单位:, then two group headers, 整改要求 (G3:K3) over 整改措施 / 整改资金 / 整改期限 / 责任单位 / 责任人 and
+    整改情况 (L3:N3) over 整改结果 / 复查人 / 复查时间, the other headers merged over both rows; 事故隐患名称与内容 is the
+    description and 隐患类别（一般、重大） holds the level."""
     wb = _new()
     risk_header = ["作业活动", "区域位置", "危险源", "可能导致的事故", "现有的控制措施", "可能性（P）", "暴露（E）", "后果（S）", "风险值 D",
                    "风险等级", "管控级别", "责任部门", "责任人"]
     risks = [["焊接作业", "焊接区", "焊渣飞溅", "灼烫、火灾", "动火审批", 3, 6, 15, 270, "橙色", "车间级", "焊接车间", "孙七"],
              ["行车吊装", "装配区", "钢丝绳断裂", "起重伤害", "定期检查", 1, 6, 40, 240, "橙色风险", "公司级", "设备部", "周八"]]
     _sheet(wb, "风险库", risk_header, risks)
-    ws = wb.create_sheet("隐患整改")
-    top = ["隐患名称", "隐患位置", "隐患描述", "隐患等级", "发现日期", "治理措施", "治理期限", "责任人", "整改情况", "", "", "备注"]
-    sub = ["", "", "", "", "", "", "", "", "整改完成日期", "验收人", "验收日期", ""]
+    ws = wb.create_sheet("Sheet1")  # ERCHTMS 隐患排查治理台账模板.xls as ExportGovern fills it
+    ws["A1"] = "隐患排查治理台账"
+    ws.merge_cells("A1:P1")
+    ws["A2"], ws["B2"] = "单位:", "焊接车间"
+    top = ["序号", "检查场所", "检查日期", "事故隐患名称与内容", "隐患类别（一般、重大）", "检查人", "整改要求", "", "", "", "",
+           "整改情况", "", "", "隐患图片", "整改图片"]
+    sub = ["整改措施", "整改资金", "整改期限", "责任单位", "责任人", "整改结果", "复查人", "复查时间"]
     for c, h in enumerate(top, 1):
         if h:
-            ws.cell(row=1, column=c, value=h)
-    for c, h in enumerate(sub, 1):
-        if h:
-            ws.cell(row=2, column=c, value=h)
-    ws.merge_cells("I1:K1")
-    for c in (*range(1, 9), 12):  # 备注 (L1:L2) is no standard column: its warning lands on the merged cell
-        ws.merge_cells(start_row=1, start_column=c, end_row=2, end_column=c)
+            ws.cell(row=3, column=c, value=h)
+    for c, h in enumerate(sub, 7):
+        ws.cell(row=4, column=c, value=h)
+    ws.merge_cells("G3:K3")
+    ws.merge_cells("L3:N3")
+    for c in (*range(1, 7), 15, 16):  # 隐患图片 / 整改图片 (O3:O4, P3:P4) hold pictures: dropped, said on the merged cell
+        ws.merge_cells(start_row=3, start_column=c, end_row=4, end_column=c)
     rows = [
-        ["〔F1〕焊机接地线破损", "焊接区", "破损", "一般隐患", _iso(-30), "更换", _iso(-20), "孙七", _iso(-21), "周八", _iso(-20)],
-        ["〔F2〕吊钩防脱装置缺失", "装配区", "缺失", "一般隐患", _iso(-30), "加装", _iso(-6), "周八", "", "", ""],
-        ["〔F3〕气瓶库无泄爆", "气瓶库", "无泄爆面", "重大隐患", _iso(-10), "改造", _iso(40), "孙七", "", "", ""],
+        [1, "焊接区", _iso(-30), "〔F1〕焊机接地线破损", "一般隐患", "孙七", "更换接地线", 200, _iso(-20), "焊接车间", "孙七",
+         "已整改", "周八", _iso(-20)],
+        [2, "装配区", _iso(-30), "〔F2〕吊钩防脱装置缺失", "一般隐患", "孙七", "加装防脱装置", 100, _iso(-6), "装配车间", "周八",
+         "", "", ""],
+        [3, "气瓶库", _iso(-10), "〔F3〕气瓶库无泄爆", "重大隐患", "孙七", "改造泄爆墙", 50000, _iso(40), "设备部", "孙七", "",
+         "", ""],
     ]
-    for r, values in enumerate(rows, start=3):
+    for r, values in enumerate(rows, start=5):
         for c, v in enumerate(values, 1):
             if v != "":
                 ws.cell(row=r, column=c, value=v)
@@ -316,9 +411,56 @@ def _msm(path):
     return msm_with_jha(path)
 
 
+def erchtms_risk_library(path):
+    """The risk library import template of ERCHTMS (github.com/paddy235/ERCHTMS, ERCHTMS.Application/ERCHTMS.Web/
+    Resource/ExcelTemplate/风险库导入模板.xls, Sheet1): a note, then 岗位, 部门\n班组, 区域\n场所, 风险点, 作业/操作项目,
+    作业工序/操作步骤, 危害分类, 风险描述, 危害属性, 风险类别, 风险后果, 风险控制措施, 评价方式, 风险评估 (merged over
+    事件发生\n的可能性\n（P）, 暴露于\n危险环境\n的频繁程度\n（E）, 事件后果\n的严重性\n（S）, 风险分值\nP*E*S),
+    风险\n等级 (a number), 可能导致的事故类型; its example row is the first below. Hazards: the same platform's
+    safetycheck/隐患导入模板(华电江陵版本).xls (隐患编码, 检查对象, 检查内容, 隐患描述, 隐患级别, 专业分类, 隐患类别,
+    整改责任人, 整改责任单位, 整改截止时间, 整改责任人电话, 整改措施, 验收人, 验收单位): no location and no acceptance
+    date, so nothing in it is closed."""
+    wb = _new()
+    ws = wb.create_sheet("Sheet1")
+    ws["A1"] = "注：部门，专业和班组请务必保证与系统中的名称一致，多个请用英文逗号分隔"
+    top = ["岗位", "部门\n班组", "区域\n场所", "风险点", "作业/操作项目", "作业工序/操作步骤", "危害分类", "风险描述", "危害属性",
+           "风险类别", "风险后果", "风险控制措施", "评价方式", "风险评估", "", "", "", "风险\n等级", "可能导致的事故类型"]
+    sub = ["事件发生\n的可能性\n（P）", "暴露于\n危险环境\n的频繁程度\n（E）", "事件后果\n的严重性\n（S）", "风险分值\nP*E*S"]
+    for c, h in enumerate(top, 1):
+        if h:
+            ws.cell(row=2, column=c, value=h)
+    for c, h in enumerate(sub, 14):
+        ws.cell(row=3, column=c, value=h)
+    ws.merge_cells("N2:Q2")
+    for c in (*range(1, 14), 18, 19):
+        ws.merge_cells(start_row=2, start_column=c, end_row=3, end_column=c)
+    risks = [["燃料班长", "燃料部", "燃料车间", "灰渣泵停运", "操作前准备", "通讯联系", "设备异常", "通信不畅或错误引起误操作", "物理危害",
+              "人身安全", "扩大事故，加重人员伤害程度", "携带可靠通讯工具，操作时并保持联系", "PSE", 6, 6, 1, 36, 2, "其他伤害"],
+             ["输煤值班员", "燃料部", "输煤栈桥", "皮带机巡检", "巡检", "清理托辊", "机械危害", "运行中清理托辊被卷入", "机械危害",
+              "人身安全", "肢体卷入", "停机清理，挂牌上锁", "PSE", 3, 6, 15, 270, 2, "机械伤害"]]
+    for r, values in enumerate(risks, start=4):
+        for c, v in enumerate(values, 1):
+            ws.cell(row=r, column=c, value=v)
+    header = ["隐患编码", "检查对象", "检查内容", "隐患描述", "隐患级别", "专业分类", "隐患类别", "整改责任人", "整改责任单位",
+              "整改截止时间", "整改责任人电话", "整改措施", "验收人", "验收单位"]
+    rows = [
+        ["JL-001", "皮带机", "防护", "〔Q1〕皮带机尾轮无防护", "一般隐患", "输煤", "物的不安全状态", "王五", "燃料部", _iso(-6),
+         "13800000000", "加装防护罩", "赵六", "安环部"],
+        ["JL-002", "灰渣泵", "电机", "〔Q2〕灰渣泵电机接地断开", "重大隐患", "电气", "物的不安全状态", "王五", "燃料部", _iso(9),
+         "13800000000", "恢复接地", "赵六", "安环部"],
+        ["JL-003", "栈桥", "照明", "〔Q3〕栈桥照明不足", "一般隐患", "输煤", "物的不安全状态", "王五", "燃料部", _iso(15),
+         "13800000000", "增设照明", "赵六", "安环部"],
+    ]
+    ws = _sheet(wb, "隐患导入模板", header, rows, titles=(_ERC_NOTE,))
+    ws.merge_cells("A1:N1")
+    wb.save(path)
+    return path, {"hazards": 3, "risks": 2, "overdue": {"Q1"}, "major_open": {"Q2"}, "closed": set(), "rechecked": set()}
+
+
 # Each layout with known overdue, closed (completed and rechecked) and major hazards.
-LAYOUTS = {"msm": _msm, "hse": hse_platform, "jzb": jzb_library, "monthly": monthly_ledger,
+LAYOUTS = {"msm": _msm, "erc-import": erchtms_import, "jzb": jzb_library, "erc-jha-scl": erchtms_jha_scl,
            "lec+group": lec_library_and_group, "eam": eam_records, "yfc": yfc_records, "xls": issue_ledger_xls}
-# Layouts beyond the eight: an import template whose hazards are closed only by their state.
-EXTRA_LAYOUTS = {"poi": poi_import}
+# Layouts beyond the eight: an import template and an overview whose hazards are closed only by their state, and
+# a risk library whose hazard file records no closure.
+EXTRA_LAYOUTS = {"poi": poi_import, "erc-overview": erchtms_overview, "erc-risk-library": erchtms_risk_library}
 ALL_LAYOUTS = {**LAYOUTS, **EXTRA_LAYOUTS}

@@ -25,6 +25,7 @@ from builders import AS_OF, far_cell, many_rows, small_workbook
 from dpsheets.config import config_from_dict
 from dpsheets.county.inbox import Processor
 from dpsheets.county.watch import ingest
+from dpsheets.errors import DpsheetsError
 from dpsheets.isolation import Worker
 from dpsheets.pipeline import pipeline
 
@@ -183,3 +184,21 @@ def test_kill_9_of_the_county_while_its_worker_reads_then_recover(tmp_path, pois
     assert sorted(p.name for p in (root / "已处理").iterdir()) == ["2_ok.xlsx"]
     assert not list((root / "处理中").iterdir()) and not list((root / "收件箱").iterdir())
     assert "读取超时（3 秒）" in (root / "退回" / "1_slow.xlsx.txt").read_text(encoding="utf-8")
+
+
+def test_a_worker_that_cannot_start_is_the_machines_fault_and_the_file_waits(tmp_path, monkeypatch):
+    """No Python to start (as when the machine is out of processes): ingest stops naming the cause,
+    the file stays in 处理中 and is archived at the next run."""
+    county = _county(tmp_path)
+    try:
+        small_workbook(county.layout.inbox / "a.xlsx", 4)
+        monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+        with pytest.raises(DpsheetsError) as err:
+            ingest(county)
+        assert err.value.code == "env.worker" and "无法启动读取台账的子进程" in err.value.message
+        assert [p.name for p in county.layout.processing.iterdir()] == ["a.xlsx"]
+        monkeypatch.undo()
+        [outcome] = county.recover()
+        assert outcome.destination == "已处理" and not list(county.layout.processing.iterdir())
+    finally:
+        county.close()

@@ -314,6 +314,8 @@ class Processor:
                           display_name=safe_name(original_name), text_report=True, require_enterprise=True,
                           reader=self.worker)
         if result.error is not None:
+            if environment_error(result.error) is not None:  # the machine's (a worker that cannot start): it waits
+                raise result.error
             return self._reject(job, processing, original_name, result.error.message)
         if result.environment is not None:  # the feedback could not be written: not the file's fault
             raise result.environment

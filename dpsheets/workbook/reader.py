@@ -20,6 +20,7 @@ import python_calamine as pc
 
 from dpsheets.config import Config, header_aliases
 from dpsheets.errors import DpsheetsError
+from dpsheets.rules.grading import ALLOWED
 from dpsheets.rules.problems import Problem, make
 from dpsheets.workbook import normalize as nz
 from dpsheets.workbook.bounds import Extent, check_extents, measure
@@ -351,8 +352,10 @@ def _header_problems(register: Register, name: str, layout: HeaderLayout, header
             hint = f"它可能是“{col.hint}”：如是，请把列名改为“{col.hint}”。" if col.hint else "如是笔误，请改为标准列名。"
             problems.append(make("header.unknown", sheet=name, row=header_row, column=col.header, cell=cell, hint=hint))
     have = set(layout.mapped()) | set(layout.parts()) | set(layout.preamble)
+    # A risk's level may be left out when its factors give it (as each row may leave it blank: rules/checks.py).
+    graded = register is RISK and any(set(factors) <= have for factors in ALLOWED.values())
     for f in register.fields:
-        if f.required and f.key not in have:
+        if f.required and f.key not in have and not (graded and f.key == "level"):
             problems.append(make("header.missing", sheet=name, row=header_row, column=f.header))
 
 

@@ -187,15 +187,27 @@ ENTERPRISE = Register(
 #   [MSM]  github.com/dudu-du/msm 隐患治理信息台账 (排查时间, 排查人, 隐患部位, 治理措施, 完成时限, 复查时间, 复查人, 复查结果)
 #   [POI]  github.com/xiaojiege123/poi HiddenDangerImportVo, an easypoi import template (隐患描述, 隐患位置,
 #          整改建议, 整改时间)
-#   [HSE]  an HSE platform's hazard form (CHECKDATE 排查日期, CHANGEDEADINE 整改截止时间, CHANGEFINISHDATE 整改完成时间,
-#          ACCEPTDATE 验收日期, RECHECKDATE 复查验证日期), found by the code search of issue 9
-#   [JZB]  github.com/MouseDoNotLoveCat/luhao_CDRLApp 建设系统安全隐患库 (检查时间, 检查人, 隐患问题描述, 整改要求（措施）,
+#   [HSE]  the same platform's entities, github.com/paddy235/ERCHTMS ERCHTMS.Application/ERCHTMS.Entity/
+#          HiddenTroubleManage/HTChangeInfoEntity.cs (CHANGEDEADINE 整改截至时间, CHANGEFINISHDATE 整改完成时间) and
+#          HTAcceptInfoEntity.cs / HtReCheckEntity.cs (ACCEPTDATE, RECHECKDATE 复查验证时间)
+#   [JZB]  github.com/MouseDoNotLoveCat/luhao_CDRLApp docs/design/DATA_MODEL_DESIGN.md, 建设系统安全隐患库 (检查时间, 检查人, 隐患问题描述, 整改要求（措施）,
 #          整改期限, 整改完成日期, 销号情况)
 #   [EAM]  github.com/ray98f/eam src/main/java/com/wzmtr/eam/dto/req/secure/SecureHazardAddReqDTO.java, a metro
 #          EAM's hazard record (隐患排查单号, 报告人, 地点, 隐患照片, 计划完成日期, 整改部门, 整改照片, 复查人, 复查日期, 完成情况)
 #   [YFC]  github.com/yingfengxinxi/YFConstruction admin/build/src/main/java/com/kakarote/build/jg/entity/BO/
 #          JgSafetyDangerRecordBO.java, a construction platform's 安全隐患记录 (检查负责人, 检查区域, 整改人, 整改期限,
 #          整改完成时间, 复查人, 复查结果, 复查完成时间)
+#   [ERC]  github.com/paddy235/ERCHTMS, an EHS platform (C#), its Excel templates under
+#          ERCHTMS.Application/ERCHTMS.Web/Resource/ExcelTemplate/: 隐患排查治理台账模板.xls (检查场所, 检查日期,
+#          事故隐患名称与内容, 隐患类别（一般、重大）, 整改要求 over 整改措施/整改资金/整改期限/责任单位/责任人, 整改情况 over
+#          整改结果/复查人/复查时间, 隐患图片, 整改图片), safetycheck/隐患导入模板.xlsx and 隐患导入模板(华电可门版本).xls
+#          (隐患编码, 隐患区域, 事故隐患描述(简题), 整改截止时间, 验收人, 验收日期), 事故隐患排查治理情况一览表.xlsx
+#          (治理期限, 是否消除), 已整改隐患导入模板.xls (隐患具体位置, 核查人, 核查日期), 风险评价清单导出模板.xls (sheets
+#          作业活动类 and 设备设施类: 作业活动, 活动步骤, 危害名称, 设备名称, 检查项目名称, 不符合标准情况及后果,
+#          现有的控制措施, 风险等级 over 后果（S）/暴露（E）/可能性（P）/风险值R), 风险库导入模板.xls (部门\n班组,
+#          区域\n场所, 风险点, 作业/操作项目, 作业工序/操作步骤, 风险控制措施, 风险评估 over 事件发生的可能性（P）/
+#          暴露于危险环境的频繁程度（E）/事件后果的严重性（S）/风险分值P*E*S, 风险\n等级), 危险源辨识导入模板.xls
+#          (所属区域, 危险源风险等级, 安全控制措施, 监督管理责任人), 风险管控清单导出模板.xls (中心（部门）)
 #   [ISSUE] the layouts quoted in issue 9 (作业活动 / 工作任务 / 设备名称, 区域位置 / 所在地点, 可能性（P）,
 #          暴露（E）, 后果（S）, 风险值 D, 检查场所, 整改结果, 是否消除, 核查人, 核查日期, 隐患编码)
 RISK = Register(
@@ -211,44 +223,56 @@ RISK = Register(
               value_aliases=KIND_ALIASES),
         Field("source", "危险源/危险有害因素", required=True, width=24,
               aliases=("危险源", "危险有害因素", "危险源名称", "危险源或潜在事件", "危害或潜在事件", "危害因素", "危害",
-                       "主要危险有害因素", "危险源（危险有害因素）", "危险因素", "不符合标准情况及后果", "潜在危险"),
-              parts=("作业步骤", "工作步骤", "检查项目", "项目")),
+                       "主要危险有害因素", "危险源（危险有害因素）", "危险因素", "不符合标准情况及后果", "潜在危险",
+                       "危害名称"),  # [ERC] 作业活动类
+              # [ERC] JHA / SCL sheets; 风险库导入模板 (作业/操作项目, 作业工序/操作步骤)
+              parts=("作业步骤", "工作步骤", "检查项目", "项目", "活动步骤", "检查项目名称", "作业/操作项目", "作业工序/操作步骤")),
         Field("accident", "可能导致的事故类型", M, True, ACCIDENT_TYPES,
               aliases=("事故类型", "可能导致的事故", "可能发生的事故类型及后果", "可能发生的事故类型", "可能造成的事故", "事故类别",
                        "可能导致的事故类别"),
               help="可填多个，用顿号“、”分隔", width=18, value_aliases=ACCIDENT_ALIASES),
         Field("location", "所在位置", required=True, width=14,
               aliases=("位置", "所在区域", "区域位置", "所在地点", "区域", "场所", "所在场所", "所在部位", "部位", "地点",
-                       "作业区域", "作业场所")),
+                       "作业区域", "作业场所",
+                       "区域场所", "所属区域")),  # [ERC] 风险库导入模板 (区域\n场所), 危险源辨识导入模板
         Field("state", "当前状态", C, True, ("受控", "失控", "停用"), aliases=("状态", "管控状态"), width=10,
               value_aliases=RISK_STATE_ALIASES),
         Field("method", "评价方法", C, False, ("LEC", "LS", "直接判定"), aliases=("风险评价方法", "评价方法（LEC/LS）"), width=10,
               value_aliases=METHOD_ALIASES),
         Field("l", "L", N, width=6, help="LEC：0.1、0.2、0.5、1、3、6、10；LS：1～5",
               aliases=("可能性", "可能性（L）", "可能性（P）", "可能性P", "L值", "发生的可能性", "事故发生的可能性（L）",
-                       "事故发生的可能性", "可能性L")),
+                       "事故发生的可能性", "可能性L",
+                       "事件发生的可能性（P）")),  # [ERC] 风险库导入模板
         Field("e", "E", N, width=6, help="0.5、1、2、3、6、10",
               aliases=("暴露", "暴露（E）", "暴露频率", "E值", "暴露频率（E）", "人员暴露于危险环境的频繁程度（E）",
-                       "暴露于危险环境的频繁程度", "频次", "频次（E）")),
+                       "暴露于危险环境的频繁程度", "频次", "频次（E）",
+                       "暴露于危险环境的频繁程度（E）")),  # [ERC] 风险库导入模板
         Field("c", "C", N, width=6, help="1、3、7、15、40、100",
-              aliases=("后果（C）", "C值", "事故后果（C）", "后果严重程度（C）", "发生事故可能造成的后果（C）", "后果", "后果（S）")),
+              aliases=("后果（C）", "C值", "事故后果（C）", "后果严重程度（C）", "发生事故可能造成的后果（C）", "后果", "后果（S）",
+                       "事件后果的严重性（S）")),  # [ERC] P×E×S: S is LEC's C when the sheet has E
         Field("s", "S", N, width=6, help="1～5",
-              aliases=("严重性", "严重性（S）", "严重程度（S）", "严重程度", "S值", "后果严重性（S）", "后果（S）", "后果")),
+              aliases=("严重性", "严重性（S）", "严重程度（S）", "严重程度", "S值", "后果严重性（S）", "后果（S）", "后果",
+                       "事件后果的严重性（S）")),
         Field("score", "风险值", N, width=8, help="可不填，由系统按 L×E×C 或 L×S 计算",
               aliases=("风险值 D", "风险值D", "风险值（D）", "D", "D值", "R", "风险值（R）", "风险度", "风险度R", "风险度（R）",
-                       "风险值（D=L×E×C）", "风险值（R=L×S）", "风险分值", "D=L×E×C", "R=L×S")),
+                       "风险值（D=L×E×C）", "风险值（R=L×S）", "风险分值", "D=L×E×C", "R=L×S", "风险值R",
+                       "风险分值P*E*S")),  # [ERC] 风险值R, 风险分值P*E*S
         Field("level", "风险等级", C, True, RISK_LEVELS, width=10, value_aliases=RISK_LEVEL_ALIASES,
               aliases=("风险级别", "等级", "风险分级", "评价级别", "风险等级（颜色）", "风险等级/颜色", "风险评价等级", "风险色度",
-                       "管控级别")),
+                       "管控级别", "危险源风险等级")),  # [ERC] 危险源辨识导入模板
         Field("controls", "管控措施", required=True, width=30,
               aliases=("管控措施（技术、管理、培训、防护、应急）", "现有控制措施", "现有的控制措施", "现有管控措施", "控制措施",
-                       "风险管控措施", "主要管控措施", "现有安全控制措施", "管控措施（现有）"),
+                       "风险管控措施", "主要管控措施", "现有安全控制措施", "管控措施（现有）",
+                       "风险控制措施", "安全控制措施"),  # [ERC] 风险库导入模板, 危险源辨识导入模板
               parts=("工程技术措施", "管理措施", "培训教育措施", "个体防护措施", "工程控制措施", "安全管理措施")),
         Field("emergency", "应急处置措施", aliases=("应急措施", "应急处置"), width=24),
         Field("tier", "管控层级", C, False, CONTROL_TIERS, width=10, value_aliases=TIER_ALIASES,
               aliases=("管控级别", "管控层次", "分级管控层级", "管控层级（公司/车间/班组/岗位）")),
-        Field("unit", "责任单位", required=True, aliases=("责任部门", "管控单位", "管控部门", "责任单位（部门）", "管控责任单位")),
-        Field("owner", "责任人", required=True, aliases=("管控责任人", "负责人", "责任人员")),
+        Field("unit", "责任单位", required=True,
+              aliases=("责任部门", "管控单位", "管控部门", "责任单位（部门）", "管控责任单位",
+                       "部门班组", "中心（部门）")),  # [ERC] 风险库导入模板 (部门\n班组), 风险管控清单导出模板
+        Field("owner", "责任人", required=True,
+              aliases=("管控责任人", "负责人", "责任人员", "监督管理责任人")),  # [ERC] 危险源辨识导入模板
         Field("phone", "联系电话", P, aliases=("联系方式", "电话")),
         Field("identified_on", "辨识日期", D, aliases=("辨识时间", "评价日期", "分析日期", "辨识评价日期")),
     ),
@@ -265,13 +289,17 @@ HAZARD = Register(
         Field("name", "隐患名称", required=True, width=14, aliases=("问题名称", "隐患标题", "隐患事项")),
         Field("location", "隐患位置", required=True,
               aliases=("位置", "隐患部位", "检查场所", "隐患地点", "排查部位", "检查部位", "所在位置", "区域位置", "检查工点",
-                       "隐患所在位置", "存在部位", "隐患所在部位", "检查区域", "所在地点", "部位"), width=12),
+                       "隐患所在位置", "存在部位", "隐患所在部位", "检查区域", "所在地点", "部位",
+                       "隐患区域", "隐患具体位置"), width=12),  # [ERC] 隐患导入模板, 已整改隐患导入模板
         Field("description", "隐患描述（现状）", required=True, width=20,
               aliases=("隐患描述", "隐患内容", "隐患现状", "隐患问题描述", "存在问题", "存在的问题", "隐患情况", "问题描述",
-                       "隐患详情", "存在隐患", "检查发现的问题", "事故隐患内容", "隐患具体情况", "发现的问题")),
+                       "隐患详情", "存在隐患", "检查发现的问题", "事故隐患内容", "隐患具体情况", "发现的问题",
+                       "事故隐患描述（简题）", "事故隐患名称与内容")),  # [ERC] 隐患导入模板 / 一览表; 台账模板
         Field("category", "隐患类别", C, False, ("物的不安全状态", "人的不安全行为", "管理缺陷"), width=12,
               aliases=("隐患分类",)),
-        Field("level", "隐患等级", C, True, ("一般隐患", "重大隐患"), aliases=("隐患级别",), width=10,
+        Field("level", "隐患等级", C, True, ("一般隐患", "重大隐患"), width=10,
+              # [ERC] 台账模板 writes the level under 隐患类别（一般、重大）: that exact header, never 隐患类别 itself
+              aliases=("隐患级别", "隐患类别（一般、重大）"),
               value_aliases=HAZARD_LEVEL_ALIASES),
         Field("risk", "关联风险点", aliases=("关联风险", "所属风险点", "风险点"), help="填写风险管控清单中的风险点名称", width=10),
         Field("check_type", "排查类型", C, False, ("日常", "定期", "专项", "季节性", "节假日", "综合"), width=10,
@@ -295,7 +323,8 @@ HAZARD = Register(
               aliases=("整改完成日期", "整改完成时间", "实际完成日期", "实际完成时间", "完成时间"), width=11),
         Field("accepted_by", "验收人", width=8, aliases=("复查人", "核查人", "复核人", "验证人", "验收人员", "复查验收人")),
         Field("accepted_on", "验收日期", D,
-              aliases=("验收时间", "复查时间", "复查日期", "核查日期", "核查时间", "复核日期", "复查验证日期", "验证时间", "复查完成时间"), width=11),
+              aliases=("验收时间", "复查时间", "复查日期", "核查日期", "核查时间", "复核日期", "复查验证日期", "验证时间", "复查完成时间",
+                       "复查验证时间"), width=11),
         Field("acceptance", "验收结论", C, False, ("通过", "不通过"), width=10, value_aliases=ACCEPTANCE_ALIASES,
               aliases=("验收意见", "复查结果", "复查意见", "验收情况", "核查结果", "验收结果")),
         Field("cause", "产生原因", help="重大隐患必填", width=12),
@@ -304,7 +333,9 @@ HAZARD = Register(
         Field("suspended", "是否停产停业", C, False, YES_NO, help="重大隐患必填", width=10),
         Field("supervised", "是否挂牌督办", C, False, YES_NO, help="重大隐患必填", width=10),
         Field("supervisor", "督办单位", width=12),
-        Field("reported_on", "上报日期", D, aliases=("上报时间", "报告日期"), help="重大隐患必填：向负有安全监管职责的部门报告的日期", width=11),
+        # Not 上报时间: platforms use it for when a record was entered ([YFC] JgSafetyDangerRecordBO 上报时间, the
+        # “上报时间” list columns of hazard-reporting apps), not for the report of a major hazard to the authorities.
+        Field("reported_on", "上报日期", D, aliases=("报告日期",), help="重大隐患必填：向负有安全监管职责的部门报告的日期", width=11),
     ),
 )
 
@@ -479,7 +510,8 @@ BY_KEY: dict[str, Register] = {r.key: r for r in REGISTERS}
 BY_SHEET: dict[str, Register] = {r.sheet: r for r in REGISTERS}
 TABLES: tuple[Register, ...] = tuple(r for r in REGISTERS if not r.key_value)
 # Columns real registers carry that hold nothing to read: the row counter and photos. Never 隐患编号.
-IGNORED_HEADERS = ("序号", "编号序号", "隐患图片", "图片", "照片", "整改前照片", "整改后照片", "现场照片", "隐患照片", "整改照片", "操作")
+IGNORED_HEADERS = ("序号", "编号序号", "隐患图片", "图片", "照片", "整改前照片", "整改后照片", "现场照片", "隐患照片", "整改照片", "操作",
+                   "整改图片")  # [ERC] 台账模板
 
 # 重大隐患 must also carry these (DOMAIN §5, 16号令 art. 15).
 MAJOR_HAZARD_FIELDS = ("cause", "severity", "plan", "suspended", "supervised", "reported_on")
