@@ -132,7 +132,8 @@ def erchtms_import(path):
     ERCHTMS.Application/ERCHTMS.Web/Resource/ExcelTemplate/safetycheck/隐患导入模板.xlsx, sheet 隐患导入模板: a note
     merged over A1:Q1, then 序号, 检查对象, 检查内容, 隐患名称, 隐患级别, 隐患区域, 专业分类, 隐患类别, 事故隐患描述(简题),
     整改责任人, 整改责任人电话, 整改责任单位, 整改截止时间, 整改措施, 验收人, 验收单位, 验收日期. No state column: a hazard is
-    closed by its acceptance (验收人 and 验收日期)."""
+    closed by its acceptance date; the template's note asks for 验收人 and 验收单位 as people of the system, so an
+    accepter named without a date is an assignment, not an acceptance."""
     wb = _new()
     header = ["序号", "检查对象", "检查内容", "隐患名称", "隐患级别", "隐患区域", "专业分类", "隐患类别", "事故隐患描述(简题)",
               "整改责任人", "整改责任人电话", "整改责任单位", "整改截止时间", "整改措施", "验收人", "验收单位", "验收日期"]
@@ -140,7 +141,7 @@ def erchtms_import(path):
         [1, "锅炉房", "安全阀", "〔C1〕安全阀未校验", "一般隐患", "锅炉房", "特种设备", "物的不安全状态", "安全阀超期未校验", "王五",
          "13800000000", "动力车间", _iso(-20), "送检校验", "赵六", "安环部", _iso(-22)],
         [2, "仓库", "货架", "〔C2〕货架超载", "一般隐患", "仓库", "仓储", "物的不安全状态", "货架超载堆放", "王五", "13800000000",
-         "物流部", _iso(-3), "卸载", "", "", ""],
+         "物流部", _iso(-3), "卸载", "赵六", "安环部", ""],  # the accepter named in advance, as the template asks: still open
         [3, "罐区", "报警仪", "〔C3〕可燃气体报警失效", "重大隐患", "罐区", "危化品", "物的不安全状态", "报警仪失效", "王五",
          "13800000000", "储运部", _iso(25), "更换报警仪", "", "", ""],
         [4, "车间", "皮带", "〔C4〕皮带无防护", "一般隐患", "车间", "机械", "物的不安全状态", "皮带轮无防护罩", "王五", "13800000000",
@@ -410,9 +411,56 @@ def _msm(path):
     return msm_with_jha(path)
 
 
+def erchtms_risk_library(path):
+    """The risk library import template of ERCHTMS (github.com/paddy235/ERCHTMS, ERCHTMS.Application/ERCHTMS.Web/
+    Resource/ExcelTemplate/风险库导入模板.xls, Sheet1): a note, then 岗位, 部门\n班组, 区域\n场所, 风险点, 作业/操作项目,
+    作业工序/操作步骤, 危害分类, 风险描述, 危害属性, 风险类别, 风险后果, 风险控制措施, 评价方式, 风险评估 (merged over
+    事件发生\n的可能性\n（P）, 暴露于\n危险环境\n的频繁程度\n（E）, 事件后果\n的严重性\n（S）, 风险分值\nP*E*S),
+    风险\n等级 (a number), 可能导致的事故类型; its example row is the first below. Hazards: the same platform's
+    safetycheck/隐患导入模板(华电江陵版本).xls (隐患编码, 检查对象, 检查内容, 隐患描述, 隐患级别, 专业分类, 隐患类别,
+    整改责任人, 整改责任单位, 整改截止时间, 整改责任人电话, 整改措施, 验收人, 验收单位): no location and no acceptance
+    date, so nothing in it is closed."""
+    wb = _new()
+    ws = wb.create_sheet("Sheet1")
+    ws["A1"] = "注：部门，专业和班组请务必保证与系统中的名称一致，多个请用英文逗号分隔"
+    top = ["岗位", "部门\n班组", "区域\n场所", "风险点", "作业/操作项目", "作业工序/操作步骤", "危害分类", "风险描述", "危害属性",
+           "风险类别", "风险后果", "风险控制措施", "评价方式", "风险评估", "", "", "", "风险\n等级", "可能导致的事故类型"]
+    sub = ["事件发生\n的可能性\n（P）", "暴露于\n危险环境\n的频繁程度\n（E）", "事件后果\n的严重性\n（S）", "风险分值\nP*E*S"]
+    for c, h in enumerate(top, 1):
+        if h:
+            ws.cell(row=2, column=c, value=h)
+    for c, h in enumerate(sub, 14):
+        ws.cell(row=3, column=c, value=h)
+    ws.merge_cells("N2:Q2")
+    for c in (*range(1, 14), 18, 19):
+        ws.merge_cells(start_row=2, start_column=c, end_row=3, end_column=c)
+    risks = [["燃料班长", "燃料部", "燃料车间", "灰渣泵停运", "操作前准备", "通讯联系", "设备异常", "通信不畅或错误引起误操作", "物理危害",
+              "人身安全", "扩大事故，加重人员伤害程度", "携带可靠通讯工具，操作时并保持联系", "PSE", 6, 6, 1, 36, 2, "其他伤害"],
+             ["输煤值班员", "燃料部", "输煤栈桥", "皮带机巡检", "巡检", "清理托辊", "机械危害", "运行中清理托辊被卷入", "机械危害",
+              "人身安全", "肢体卷入", "停机清理，挂牌上锁", "PSE", 3, 6, 15, 270, 2, "机械伤害"]]
+    for r, values in enumerate(risks, start=4):
+        for c, v in enumerate(values, 1):
+            ws.cell(row=r, column=c, value=v)
+    header = ["隐患编码", "检查对象", "检查内容", "隐患描述", "隐患级别", "专业分类", "隐患类别", "整改责任人", "整改责任单位",
+              "整改截止时间", "整改责任人电话", "整改措施", "验收人", "验收单位"]
+    rows = [
+        ["JL-001", "皮带机", "防护", "〔Q1〕皮带机尾轮无防护", "一般隐患", "输煤", "物的不安全状态", "王五", "燃料部", _iso(-6),
+         "13800000000", "加装防护罩", "赵六", "安环部"],
+        ["JL-002", "灰渣泵", "电机", "〔Q2〕灰渣泵电机接地断开", "重大隐患", "电气", "物的不安全状态", "王五", "燃料部", _iso(9),
+         "13800000000", "恢复接地", "赵六", "安环部"],
+        ["JL-003", "栈桥", "照明", "〔Q3〕栈桥照明不足", "一般隐患", "输煤", "物的不安全状态", "王五", "燃料部", _iso(15),
+         "13800000000", "增设照明", "赵六", "安环部"],
+    ]
+    ws = _sheet(wb, "隐患导入模板", header, rows, titles=(_ERC_NOTE,))
+    ws.merge_cells("A1:N1")
+    wb.save(path)
+    return path, {"hazards": 3, "risks": 2, "overdue": {"Q1"}, "major_open": {"Q2"}, "closed": set(), "rechecked": set()}
+
+
 # Each layout with known overdue, closed (completed and rechecked) and major hazards.
 LAYOUTS = {"msm": _msm, "erc-import": erchtms_import, "jzb": jzb_library, "erc-jha-scl": erchtms_jha_scl,
            "lec+group": lec_library_and_group, "eam": eam_records, "yfc": yfc_records, "xls": issue_ledger_xls}
-# Layouts beyond the eight: an import template and an overview whose hazards are closed only by their state.
-EXTRA_LAYOUTS = {"poi": poi_import, "erc-overview": erchtms_overview}
+# Layouts beyond the eight: an import template and an overview whose hazards are closed only by their state, and
+# a risk library whose hazard file records no closure.
+EXTRA_LAYOUTS = {"poi": poi_import, "erc-overview": erchtms_overview, "erc-risk-library": erchtms_risk_library}
 ALL_LAYOUTS = {**LAYOUTS, **EXTRA_LAYOUTS}

@@ -19,6 +19,7 @@ from real_layouts import (
     _sheet,
     erchtms_import,
     erchtms_jha_scl,
+    erchtms_risk_library,
     lec_library_and_group,
     msm_with_jha,
 )
@@ -401,3 +402,9 @@ def test_platform_templates_read_field_by_field(tmp_path):
     assert (first["measures"], first["funds"], first["unit"], first["status"], first["accepted_by"]) == (
         "更换接地线", 200, "焊接车间", "已销号", "周八")
     assert [r["level"] for r in data.records("hazard")] == ["一般隐患", "一般隐患", "重大隐患"]
+    data, report = check(erchtms_risk_library(tmp_path / "library.xlsx")[0], AS_OF)
+    first = data.records("risk")[0]  # the template's own example row
+    assert (first["name"], first["location"], first["unit"], first["level"]) == ("灰渣泵停运", "燃料车间", "燃料部", "较大风险")
+    assert (first["l"], first["e"], first["c"], first["score"]) == (6, 6, 1, 36)  # 风险评估 over P, E, S and P*E*S
+    assert first["source"] == "作业/操作项目：操作前准备；作业工序/操作步骤：通讯联系"
+    assert [p.row for p in report.problems if p.code == "risk.level-mismatch"] == [4]  # 36 graded 2 by the platform

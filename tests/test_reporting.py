@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import openpyxl
 import pytest
@@ -132,7 +132,8 @@ def test_the_summary_sheet_lists_counts_per_period_and_every_enterprise(tmp_path
     assert list(head[:6]) == ["统一社会信用代码", "企业名称", "所属县（市、区）", "乡镇（街道）/产业园区", "行业领域", "本企业报送期限"]
     assert list(head[12:14]) == ["2026年第四季度", "2026年第四季度报送日期"]
     matrix = {row[0]: row for row in rows[8:]}
-    assert matrix[uscc(3)][10:16] == ("逾期", "2027-01-20", "逾期", "2027-01-20", "按时", "2027-01-20")
+    jan20 = datetime(2027, 1, 20)  # real dates in the sheet
+    assert matrix[uscc(3)][10:16] == ("逾期", jan20, "逾期", jan20, "按时", jan20)
     assert matrix[uscc(4)][5] == "季报次月10日前、年报次年2月28日前" and matrix[uscc(4)][14] == "未到期"
     assert matrix[uscc(5)][6:16:2] == ("未报送",) * 5 and matrix[uscc(5)][7] is None
     overview = {row[0]: row[1] for row in openpyxl.load_workbook(book)["总览"].iter_rows(values_only=True) if row[0]}

@@ -31,7 +31,8 @@ from dpsheets.workbook.registers import identity_columns
 SHEET = "报送情况"
 HIDDEN = "_dpsheets_reporting"  # uscc, own deadlines, the day each period's statistics arrived (blank: none)
 COUNT_HEAD = ("报送期间", "报送期限", "应报企业", *(s.value for s in Status), "按时报送率")
-OWN_DEADLINES = "本企业报送期限"  # the matrix column for deadlines a roster set
+OWN_DEADLINES = "本企业报送期限"
+EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's date numbers  # the matrix column for deadlines a roster set
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ def _rows(filings: Filings, listed: Iterable[Any]) -> Iterator[list[Any]]:
         for p in filings.periods:
             f = filings.by_uscc.get(r.uscc, {}).get(p.key)
             cells += [f.status(filings.as_of).value, f.received] if f else ["", None]
-        yield [None if v == "" else v.isoformat() if isinstance(v, date) else v if v is None else str(v) for v in cells]
+        # a day received as a real date: a number (Excel's day count) in the date format (see write_sheet)
+        yield [None if v == "" else float((v - EXCEL_EPOCH).days) if isinstance(v, date) else v if v is None
+               else str(v) for v in cells]
 
 
 def write_sheet(ws: Any, formats: dict[str, Any], filings: Filings, listed: Iterable[Any]) -> None:
@@ -156,7 +159,9 @@ def write_sheet(ws: Any, formats: dict[str, Any], filings: Filings, listed: Iter
     for c, h in enumerate(headers):
         ws.write_string(top, c, h, head)
         ws.set_column(c, c, max(widths[c], 16 if c < len(COUNT_HEAD) else 0))
-    count = FastRows(ws, top + 1, Styles(blank=cell, text=cell)).write_all(_rows(filings, listed))
+    day = formats.get("day") or cell  # the only floats in these rows are days received
+    styles = Styles(blank=cell, text=cell, floats=[day] * len(headers))
+    count = FastRows(ws, top + 1, styles).write_all(_rows(filings, listed))
     if count:
         last = top + count
         first_status = len(identity_columns()) + 1

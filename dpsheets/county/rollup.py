@@ -337,16 +337,18 @@ def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:
     return sorted(groups.values(), key=lambda g: g.key)
 
 
-# The roll-up computed from archives (SQL) lives in rollup_sql; its names are importable from here too.
-from dpsheets.county.rollup_sql import (  # noqa: E402
-    Area,
-    enterprise_rows,
-    hazard_list,
-    hazard_rows,
-    rollup_archives,
-    trend,
-)
+# The roll-up computed from archives (SQL) lives in rollup_sql; its names are importable from here too
+# (looked up when first asked for: rollup_sql imports this module).
+_FROM_SQL = frozenset({"Area", "enterprise_rows", "hazard_list", "hazard_rows", "rollup_archives", "trend"})
 
-__all__ = ["Area", "EnterpriseRow", "FlaggedRow", "GroupRow", "MissingRow", "Rollup", "RuleSet", "Summary",  # noqa: RUF022
-           "enterprise_rows", "evaluate", "group_rows", "hazard_list", "hazard_rows", "month_ends", "months_between",
-           "not_submitted", "rollup_archives", "summarise", "trend"]
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_SQL:
+        from dpsheets.county import rollup_sql
+
+        return getattr(rollup_sql, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["EnterpriseRow", "FlaggedRow", "GroupRow", "MissingRow", "Rollup", "RuleSet", "Summary",  # noqa: RUF022
+           "evaluate", "group_rows", "month_ends", "months_between", "not_submitted", "summarise"]

@@ -166,20 +166,22 @@ def hazard_key(d: Mapping[str, Any]) -> tuple[str, str]:
 
 
 # Overdue hazards at several month-ends in one pass: a submission is an enterprise's latest on day m
-# when it was received on or before m and the next one (if any) after m.
-_TREND = f"""
+# when it was received on or before m and the next one (if any) after m. Each submission's hazards are
+# counted once for every month-end (one column each, {columns}), then the column of the month it counts in.
+_TREND = """
 WITH spans AS (
   SELECT s.id, substr(s.received_at, 1, 10) AS first_day,
          LEAD(substr(s.received_at, 1, 10)) OVER (PARTITION BY s.uscc ORDER BY s.received_at, s.id) AS next_day
-  FROM submissions s WHERE substr(s.received_at, 1, 10) <= :as_of_day {{prefilter}}),
-months AS ({{months}}),
+  FROM submissions s WHERE substr(s.received_at, 1, 10) <= :as_of_day {prefilter}),
+months AS ({months}),
+counts AS (SELECT h.submission_id AS sid, {columns} FROM hazards h
+           WHERE h.submission_id IN (SELECT id FROM spans WHERE next_day IS NULL OR next_day > :first_day)
+           GROUP BY h.submission_id),
 counted AS (
-SELECT m.month, l.uscc, l.received_at,
-       SUM(CASE WHEN h.submission_id IS NOT NULL AND {_OVERDUE.replace(":as_of", "m.day")} THEN 1 ELSE 0 END) AS overdue
+SELECT m.month, l.uscc, l.received_at, COALESCE(CASE m.i {pick} END, 0) AS overdue
 FROM months m JOIN spans sp ON sp.first_day <= m.day_text AND (sp.next_day IS NULL OR sp.next_day > m.day_text)
-JOIN submissions l ON l.id = sp.id {{area}} {{keep}}
-LEFT JOIN hazards h ON h.submission_id = sp.id
-GROUP BY m.month, l.id, l.uscc, l.received_at)
+JOIN submissions l ON l.id = sp.id {area} {keep}
+LEFT JOIN counts c ON c.sid = sp.id)
 """
 
 
@@ -306,13 +308,16 @@ def _hazard_dict(r: Mapping[Any, Any], as_of: date) -> dict:
 
 
 def _trend_sql(conn: Connection, days: list[date], area: Area, keep: bool) -> tuple[str, dict[str, Any]]:
-    params: dict[str, Any] = {"as_of_day": max(days).isoformat(), **area.params()}
-    rows = []
+    params: dict[str, Any] = {"as_of_day": max(days).isoformat(), "first_day": min(days).isoformat(), **area.params()}
+    rows, columns, pick = [], [], []
     for i, day in enumerate(days):
         params[f"t{i}"], params[f"d{i}"], params[f"m{i}"] = day.isoformat(), _day(conn, day), day.strftime("%Y-%m")
         cast = f":d{i}" if conn.dialect.name == "sqlite" else f"CAST(:d{i} AS DATE)"
-        rows.append(f"SELECT :m{i} AS month, :t{i} AS day_text, {cast} AS day")
+        rows.append(f"SELECT {i} AS i, :m{i} AS month, :t{i} AS day_text")
+        columns.append(f"{_count(_OVERDUE.replace(':as_of', cast))} AS o{i}")
+        pick.append(f"WHEN {i} THEN c.o{i}")
     sql = _TREND.format(prefilter=area.prefilter(), area=area.sql("l"), months=" UNION ALL ".join(rows),
+                        columns=", ".join(columns), pick=" ".join(pick),
                         keep=f" AND l.id IN (SELECT id FROM {KEEP})" if keep else "")
     return sql, params
 

@@ -80,6 +80,7 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
         "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}),
         "cell": wb.add_format({"border": 1}),
         "pct": wb.add_format({"border": 1, "num_format": "0.0%"}),
+        "day": wb.add_format({"border": 1, "num_format": "yyyy-mm-dd"}),
         "red": wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
         "orange": wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"}),
         "label": wb.add_format({"bold": True}),
