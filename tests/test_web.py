@@ -466,7 +466,8 @@ def test_staff_pages_rank_enterprises_by_score_as_the_summary_does(tmp_path, fre
 
 def test_staff_pages_read_the_lists_and_a_confirmation_renews_only_the_enterprises(fresh, make_app):
     """The staff pages ask County.rollup for the lists only (no trend, 报送情况 or alerts), which are the summary's;
-    a confirmation recomputes the enterprises' rows (their confirmations), not the hazard lists."""
+    a confirmation renews its enterprise's row (and the ranking), not the whole roll-up: the result is what a
+    fresh roll-up says."""
     from dpsheets.county.county import County
 
     with County(fresh.folder, archive=fresh.archive) as county:
@@ -499,7 +500,13 @@ def test_staff_pages_read_the_lists_and_a_confirmation_renews_only_the_enterpris
                                                  **right_answers(page)}).text
     assert "逾期" in c.get("/staff/hazards/overdue").text and len(asked) == 1, "the hazard lists did not change"
     row = re.search(rf'{DEMO_USCC}">.*?</tr>', c.get("/staff").text, re.S)[0]
-    assert len(asked) == 2 and row != before, "the confirmation is counted at once (近12月答题确认)"
+    assert row != before, "the confirmation is counted at once (近12月答题确认)"
+    assert len(asked) == 1, "only the confirmed enterprise's row was computed again, not the whole roll-up"
+    renewed = store.rollup("舞阳县", AS_OF)
+    with County(fresh.folder, archive=fresh.archive) as county:
+        again = county.rollup(AS_OF, county="舞阳县", lists_only=True).in_memory()
+    assert list(renewed.enterprises) == list(again.enterprises) != list(lists.enterprises)
+    assert list(renewed.enforcement()) == list(again.enforcement())
 
 
 def _login_status(c: TestClient, username: str, password: str) -> int:

@@ -187,13 +187,17 @@ LEFT JOIN counts c ON c.sid = sp.id)
 
 @dataclass(frozen=True)
 class Area:
-    """The part of the archive a roll-up covers: everything, one city, or one county (of one city)."""
+    """The part of the archive a roll-up covers: everything, one city, or one county (of one city); *usccs*, when
+    given, limits it to those enterprises (the web service renews the rows of the enterprises just confirmed)."""
 
     city: str | None = None
     county: str | None = None
+    usccs: tuple[str, ...] = ()
 
     def sql(self, alias: str) -> str:
         parts = [f"{alias}.{k} = :area_{k}" for k in ("city", "county") if getattr(self, k)]
+        if self.usccs:
+            parts.append(f"{alias}.uscc IN ({', '.join(f':area_uscc_{i}' for i in range(len(self.usccs)))})")
         return "".join(f" AND {p}" for p in parts)
 
     def prefilter(self) -> str:
@@ -202,7 +206,8 @@ class Area:
         return f" AND s.uscc IN (SELECT a.uscc FROM submissions a WHERE 1 = 1{inner})" if inner else ""
 
     def params(self) -> dict[str, str]:
-        return {f"area_{k}": v for k in ("city", "county") if (v := getattr(self, k))}
+        named = {f"area_{k}": v for k in ("city", "county") if (v := getattr(self, k))}
+        return named | {f"area_uscc_{i}": u for i, u in enumerate(self.usccs)}
 
     def __str__(self) -> str:
         return "/".join(x for x in (self.city, self.county) if x) or "全部"

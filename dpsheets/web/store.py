@@ -21,7 +21,7 @@ import contextlib
 import json
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,8 @@ from dpsheets.county import schema, users
 from dpsheets.county.archive import Archive, insert_ignoring_duplicates
 from dpsheets.county.county import County
 from dpsheets.county.database import is_url
-from dpsheets.county.rollup import EnterpriseRow, MissingRow, Rollup
+from dpsheets.county.rollup import EnterpriseRow, MissingRow, Rollup, summarise
+from dpsheets.county.rollup_sql import Area, rollup_archives
 from dpsheets.documents import qr
 from dpsheets.rules.grading import risk_level
 from dpsheets.rules.hazard_state import hazard_state
@@ -44,6 +45,7 @@ LOGIN_OK, LOGIN_FAILED, LOGIN_THROTTLED = "login", "login.fail", "login.throttle
 SESSION_SECRET = "session_secret"
 _TOKENS_UPTO = "qr_tokens_upto"
 _PURGE_EVERY = 500  # used form tokens between purges of the expired ones
+_RENEW_AT_MOST = 50  # enterprises confirmed since the staff pages' roll-up whose rows are renewed, not all rows
 
 
 @dataclass(frozen=True)
@@ -305,20 +307,39 @@ class Store:
     def rollup(self, county: str | None, as_of: date, *, confirmations: bool = True) -> Rollup:
         """What the staff pages show of the roll-up of *county* (None: every county, a province account) on
         *as_of*: ``County.rollup`` with *lists_only* (the enterprises with their breaches, the hazard lists, the
-        non-submitters; the same figures as the summary workbook). Kept until a submission arrives; a confirmation
-        changes the enterprises' rows only, so a caller that does not show them (*confirmations* False: the hazard
-        and non-submitter lists) is served what was computed before it."""
+        non-submitters; the same figures as the summary workbook). Kept until a submission arrives. A confirmation
+        changes its enterprise's row only: those rows are computed again (the same roll-up, limited to those
+        enterprises) and the rest is kept; a caller that does not show the rows (*confirmations* False: the hazard
+        and non-submitter lists) is served what was computed before."""
         submissions, confirmed = self._version()
         key = (county, as_of, submissions)
         hit = self._rollups.get(key)
-        if hit is None or (confirmations and hit[0] != confirmed):
+        if hit is not None and confirmations and hit[0] != confirmed:
+            hit = self._renew(county, as_of, hit, confirmed)
+        if hit is None:
             hit = (confirmed, self.county.rollup(as_of, self._roster(), level="县" if county else "省", county=county,
                                                  lists_only=True).in_memory())
-            with self._lock:
-                if len(self._rollups) > 16:
-                    self._rollups.clear()
-                self._rollups[key] = hit
+        with self._lock:
+            if len(self._rollups) > 16:
+                self._rollups.clear()
+            self._rollups[key] = hit
         return hit[1]
+
+    def _renew(self, county: str | None, as_of: date, hit: tuple[int, Rollup],
+               confirmed: int) -> tuple[int, Rollup] | None:
+        """*hit* with the rows of the enterprises confirmed since it was computed made again; None: too many."""
+        changed = tuple(sorted(r[0] for r in self.archive.db.execute(
+            "SELECT DISTINCT uscc FROM confirmations WHERE id > ? AND id <= ?", (hit[0], confirmed))))
+        if len(changed) > _RENEW_AT_MOST:
+            return None
+        old = hit[1]
+        fresh = {r.uscc: r for r in rollup_archives([self.county.archive_path], as_of=as_of, config=self.config,
+                                                    level=old.level, area=Area(county=county, usccs=changed),
+                                                    lists_only=True).enterprises}
+        rows = [fresh.get(r.uscc, r) if r.uscc in changed else r for r in old.enterprises]
+        summary = summarise(rows, old.missing, None)
+        return confirmed, replace(old, enterprises=rows,
+                                  summary_=replace(summary, enforcement=list(summary.enforcement)))
 
     def summary(self, county: str | None, as_of: date) -> Rollup:
         """The full roll-up (trend, 报送情况, alerts) of *county* on *as_of*, for the summary workbook and report."""
