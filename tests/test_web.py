@@ -5,6 +5,7 @@ and the confirmations in the roll-up and export."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from datetime import timedelta
@@ -421,6 +422,84 @@ def test_missing_lists_roster_non_submitters_of_the_county(tmp_path, site, make_
     heads = re.findall(r"<th>(.*?)</th>", page.split('id="missing"')[1])
     assert sorted(heads) == sorted(h for _, h in identity_columns()), "the identity columns as 企业信息 declares them"
     assert "郾城区未报厂" in login(app, "province").get("/staff/missing").text
+
+
+def test_staff_pages_rank_enterprises_by_score_as_the_summary_does(tmp_path, fresh, make_app):
+    """重点检查企业 on the staff pages: the order of ranked(...) of the roll-up (the summary sheet's), with 分值 and the
+    reasons (message, code, points); the list and the file show the same 分值 and reasons."""
+    from dpsheets.county.enforcement import ranked
+    from dpsheets.county.rollup import Area
+    from dpsheets.county.roster import write_template
+
+    roster = write_template(tmp_path / "名单.xlsx")
+    book = openpyxl.load_workbook(roster)
+    for i, (county, township) in enumerate([("舞阳县", "舞泉镇"), ("舞阳县", "北舞渡镇"), ("郾城区", "城关镇")]):
+        book.active.append([f"{county}未报厂{i}", valid_uscc(f"91411121MA9KXD{i}R1"), county, township, "机械"])
+    book.save(roster)
+    from dpsheets.county.roster import read_roster
+
+    members = read_roster(roster)[0]
+    app = make_app(fresh.archive, roster=roster)
+    for username, county in (("wuyang", "舞阳县"), ("province", None)):
+        expected = rollup_archives([fresh.archive], as_of=AS_OF, roster=[m for m in members if county in (None, m.county)],
+                                   area=Area(county=county))
+        order = ranked([*expected.enterprises, *expected.missing])
+        assert len(order) >= 3 and len({r.score for r in order}) >= 2, "a ranking with different 分值 to compare"
+        c = login(app, username)
+        page = c.get("/staff/enforcement").text
+        table = page.split('id="enforcement"')[1]
+        shown = re.findall(r'<tr data-uscc="(\w+)">(.*?)</tr>', table, re.S)
+        assert [u for u, _ in shown] == [r.uscc for r in order] == [r.uscc for r in expected.enforcement()]
+        for (_, cells), r in zip(shown, order, strict=True):
+            assert re.search(r'<td class="score">(.*?)</td>', cells)[1] == f"{r.score:g}"
+            reasons = [html.unescape(x) for x in re.findall(r"<li>(.*?)</li>", cells)]
+            assert [re.sub(r"<[^>]+>", "", x) for x in reasons] == [f"{b.message}（{b.code}，{b.points:g} 分）"
+                                                                    for b in r.breaches]
+        listed = dict(re.findall(r'href="/staff/enterprise/(\w+)">.*?<td class="score">(.*?)</td>',
+                                 c.get("/staff").text, re.S))
+        assert listed == {r.uscc: f"{r.score:g}" for r in expected.enterprises}
+    demo = next(r for r in order if r.uscc == DEMO_USCC)
+    file = html.unescape(login(app, "wuyang").get(f"/staff/enterprise/{DEMO_USCC}").text)
+    assert f'分值 <span class="score">{demo.score:g}</span>' in file
+    assert all(f"{b.message}<span class=\"code\">（{b.code}，{b.points:g} 分）" in file for b in demo.breaches)
+
+
+def test_staff_pages_read_the_lists_and_a_confirmation_renews_only_the_enterprises(fresh, make_app):
+    """The staff pages ask County.rollup for the lists only (no trend, 报送情况 or alerts), which are the summary's;
+    a confirmation recomputes the enterprises' rows (their confirmations), not the hazard lists."""
+    from dpsheets.county.county import County
+
+    with County(fresh.folder, archive=fresh.archive) as county:
+        full = county.rollup(AS_OF, county="舞阳县").in_memory()
+        lists = county.rollup(AS_OF, county="舞阳县", lists_only=True).in_memory()
+    assert full.trend and full.filings is not None and lists.trend == {} and lists.filings is None
+    assert list(lists.enterprises) == list(full.enterprises) and list(lists.enforcement()) == list(full.enforcement())
+    assert [list(x) for x in (lists.overdue, lists.majors, lists.missing)] == \
+        [list(x) for x in (full.overdue, full.majors, full.missing)] and list(full.overdue)
+
+    app = make_app(fresh.archive)
+    store = app.state.service.store
+    asked: list[dict] = []
+    real = store.county.rollup
+
+    def counted(*args: Any, **kwargs: Any):
+        asked.append(kwargs)
+        return real(*args, **kwargs)
+
+    store.county.rollup = counted
+    c = login(app, "wuyang")
+    for path in ("/staff", "/staff/hazards/overdue", "/staff/enforcement", "/staff/hazards/majors"):
+        assert c.get(path).status_code == 200
+    before = re.search(rf'{DEMO_USCC}">.*?</tr>', c.get("/staff").text, re.S)[0]
+    assert len(asked) == 1 and asked[0]["lists_only"] is True
+    url = _post_url(app, fresh)
+    name, digits = _worker(fresh, _post(fresh))
+    page = c.get(url).text
+    assert 'id="confirmed"' in c.post(url, data={"csrf": csrf(page), "name": name, "phone": digits,
+                                                 **right_answers(page)}).text
+    assert "逾期" in c.get("/staff/hazards/overdue").text and len(asked) == 1, "the hazard lists did not change"
+    row = re.search(rf'{DEMO_USCC}">.*?</tr>', c.get("/staff").text, re.S)[0]
+    assert len(asked) == 2 and row != before, "the confirmation is counted at once (近12月答题确认)"
 
 
 def _login_status(c: TestClient, username: str, password: str) -> int:

@@ -4,10 +4,12 @@ viewport against ``dpsheets serve``'s app under uvicorn on 127.0.0.1.
 The demo workbook is archived by ``dpsheets ingest``; ``dpsheets docs --archive`` prints its cards with
 ``qr_base_url`` pointing at the test server; the QR code is decoded from the card's image (zxing-cpp); the
 browser opens that URL, answers the five questions like a worker (the option that the card shows), and the
-confirmation is found in the archive and in a fresh roll-up. Each page's screenshot is saved in
-``test-output/browser/`` (and looked at by a person when the pages change).
+confirmation is found in the archive and in a fresh roll-up. It runs on both engines: the archive is an SQLite
+file in the watch folder, or a schema of its own on the PostgreSQL server of the tests. Each page's screenshot is
+saved in ``test-output/browser/ENGINE/`` (and looked at by a person when the pages change).
 
-Without chromium the test is skipped on a developer's machine, but fails when CI=true (``.ci/run`` installs it).
+Without chromium (or PostgreSQL) the test is skipped on a developer's machine, but fails when CI=true (``.ci/run``
+installs both).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 import pytest
 import zxingcpp
 from click.testing import CliRunner
+from conftest import pg_schema_url
 from PIL import Image
 
 from dpsheets.cli import cli
@@ -73,16 +76,14 @@ def _qr_urls(docx: Path) -> list[str]:
 
 
 class Served:
-    def __init__(self, folder: Path, base: str, server, thread, cards: Path, board: Path) -> None:  # noqa: ANN001
-        self.folder, self.base, self.server, self.thread, self.cards, self.board = folder, base, server, thread, cards, board
-
-    @property
-    def archive(self) -> Path:
-        return self.folder / "档案.sqlite"
+    def __init__(self, folder: Path, archive: Path | str, shots: Path, base: str, server, thread,  # noqa: ANN001
+                 cards: Path, board: Path) -> None:
+        self.folder, self.archive, self.shots, self.base = folder, archive, shots, base
+        self.server, self.thread, self.cards, self.board = server, thread, cards, board
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(request, tmp_path_factory):
     import uvicorn
 
     from dpsheets.web.app import create_app
@@ -94,20 +95,23 @@ def served(tmp_path_factory):
     sample = plant(today, mistakes=True)  # the demo's workbook, as `dpsheets demo` writes it
     workbook = write_workbook(tmp / "示例台账_宏达机械.xlsx", sample.enterprise, sample.rows, layout=sample.layout)
     folder = tmp / "舞阳县"
+    archive: Path | str = folder / "档案.sqlite"
+    if request.param == "postgresql":
+        archive = pg_schema_url(request.getfixturevalue("pg_database"))
     (folder / "收件箱").mkdir(parents=True)
     shutil.copy(workbook, folder / "收件箱" / workbook.name)
-    r = run(cli, ["ingest", str(folder), "--no-docs"])
+    r = run(cli, ["ingest", str(folder), "--no-docs", "--archive", str(archive)])
     assert r.exit_code == 0, r.output
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     (tmp / "dpsheets.toml").write_text(f'qr_base_url = "{base}"\n', encoding="utf-8")
     printed = tmp / "打印"
-    r = run(cli, ["docs", str(workbook), "--archive", str(folder), "--config", str(tmp / "dpsheets.toml"),
+    r = run(cli, ["docs", str(workbook), "--archive", str(archive if request.param == "postgresql" else folder), "--config", str(tmp / "dpsheets.toml"),
                   "--only", "cards", "--only", "board", "-o", str(printed)])
     assert r.exit_code in (0, 1), r.output
-    with Archive(folder / "档案.sqlite") as a:
+    with Archive(archive) as a:
         users.add(a, "wuyang", PASSWORD, "舞阳县", now=datetime.now())
-    app = create_app(folder / "档案.sqlite")
+    app = create_app(archive, folder=folder)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -116,8 +120,10 @@ def served(tmp_path_factory):
             break
         time.sleep(0.05)
     assert server.started
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    yield Served(folder, base, server, thread, next(printed.glob("岗位告知卡*.docx")), next(printed.glob("风险公告栏*.docx")))
+    shots = SHOTS / request.param
+    shots.mkdir(parents=True, exist_ok=True)
+    yield Served(folder, archive, shots, base, server, thread, next(printed.glob("岗位告知卡*.docx")),
+                 next(printed.glob("风险公告栏*.docx")))
     server.should_exit = True
     thread.join(10)
 
@@ -169,21 +175,21 @@ def test_worker_scans_the_card_and_confirms_on_a_phone(served, phone):
     assert chosen, "a post with a worker who has a phone number"
     url, post, name, mobile = chosen
     assert page.evaluate("document.documentElement.scrollWidth") <= 360, "no sideways scrolling on a phone"
-    page.screenshot(path=str(SHOTS / "01_岗位告知卡.png"), full_page=True)
+    page.screenshot(path=str(served.shots / "01_岗位告知卡.png"), full_page=True)
     page.select_option("#name", name)
     page.fill("#phone", mobile[-4:])
     _answer(page, right=False)
-    page.screenshot(path=str(SHOTS / "02_作答.png"), full_page=True)
+    page.screenshot(path=str(served.shots / "02_作答.png"), full_page=True)
     page.click("button[type=submit]")
     assert "有 1 题答得不对" in page.inner_text("#message")
     assert page.locator("#card-controls.wrong").count() == 1
-    page.screenshot(path=str(SHOTS / "03_答错重答.png"), full_page=True)
+    page.screenshot(path=str(served.shots / "03_答错重答.png"), full_page=True)
     page.select_option("#name", name)
     page.fill("#phone", mobile[-4:])
     _answer(page)
     page.click("button[type=submit]")
     assert "五题全部正确" in page.inner_text("#confirmed")
-    page.screenshot(path=str(SHOTS / "04_已确认.png"), full_page=True)
+    page.screenshot(path=str(served.shots / "04_已确认.png"), full_page=True)
     with Archive(served.archive) as a:
         rows = a.db.execute("SELECT day, name, post, result, via FROM confirmations").fetchall()
     assert [tuple(r) for r in rows] == [(date.today().isoformat(), name, post, "全部正确", "手机扫码")]
@@ -201,25 +207,28 @@ def test_inspector_scans_the_enterprise_code(served, phone):
     page.goto(urls[0])
     assert "舞阳县宏达机械配件有限公司" in page.inner_text("h1")
     assert page.evaluate("document.querySelector('img.map').naturalWidth") > 300, "the four-colour map loads"
-    page.screenshot(path=str(SHOTS / "05_企业风险公告.png"), full_page=True)
+    page.screenshot(path=str(served.shots / "05_企业风险公告.png"), full_page=True)
 
 
 def test_county_staff_log_in_and_see_the_confirmation(served, phone):
     page = phone.new_page()
     page.goto(served.base + "/staff")
     assert page.url.endswith("/staff/login")
-    page.screenshot(path=str(SHOTS / "06_登录.png"), full_page=True)
+    page.screenshot(path=str(served.shots / "06_登录.png"), full_page=True)
     page.fill("#username", "wuyang")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     assert page.url.endswith("/staff")
     assert "舞阳县宏达机械配件有限公司" in page.inner_text("#enterprises")
-    page.screenshot(path=str(SHOTS / "07_企业清单.png"), full_page=True)
+    page.screenshot(path=str(served.shots / "07_企业清单.png"), full_page=True)
     page.click("text=舞阳县宏达机械配件有限公司")
     assert "手机扫码" in page.inner_text("#confirmations")
-    page.screenshot(path=str(SHOTS / "08_企业档案.png"), full_page=True)
+    page.screenshot(path=str(served.shots / "08_企业档案.png"), full_page=True)
     page.goto(served.base + "/staff/hazards/overdue")
-    page.screenshot(path=str(SHOTS / "09_逾期隐患.png"), full_page=True)
+    page.screenshot(path=str(served.shots / "09_逾期隐患.png"), full_page=True)
+    page.goto(served.base + "/staff/enforcement")
+    assert "舞阳县宏达机械配件有限公司" in page.inner_text("#enforcement"), "the demo breaks rules: it is ranked"
+    page.screenshot(path=str(served.shots / "10_重点检查企业.png"), full_page=True)
 
 
 def test_staff_download_the_documents_of_the_archived_original(served):

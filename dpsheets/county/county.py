@@ -186,22 +186,22 @@ class County:
     # --- roll-up -----------------------------------------------------------------------------
 
     def rollup(self, as_of: date, roster: Roster = None, *, level: str = "县", county: str | None = None,
-               alerts_since: date | None = None) -> Rollup:
+               alerts_since: date | None = None, lists_only: bool = False) -> Rollup:
         """This county's roll-up on *as_of*; *roster* (a roster workbook or rows) adds who has not submitted.
 
         *county* limits it to the enterprises of one county (an archive shared by several counties, or a county
         account of the web service); the roster's enterprises of other counties are then left out too.
         *alerts_since*: the 新增重大隐患 sheet lists the alerts raised after this day (default: 30 days before).
+        *lists_only*: the enterprises with their breaches, the hazard lists and the non-submitters only (no trend,
+        报送情况 or alerts), for the web service's staff pages.
         """
-        if county is None:
-            return rollup(archives=[archive_path(self.archive_path)], as_of=as_of, roster=roster, level=level,
-                          config=self.config, alerts_since=alerts_since)
         from dpsheets.county.rollup import Area, rollup_archives
 
         members, warnings = read_roster(roster)
-        members = None if members is None else [m for m in members if m.county == county]
+        if county is not None and members is not None:
+            members = [m for m in members if m.county == county]
         result = rollup_archives([archive_path(self.archive_path)], as_of=as_of, config=self.config, roster=members,
-                                 level=level, area=Area(county=county), alerts_since=alerts_since)
+                                 level=level, area=Area(county=county), alerts_since=alerts_since, lists_only=lists_only)
         result.notes.extend(warnings)
         return result
 

@@ -404,26 +404,30 @@ def _merged(streams: list[Iterator[Any]], key: Callable[[Any], Any]) -> Iterator
 
 def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config | None = None,
                     roster: list[MissingRow] | None = None, level: str = "县", area: Area = Area(),
-                    alerts_since: date | None = None) -> Rollup:
+                    alerts_since: date | None = None, lists_only: bool = False) -> Rollup:
     """The roll-up of one or more archives (paths or URLs), of *area* in them; its 新增重大隐患 are the alerts
     raised after *alerts_since* (default: 30 days before as-of) up to as-of. Every figure, list and month of
     the trend comes from one set of submissions: per credit code the latest on or before the day, whichever
     archive holds it. Computed in SQL, set-based, in one session; each long list is read once, in order,
     through a server-side cursor, and put aside on local disk (:class:`~dpsheets.county.rows.Spill`) as it
-    passes, so the roll-up holds none of them in memory and its sheets all show the same moment."""
+    passes, so the roll-up holds none of them in memory and its sheets all show the same moment.
+
+    *lists_only*: only the enterprises (with their breaches), the hazard lists and the roster's non-submitters,
+    which is what the web service's staff pages show: no trend, 报送情况 or alerts (empty, None)."""
     config = config or Config()
     with contextmanager(_session)(tuple(paths), as_of, area) as (conns, shown):
         submitted = [u for c in conns for (u,) in c.execute(sa.text(f"SELECT uscc FROM {LATEST}"))]
         listed = set(submitted)
         missing = [not_submitted(m, config.rules) for m in (roster or []) if m.uscc not in listed]
         periods = reporting.periods(as_of)
-        received = first_received(conns, periods, as_of, area.prefilter(), area.params())
+        received = {} if lists_only else first_received(conns, periods, as_of, area.prefilter(), area.params())
         own = {m.uscc: m.deadlines for m in roster or [] if m.deadlines is not None}
-        filings = build_filings(as_of, periods, received, [*submitted, *(m.uscc for m in missing)], own)
+        filings = None if lists_only else build_filings(as_of, periods, received,
+                                                        [*submitted, *(m.uscc for m in missing)], own)
         since = alerts_since or as_of - timedelta(days=alert_rows.WINDOW_DAYS)
         listed |= {m.uscc for m in missing}
-        raised = [a for a in alert_rows.merge(alert_rows.listed(conn, since, as_of) for conn in conns)
-                  if a["uscc"] in listed]
+        raised = [] if lists_only else [a for a in alert_rows.merge(alert_rows.listed(conn, since, as_of) for conn in conns)
+                                        if a["uscc"] in listed]
         del listed, received, submitted
 
         kept = Spill(1, 0)
@@ -445,7 +449,7 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
             for d in _merged([hazard_rows(c, as_of, which, area, table=True) for c in conns], hazard_key):
                 spill.add((json.dumps(d, ensure_ascii=False),))
             lists.append(spill.rows(lambda packed: json.loads(packed[0])))
-        months, monthly = _months(conns, as_of, area)
+        months, monthly = ({}, None) if lists_only else _months(conns, as_of, area)
     return Rollup(as_of, level, kept.rows(_unpack_enterprise), missing, lists[0], lists[1], months, config.rules,
                   shown, monthly=monthly, filings=filings, alerts=raised, alerts_since=since, summary_=summary)
 

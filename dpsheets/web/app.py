@@ -319,9 +319,17 @@ async def staff_hazards(request: Request, svc: Service, user: Any) -> Response:
     kind = request.path_params["kind"]
     if kind not in ("overdue", "majors"):
         raise HTTPException(404)
-    summary = await run_in_threadpool(svc.store.rollup, user.county, svc.today())
+    summary = await run_in_threadpool(lambda: svc.store.rollup(user.county, svc.today(), confirmations=False))
     return svc.page(request, "staff_hazards.html", kind=kind, rows=summary.overdue if kind == "overdue" else summary.majors,
                     title="逾期未整改隐患" if kind == "overdue" else "未销号重大事故隐患", as_of=svc.today())
+
+
+@staff
+async def staff_enforcement(request: Request, svc: Service, user: Any) -> Response:
+    """重点检查企业: the enterprises with a breach, by 分值, in the order of the summary's sheet."""
+    summary = await run_in_threadpool(svc.store.rollup, user.county, svc.today())
+    return svc.page(request, "staff_enforcement.html", rows=summary.enforcement(), as_of=svc.today(),
+                    submitted={r.uscc for r in summary.enterprises})
 
 
 @staff
@@ -359,7 +367,7 @@ async def staff_download(request: Request, svc: Service, user: Any) -> Response:
         from dpsheets.county.summary_book import write_summary
         from dpsheets.county.summary_report import write_report
 
-        rollup = svc.store.rollup(user.county, as_of)
+        rollup = svc.store.summary(user.county, as_of)
         title = f"{user.scope}小微企业双重预防体系运行情况汇总"
         with tempfile.TemporaryDirectory(prefix="dpsheets-web-") as tmp:
             target = Path(tmp) / what
@@ -444,6 +452,7 @@ def create_app(archive: str | Path, *, config: Config | None = None, roster: str
         Route("/staff", staff_list),
         Route("/staff/enterprise/{uscc}", staff_enterprise),
         Route("/staff/enterprise/{uscc}/{what}", staff_enterprise_download),
+        Route("/staff/enforcement", staff_enforcement),
         Route("/staff/hazards/{kind}", staff_hazards),
         Route("/staff/missing", staff_missing),
         Route("/staff/audit", staff_audit),

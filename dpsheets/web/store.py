@@ -127,7 +127,7 @@ class Store:
             self.qr_secret = a.secret(QR_SECRET)
             self.session_secret = a.secret(SESSION_SECRET)
             self.key = a.shown  # names this archive in the caches shared by stores
-        self._rollups: dict[tuple, Rollup] = {}
+        self._rollups: dict[tuple, tuple[int, Rollup]] = {}  # (county, as_of, submissions) → (confirmations, …)
         self._forms_used = 0
 
     @property
@@ -302,19 +302,27 @@ class Store:
         return (db.execute("SELECT COALESCE(MAX(id), 0) FROM submissions").fetchone()[0],
                 db.execute("SELECT COALESCE(MAX(id), 0) FROM confirmations").fetchone()[0])
 
-    def rollup(self, county: str | None, as_of: date) -> Rollup:
-        """The roll-up of *county* (None: every county, a province account) on *as_of*, through
-        ``County.rollup``: the staff pages show what the summary workbook says. Kept until a submission
-        or a confirmation arrives."""
-        key = (county, as_of, self._version())
+    def rollup(self, county: str | None, as_of: date, *, confirmations: bool = True) -> Rollup:
+        """What the staff pages show of the roll-up of *county* (None: every county, a province account) on
+        *as_of*: ``County.rollup`` with *lists_only* (the enterprises with their breaches, the hazard lists, the
+        non-submitters; the same figures as the summary workbook). Kept until a submission arrives; a confirmation
+        changes the enterprises' rows only, so a caller that does not show them (*confirmations* False: the hazard
+        and non-submitter lists) is served what was computed before it."""
+        submissions, confirmed = self._version()
+        key = (county, as_of, submissions)
         hit = self._rollups.get(key)
-        if hit is None:
-            hit = self.county.rollup(as_of, self._roster(), level="县" if county else "省", county=county).in_memory()
+        if hit is None or (confirmations and hit[0] != confirmed):
+            hit = (confirmed, self.county.rollup(as_of, self._roster(), level="县" if county else "省", county=county,
+                                                 lists_only=True).in_memory())
             with self._lock:
                 if len(self._rollups) > 16:
                     self._rollups.clear()
                 self._rollups[key] = hit
-        return hit
+        return hit[1]
+
+    def summary(self, county: str | None, as_of: date) -> Rollup:
+        """The full roll-up (trend, 报送情况, alerts) of *county* on *as_of*, for the summary workbook and report."""
+        return self.county.rollup(as_of, self._roster(), level="县" if county else "省", county=county)
 
     def _roster(self) -> list[MissingRow] | None:
         if self.roster is None:
@@ -325,7 +333,7 @@ class Store:
 
     def missing(self, county: str | None, as_of: date) -> list[MissingRow] | None:
         """Roster enterprises of *county* without a submission on or before *as_of*; None without a roster."""
-        return None if self.roster is None else self.rollup(county, as_of).missing
+        return None if self.roster is None else self.rollup(county, as_of, confirmations=False).missing
 
     def enterprise_file(self, county: str | None, uscc: str, as_of: date, submission: int | None = None) -> FileView | None:
         a = self.archive
