@@ -155,7 +155,7 @@ class Limits:
     A file that needs more is returned with its reason and the next file goes on. The memory cap is the
     worker's address space (``RLIMIT_AS``); Windows has none, and there only the timeout applies."""
 
-    memory_mb: int = setting(1024, min=64, max=1 << 20, doc="读取一个台账最多用多少 MB 内存")
+    memory_mb: int = setting(1024, min=128, max=1 << 20, doc="读取一个台账最多用多少 MB 内存")  # the worker alone is ~60 MB
     timeout_s: float = setting(60.0, min=0.1, max=86400, doc="读取一个台账最多用多少秒")
 
 
