@@ -178,6 +178,9 @@ class FlaggedRow:
 # counties once.
 MonthRow = tuple[str, str, str, int]
 GROUP_KEYS = ("county", "township", "industry")
+# The level no summary is combined into: its roll-up keeps no per-enterprise months (Rollup.monthly is None),
+# which only a roll-up of the level above needs (to count an enterprise in two of its parts once).
+TOP_LEVEL = "省"
 
 
 @dataclass
@@ -206,7 +209,7 @@ class Rollup:
     sources: list[str] = field(default_factory=list)
     rule_sets: list[RuleSet] = field(default_factory=list)  # as applied below (city: each county's); default: rules
     notes: list[str] = field(default_factory=list)  # Chinese warnings for the user (e.g. skipped roster rows)
-    monthly: Sequence[MonthRow] | None = None  # by month, then credit code
+    monthly: Sequence[MonthRow] | None = None  # by month, then credit code; None at TOP_LEVEL
     # 报送情况: each listed enterprise's periodic statistics, on time or not (dpsheets.county.filings)
     filings: Filings | None = None
     # 新增重大隐患: the major-hazard alerts raised after alerts_since, up to as-of (dpsheets.county.alerts)

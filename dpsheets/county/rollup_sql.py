@@ -35,6 +35,7 @@ from dpsheets.county.filings import first_received
 from dpsheets.county.rollup import (
     EnterpriseRow,
     MissingRow,
+    TOP_LEVEL,
     MonthRow,
     Rollup,
     evaluate,
@@ -454,15 +455,19 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
             for d in _merged([hazard_rows(c, as_of, which, area, table=True) for c in conns], hazard_key):
                 spill.add((json.dumps(d, ensure_ascii=False),))
             lists.append(spill.rows(lambda packed: json.loads(packed[0])))
-        months, monthly = ({}, None) if lists_only else _months(conns, as_of, area)
+        months, monthly = ({}, None) if lists_only else _months(conns, as_of, area, per_enterprise=level != TOP_LEVEL)
     return Rollup(as_of, level, kept.rows(_unpack_enterprise), missing, lists[0], lists[1], months, config.rules,
                   shown, monthly=monthly, filings=filings, alerts=raised, alerts_since=since, summary_=summary)
 
 
-def _months(conns: list[Connection], as_of: date, area: Area) -> tuple[dict[str, int | None], Rows[MonthRow]]:
+def _months(conns: list[Connection], as_of: date, area: Area,
+            per_enterprise: bool = True) -> tuple[dict[str, int | None], Rows[MonthRow] | None]:
     """The trend (month → overdue hazards; None: no submission by then, a gap, not 0) and the per-enterprise
-    figures it sums, in one pass."""
+    figures it sums, in one pass (*per_enterprise* False: the trend alone, the figures None)."""
     days = month_ends(as_of)
+    if not per_enterprise and len(conns) == 1:  # the same sums, counted in SQL
+        counted = month_counts(conns[0], days, area)
+        return {month: overdue if n else None for month, (n, overdue) in sorted(counted.items())}, None
     spill = Spill(4, 0)
     counts = {day.strftime("%Y-%m"): [0, 0] for day in days}
     if len(conns) == 1:
@@ -475,9 +480,10 @@ def _months(conns: list[Connection], as_of: date, area: Area) -> tuple[dict[str,
                                        key=lambda r: r[1])
         rows = each_day()
     for row in rows:
-        spill.add(row)
+        if per_enterprise:
+            spill.add(row)
         count = counts[row[0]]
         count[0] += 1
         count[1] += row[3]
     trend: dict[str, int | None] = {month: overdue if n else None for month, (n, overdue) in sorted(counts.items())}
-    return trend, spill.rows(tuple)
+    return trend, spill.rows(tuple) if per_enterprise else None

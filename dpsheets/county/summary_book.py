@@ -3,7 +3,8 @@
 Sheets: 总览 (headline figures and charts), 企业明细, 县区汇总, 乡镇汇总, 行业汇总, 逾期隐患, 重大隐患,
 重点检查企业, 未报送企业, 报送情况 (:mod:`dpsheets.county.filings`), 规则说明, and hidden sheets: the level,
 as-of date, reporting periods and the rules applied (settings as JSON), every rule breach as its code and
-parameters, and every enterprise's filing per period. Text that begins with
+parameters, every enterprise's filing per period and (below the province, whose summaries nothing combines)
+every enterprise's submission and overdue hazards at each month's end. Text that begins with
 = + - @ is written as text, never as a formula. County summaries read back by :func:`read_summary`
 combine into a city (and city into province) summary of the same shape, whose 规则说明 states the
 rules each county applied.
@@ -34,6 +35,7 @@ from dpsheets.county.rollup import (
     GroupRow,
     MissingRow,
     MonthRow,
+    TOP_LEVEL,
     Rollup,
     RuleSet,
 )
@@ -87,8 +89,9 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
         "wrap": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
     }
     shown = [n for n in SHEETS if n != filing.SHEET or rollup.filings is not None]
+    monthly = rollup.monthly if rollup.level != TOP_LEVEL else None  # nothing combines a province's summaries
     names = [*shown, META, BREACH_SHEET, *([filing.HIDDEN] if rollup.filings is not None else []),
-             *([MONTHLY_SHEET] if rollup.monthly is not None else [])]
+             *([MONTHLY_SHEET] if monthly is not None else [])]
     ws = {name: wb.add_worksheet(name) for name in names}  # in this order; filled in any order, each row by row
     totals = rollup.totals()
     _overview(wb, ws["总览"], f, rollup, totals, title)
@@ -132,9 +135,9 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
                                           ("rule_sets", json.dumps(rule_sets, ensure_ascii=False)),
                                           ("reporting_periods", filing.meta(rollup.filings) if rollup.filings else ""),
                                           ("alerts_since", rollup.alerts_since.isoformat() if rollup.alerts_since else ""))])
-    if rollup.monthly is not None:
+    if monthly is not None:
         _hidden(ws[MONTHLY_SHEET], ("uscc", "month", "received_at", "overdue")).write_all(
-            (uscc, month, received, n) for month, uscc, received, n in rollup.monthly)
+            (uscc, month, received, n) for month, uscc, received, n in monthly)
     wb.close()
 
 
