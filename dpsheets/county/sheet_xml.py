@@ -103,26 +103,28 @@ class FastRows:
             return
         columns = self.columns
         while len(columns) < len(values):
-            columns.append(xl_col_to_name(len(columns)))
+            columns.append(f'<c r="{xl_col_to_name(len(columns))}')
         n = str(r + 1)
         out = [f'<row r="{n}">']
         add = out.append
-        long_over, floats = self.styles.long_over, self._floats
+        long_over, floats, nfloats = self.styles.long_over, self._floats, len(self._floats)
+        text_style, long_style, number_style, blank = self._text, self._long, self._number, self._blank
+        special = _SPECIAL.search
         for c, value in enumerate(values):
             t = type(value)
             if t is str or (t is not int and t is not float and value is not None):
                 text = value if t is str else str(value)
-                style = self._long if len(text) > long_over else self._text
-                if _SPECIAL.search(text) or len(text) > _STRMAX // 2 or (text and (text[0].isspace() or text[-1].isspace())):
-                    add(f'<c r="{columns[c]}{n}"{style} t="inlineStr"><is>{_text(text)}</is></c>')
+                style = long_style if len(text) > long_over else text_style
+                if special(text) or len(text) > _STRMAX // 2 or (text and (text[0].isspace() or text[-1].isspace())):
+                    add(f'{columns[c]}{n}"{style} t="inlineStr"><is>{_text(text)}</is></c>')
                 else:
-                    add(f'<c r="{columns[c]}{n}"{style} t="inlineStr"><is><t>{text}</t></is></c>')
+                    add(f'{columns[c]}{n}"{style} t="inlineStr"><is><t>{text}</t></is></c>')
             elif value is None:
-                if self._blank:  # xlsxwriter writes a blank cell only when it has a format
-                    add(f'<c r="{columns[c]}{n}"{self._blank}/>')
+                if blank:  # xlsxwriter writes a blank cell only when it has a format
+                    add(f'{columns[c]}{n}"{blank}/>')
             else:
-                style = floats[c] if t is float and c < len(floats) else self._number
-                add(f'<c r="{columns[c]}{n}"{style}><v>{value:.16G}</v></c>')
+                style = floats[c] if t is float and c < nfloats else number_style
+                add(f'{columns[c]}{n}"{style}><v>{value:.16G}</v></c>')
         add("</row>")
         self.ws.fh.write("".join(out))
         if values:

@@ -31,11 +31,11 @@ from dpsheets.county.rollup import (
     INDICATORS,
     MAJOR_COLUMNS,
     OVERDUE_COLUMNS,
+    TOP_LEVEL,
     EnterpriseRow,
     GroupRow,
     MissingRow,
     MonthRow,
-    TOP_LEVEL,
     Rollup,
     RuleSet,
 )
