@@ -16,13 +16,14 @@ import pytest
 from archive_builders import at, workbook_data
 from builders import AS_OF, small_workbook
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from dpsheets.cli import cli
 from dpsheets.config import Config
 from dpsheets.county.archive import Archive
 from dpsheets.county.archive_ops import check, push
 from dpsheets.county.county import rollup
-from dpsheets.county.summary_book import write_summary
+from dpsheets.county.summary_book import MONTHLY_SHEET, read_summary, write_summary
 from dpsheets.rules.checks import check_workbook
 from dpsheets.rules.findings import find
 from dpsheets.rules.problems import Report
@@ -104,6 +105,21 @@ def test_city_and_province_from_county_summaries_agree_with_the_database(provinc
     city = rollup(summaries=books[:2], as_of=AS_OF, level="市")
     assert_same_books(write_summary(city, tmp_path / "市合成.xlsx"),
                       write_summary(rollup(archives=[database], as_of=AS_OF, where="漯河市"), tmp_path / "市库.xlsx"))
+
+
+def test_a_province_summary_carries_no_per_month_detail(province, tmp_path):
+    """Nothing combines province summaries: its trend is counted in SQL, without the per-enterprise months."""
+    database, _ = province
+    from_db = rollup(archives=[database], as_of=AS_OF, level="省")
+    per_enterprise = rollup(archives=[database], as_of=AS_OF, level="市")  # the same data, months kept
+    assert from_db.monthly is None and per_enterprise.monthly is not None and len(per_enterprise.monthly) > 0
+    assert from_db.trend == per_enterprise.trend and any(n for n in from_db.trend.values())
+    book = write_summary(from_db, tmp_path / "省.xlsx")
+    assert MONTHLY_SHEET not in load_workbook(book, read_only=True).sheetnames
+    assert MONTHLY_SHEET in load_workbook(write_summary(per_enterprise, tmp_path / "市.xlsx"), read_only=True).sheetnames
+    back = read_summary(book)
+    assert back.level == "省" and back.monthly is None and back.trend == from_db.trend
+    assert [e.uscc for e in back.enterprises] == [e.uscc for e in from_db.enterprises]
 
 
 def test_push_is_idempotent_and_exact(archive_target, tmp_path):
