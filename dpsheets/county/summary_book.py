@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
     def detail() -> Iterator[list[Any]]:  # one pass over the enterprises writes 企业明细 and their breaches
         for e in rollup.enterprises:
             _breach_rows(breaches, e)
-            yield [_value(e, k) for k, _ in DETAIL_COLUMNS]
+            yield _detail(e)
 
     _table(ws["企业明细"], f, [h for _, h in DETAIL_COLUMNS], detail(),
            highlight=("逾期隐患", "未有效运行"), widths={0: 20, 1: 28, len(DETAIL_COLUMNS) - 1: 60})
@@ -182,18 +183,17 @@ def rule_rows(rollup: Rollup) -> list[list[str]]:
     return rows
 
 
-def _value(e: EnterpriseRow, key: str) -> Any:
-    if key == "closure_rate":
-        return e.closure_rate
-    if key == "quiz_coverage":
-        return e.quiz_coverage
-    if key == "not_effective":
-        return "是" if e.not_effective else "否"
-    if key == "breaches":
-        return messages(e.breaches)
-    if key == "score":
-        return e.score
-    return getattr(e, key)
+_DETAIL_GET = attrgetter(*(k for k, _ in DETAIL_COLUMNS))
+_NOT_EFFECTIVE = [k for k, _ in DETAIL_COLUMNS].index("not_effective")
+_MESSAGES = [k for k, _ in DETAIL_COLUMNS].index("breaches")
+
+
+def _detail(e: EnterpriseRow) -> list[Any]:
+    """The row of *e* in 企业明细: its attributes, 未有效运行 as 是/否 and its breaches as their messages."""
+    values = list(_DETAIL_GET(e))
+    values[_NOT_EFFECTIVE] = "是" if e.not_effective else "否"
+    values[_MESSAGES] = messages(e.breaches)
+    return values
 
 
 def _group_values(g: GroupRow) -> list[Any]:
