@@ -13,11 +13,15 @@ through the ordinary ``write_*`` calls: the result is the same workbook, only sl
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import xlsxwriter
+import xlsxwriter.workbook
 from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
 from xlsxwriter.xmlwriter import XMLwriter
 
@@ -149,3 +153,25 @@ class FastRows:
         ws.dim_colmin = 0
         ws.dim_colmax = self.top_col if ws.dim_colmax is None else max(ws.dim_colmax, self.top_col)
         ws.previous_row = last
+
+
+ZIP_LEVEL = 1  # zlib's fastest: some 3.5 times faster than its default (6), the file some 25 % larger
+_ZIPPING = threading.Lock()
+
+
+class FastWorkbook(xlsxwriter.Workbook):
+    """An xlsxwriter workbook zipped at :data:`ZIP_LEVEL` (xlsxwriter has no option for it: its issue #853).
+    The sheets inside are the same; a large summary is only written faster. (If xlsxwriter stops creating its
+    zip file through ``xlsxwriter.workbook.ZipFile``, the workbook is zipped at the default level.)"""
+
+    def _store_workbook(self) -> None:
+        original = getattr(xlsxwriter.workbook, "ZipFile", None)
+        if original is None:
+            super()._store_workbook()
+            return
+        with _ZIPPING:  # the module's name is swapped for this call only, one workbook at a time
+            xlsxwriter.workbook.ZipFile = functools.partial(original, compresslevel=ZIP_LEVEL)
+            try:
+                super()._store_workbook()
+            finally:
+                xlsxwriter.workbook.ZipFile = original

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import python_calamine as pc
-import xlsxwriter
 
 from dpsheets.config import RollupRules
 from dpsheets.county import alerts as alert_rows
@@ -40,7 +39,7 @@ from dpsheets.county.rollup import (
     Rollup,
     RuleSet,
 )
-from dpsheets.county.sheet_xml import FastRows, Styles
+from dpsheets.county.sheet_xml import FastRows, FastWorkbook, Styles
 from dpsheets.errors import DpsheetsError
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules.breaches import BREACHES, Breach, rule_texts, score, score_texts
@@ -76,7 +75,7 @@ def write_summary(rollup: Rollup, path: Path, title: str = "") -> Path:
 
 
 def _write(rollup: Rollup, path: Path, title: str) -> None:
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+    wb = FastWorkbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                           "strings_to_numbers": False, "constant_memory": True})  # rows streamed out
     f = {
         "title": wb.add_format({"bold": True, "font_size": 16, "font_name": "黑体"}),
