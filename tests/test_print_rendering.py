@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,21 @@ def test_the_workbook_on_a3_prints_wide_registers_one_page_wide(tmp_path):
     assert all(n in all_lines for n in numbers)  # codes whole on one line
     subprocess.run(["pdftoppm", "-r", "45", "-png", "-singlefile", "-f", str(found[0]), str(pdf),
                     str(OUTPUT / "台账_A3_风险管控清单")], check=True, timeout=60)
+
+
+@pytest.mark.parametrize("paper", ["A4", "A3"])
+def test_a_year_of_rewards_keeps_the_board_on_one_page(tmp_path, paper):
+    """30 奖惩考核 in the last 12 months: the board lists the newest its paper has room for, counts the rest,
+    and stays one page."""
+    p = plant(AS_OF, mistakes=True, posts=3, employees=8)
+    p.rows["reward"] = [{"date": AS_OF - timedelta(days=5 + 10 * i), "target": f"第{i + 1}班组", "kind": "奖励",
+                         "reason": "当月无违章作业，隐患自查自改及时", "measure": "通报表扬并奖励 200 元"} for i in range(30)]
+    data = read_workbook(write_workbook(tmp_path / "demo.xlsx", p.enterprise, p.rows, layout=p.layout))
+    config = config_from_dict({"print": {"paper": paper}})
+    out = render_all(data, tmp_path / paper, as_of=AS_OF, kinds=("board",), pdf=True, config=config)
+    pdf = next(f for f in out.files if f.suffix == ".pdf")
+    room = BOARD_PAPERS[paper].reward_rows
+    text = "".join(_lines(pdf))
+    assert out.errors == [] and _pages(pdf) == 1
+    assert f"另有{30 - room}条奖惩考核记录" in text
+    assert "第1班组" in text and f"第{room}班组" in text and f"第{room + 1}班组" not in text  # the newest first

@@ -103,7 +103,7 @@ def create_engine(target: str | Path) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2,
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=8,
                             connect_args={"connect_timeout": 10, "application_name": "dpsheets"})
 
 

@@ -52,6 +52,7 @@ class BoardPaper:
     map_height_mm: float  # … and this high (a tall sketch is drawn narrower)
     key_rows: int  # major and significant risks listed; the rest are counted
     qr_mm: float
+    reward_rows: int = 4  # 奖惩考核 of the last 12 months listed, newest first; the rest are counted
 
     def pt(self, size: float) -> float:
         """A font size of the A4 board on this paper, to the half point Word stores."""
@@ -65,5 +66,5 @@ class BoardPaper:
 BOARD_TABLE_PT = 9.5  # the board's tables on A4 (the 等级 cell, written by the renderer, too)
 BOARD_PAPERS: dict[str, BoardPaper] = {
     "A4": BoardPaper("A4", 210, 297, 1.0, 12, 100, 68, 6, 28),
-    "A3": BoardPaper("A3", 297, 420, 1.3, 15, 240, 120, 10, 40),
+    "A3": BoardPaper("A3", 297, 420, 1.3, 15, 240, 120, 10, 40, reward_rows=3),
 }

@@ -86,13 +86,19 @@ def _builders(data: WorkbookData, as_of: date, config: Config, period: Period) -
         "notices": lambda: {"notices": ctx.notices(data, as_of, config)},
         "reminders": lambda: {"reminders": ctx.reminders(data, as_of, config)},
         "majors": lambda: {"majors": ctx.majors(data)},
-        "board": lambda: dict(_board_context(data, config), rewards=ctx.rewards(data, as_of), signs=ctx.signs(data)),
+        "board": lambda: dict(_board_context(data, config), **_board_rewards(data, as_of, config), signs=ctx.signs(data)),
         "quarterly": lambda: ctx.quarterly(data, period, as_of),
     }
 
 
 def board_paper(config: Config) -> BoardPaper:
     return BOARD_PAPERS[config.print.paper]
+
+
+def _board_rewards(data: WorkbookData, as_of: date, config: Config) -> dict[str, Any]:
+    """The newest 奖惩考核 the board's paper has room for (it stays one page); the rest are counted."""
+    rows, room = ctx.rewards(data, as_of), board_paper(config).reward_rows
+    return {"rewards": rows[:room], "rewards_more": max(len(rows) - room, 0)}
 
 
 def _board_context(data: WorkbookData, config: Config) -> dict[str, Any]:

@@ -350,6 +350,7 @@ def board_template(doc, paper: BoardPaper = BOARD_PAPERS["A4"]) -> None:  # noqa
     _loop_table(doc, ["日期", "对象", "类别", "事由", "奖惩内容"],
                 ["{{ w.date }}", "{{ w.target }}", "{{ w.kind }}", "{{ w.reason }}", "{{ w.measure }}"],
                 widths(35, 30, 16, 61, 44), "w in rewards", size=pt(BOARD_TABLE_PT))
+    _para(doc, "{% if rewards_more %}另有 {{ rewards_more }} 条奖惩考核记录，见奖惩考核记录台账。{% endif %}", size=pt(9))
     _para(doc, "四、警示标志设置（按区域）", size=pt(12), bold=True, font=TITLE_FONT)
     _para(doc, "{% for s in signs %}{{ s.location }}：{{ s.signs }}（{{ s.total }} 块）{% if not loop.last %}；{% endif %}"
                "{% endfor %}", size=pt(9))  # one paragraph, not a table: the board stays one page
