@@ -70,9 +70,10 @@ class Filings:
 
     def counts(self, period: ReportingPeriod) -> dict[Status, int]:
         out = dict.fromkeys(Status, 0)
+        key = period.key
         for by in self.by_uscc.values():
-            if period.key in by:
-                out[by[period.key].status(self.as_of)] += 1
+            if key in by:
+                out[by[key].status(self.as_of)] += 1
         return out
 
 
@@ -81,10 +82,13 @@ def build(as_of: date, periods: Sequence[ReportingPeriod], received: Mapping[str
     """The filings of *usccs* from the days their statistics arrived (*received*: uscc → period key → day)."""
     own = dict(own or {})
     out = Filings(as_of, list(periods), own={u: d for u, d in own.items() if not d.is_default})
+    keyed = [(p.key, p) for p in periods]
+    default = {p.key: reporting.DEFAULT.due(p) for p in periods}  # the same for most enterprises: once
     for uscc in usccs:
-        deadlines = own.get(uscc, reporting.DEFAULT)
+        deadlines = own.get(uscc)
         got = received.get(uscc, {})
-        out.by_uscc[uscc] = {p.key: Filing(p, deadlines.due(p), got.get(p.key)) for p in periods}
+        out.by_uscc[uscc] = {k: Filing(p, default[k] if deadlines is None else deadlines.due(p), got.get(k))
+                             for k, p in keyed}
     out.own = {u: d for u, d in out.own.items() if u in out.by_uscc}
     return out
 
@@ -117,12 +121,14 @@ def first_received(conns: Sequence[Connection], periods: Sequence[ReportingPerio
 # --- the summary's sheets ----------------------------------------------------------------------
 
 def _rows(filings: Filings, listed: Iterable[Any]) -> Iterator[list[Any]]:
+    keys = [p.key for p in filings.periods]
     for r in listed:
         own = filings.own.get(r.uscc)
         cells: list[Any] = [getattr(r, k) for k, _ in identity_columns()]
         cells.append(own.describe() if own else "")
-        for p in filings.periods:
-            f = filings.by_uscc.get(r.uscc, {}).get(p.key)
+        by = filings.by_uscc.get(r.uscc, {})
+        for key in keys:
+            f = by.get(key)
             cells += [f.status(filings.as_of).value, f.received] if f else ["", None]
         # a day received as a real date: a number (Excel's day count) in the date format (see write_sheet)
         yield [None if v == "" else float((v - EXCEL_EPOCH).days) if isinstance(v, date) else v if v is None
