@@ -113,23 +113,6 @@ class EnterpriseRow:
         return bool(self.breaches)
 
 
-@dataclass(slots=True)
-class MissingRow:
-    """An enterprise on the roster without a submission on or before the as-of date."""
-
-    uscc: str
-    name: str
-    county: str = ""
-    township: str = ""
-    industry: str = ""
-    breaches: list[Breach] = field(default_factory=list)
-    deadlines: reporting.Deadlines | None = None  # the county's own reporting deadlines (roster), None: 16号令's
-
-    @property
-    def score(self) -> float:
-        return score(self.breaches)
-
-
 @dataclass
 class GroupRow:
     key: str
@@ -171,6 +154,13 @@ class FlaggedRow:
     @property
     def score(self) -> float:
         return score(self.breaches)
+
+
+@dataclass(slots=True)
+class MissingRow(FlaggedRow):
+    """An enterprise on the roster without a submission on or before the as-of date."""
+
+    deadlines: reporting.Deadlines | None = None  # the county's own reporting deadlines (roster), None: 16号令's
 
 
 # Monthly figures of one enterprise: (YYYY-MM, credit code, time of the submission counted at that month's end,
