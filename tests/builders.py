@@ -8,6 +8,7 @@ workbook, sheet and header codes; ``messy_workbook`` is written the way real cle
 from __future__ import annotations
 
 import re
+import time
 import zipfile
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -23,6 +24,16 @@ from dpsheets.workbook.template import cell_of, write_workbook
 
 AS_OF = date(2026, 11, 28)
 D = timedelta
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, step: float = 0.02) -> bool:
+    """Poll *predicate* until it holds or *timeout* seconds pass (for watchers and worker processes)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return bool(predicate())
 
 
 def edit(path: Path, change: Callable[[openpyxl.Workbook], None]) -> Path:

@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from archive_builders import at, submit
 from archive_builders import uscc as built_uscc
-from builders import AS_OF
+from builders import AS_OF, wait_until
 from click.testing import CliRunner
-from test_watch import Watcher, wait_until
+from test_watch import Watcher
 
 from dpsheets.cli import cli
 from dpsheets.county import alerts

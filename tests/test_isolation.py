@@ -20,7 +20,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import AS_OF, far_cell, many_rows, small_workbook
+from builders import AS_OF, far_cell, many_rows, small_workbook, wait_until
 
 from dpsheets.config import config_from_dict
 from dpsheets.county.inbox import Processor
@@ -30,15 +30,6 @@ from dpsheets.isolation import Worker
 from dpsheets.pipeline import pipeline
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_AS and signals are POSIX")
-
-
-def wait_until(predicate, timeout: float = 60.0, step: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 @pytest.fixture(scope="module")

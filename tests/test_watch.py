@@ -12,21 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from builders import AS_OF, small_workbook
+from builders import AS_OF, small_workbook, wait_until
 
 from dpsheets.county.archive import Archive
 from dpsheets.county.inbox import Processor, safe_name
 from dpsheets.county.watch import acquire_lock, watch
 from dpsheets.errors import DpsheetsError
-
-
-def wait_until(predicate, timeout=30.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 class Watcher:
