@@ -18,11 +18,12 @@ from __future__ import annotations
 import heapq
 import marshal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -370,24 +371,61 @@ def _restrict(conns: Sequence[Connection], day: date, area: Area) -> None:
             conn.execute(sa.text(f"INSERT INTO {KEEP} (id) VALUES (:id)"), keep)
 
 
-def _session(paths: Sequence[Path | str], as_of: date, area: Area) -> Iterator[tuple[list[Connection], list[str]]]:
-    """Connections to the archives, each with its latest submissions in a temporary table; their names."""
+def _prepare(conn: Connection, as_of: date, area: Area, keep: bool, latest: bool = True, snapshot: str = "") -> None:
+    """A connection ready for the roll-up's queries: PostgreSQL's settings, the *snapshot* of the session
+    (its data as the session sees it), and (*latest*) the latest submissions in their temporary table."""
+    if snapshot:
+        conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+    if conn.dialect.name == "postgresql":  # sorts and hashes in memory; no JIT for one-off queries
+        conn.exec_driver_sql("SET work_mem = '64MB'")
+        conn.exec_driver_sql("SET jit = off")
+    if latest:
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {LATEST}"))
+        conn.execute(sa.text(f"CREATE TEMP TABLE {LATEST} AS {_latest(area, keep)}"), _params(conn, as_of, area))
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"ANALYZE {LATEST}")
+
+
+def _session(paths: Sequence[Path | str], as_of: date,
+             area: Area) -> Iterator[tuple[list[Connection], list[str], list[Archive], str]]:
+    """Connections to the archives, each with its latest submissions in a temporary table; their names; the
+    archives and, for one PostgreSQL archive, the session's exported snapshot (for connections of their own
+    that see the same data, see :func:`_alongside`; "": none)."""
     with ExitStack() as stack:
         archives = [stack.enter_context(Archive(p)) for p in paths]
         conns = [stack.enter_context(a.connect()) for a in archives]
-        for conn in conns:
-            if conn.dialect.name == "postgresql":  # sorts and hashes in memory; no JIT for one-off queries
-                conn.exec_driver_sql("SET work_mem = '64MB'")
-                conn.exec_driver_sql("SET jit = off")
+        snapshot = ""
+        if len(conns) == 1 and conns[0].dialect.name == "postgresql":
+            conns[0] = conns[0].execution_options(isolation_level="REPEATABLE READ")
+            snapshot = str(conns[0].exec_driver_sql("SELECT pg_export_snapshot()").scalar())
         if len(conns) > 1:
+            for conn in conns:
+                _prepare(conn, as_of, area, keep=False, latest=False)
             _restrict(conns, as_of, area)
         for conn in conns:
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {LATEST}"))
-            conn.execute(sa.text(f"CREATE TEMP TABLE {LATEST} AS {_latest(area, len(conns) > 1)}"),
-                         _params(conn, as_of, area))
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"ANALYZE {LATEST}")
-        yield conns, [a.shown for a in archives]
+            _prepare(conn, as_of, area, keep=len(conns) > 1)
+        yield conns, [a.shown for a in archives], archives, snapshot
+
+
+T = TypeVar("T")
+
+
+def _alongside(pool: ThreadPoolExecutor, archive: Archive, snapshot: str, as_of: date, area: Area, latest: bool,
+               job: Callable[[Connection], T]) -> Callable[[], T]:
+    """*job* on a connection of its own to *archive*, prepared like the session's and seeing the same data
+    (its exported *snapshot*), in *pool*'s thread while this one goes on; the returned call waits for its
+    result (and raises what the job raised).
+
+    PostgreSQL computes each query in a process of its own: the queries that the roll-up needs later (the
+    hazard lists, the trend) run on the server while this process reads and evaluates the enterprises,
+    so a province roll-up takes about the longer of the two, not their sum."""
+    def run() -> T:
+        with archive.connect() as plain:
+            conn = plain.execution_options(isolation_level="REPEATABLE READ")
+            _prepare(conn, as_of, area, keep=False, latest=latest, snapshot=snapshot)
+            return job(conn)
+
+    return pool.submit(run).result
 
 
 _ENTERPRISE_FIELDS = tuple(f.name for f in fields(EnterpriseRow) if f.name != "breaches")
@@ -417,14 +455,27 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
     """The roll-up of one or more archives (paths or URLs), of *area* in them; its 新增重大隐患 are the alerts
     raised after *alerts_since* (default: 30 days before as-of) up to as-of. Every figure, list and month of
     the trend comes from one set of submissions: per credit code the latest on or before the day, whichever
-    archive holds it. Computed in SQL, set-based, in one session; each long list is read once, in order,
+    archive holds it. Computed in SQL, set-based, in one session (on one PostgreSQL archive, the hazard
+    lists and the trend on connections of their own that share its snapshot, alongside: :func:`_alongside`); each long list is read once, in order,
     through a server-side cursor, and put aside on local disk (:class:`~dpsheets.county.rows.Spill`) as it
     passes, so the roll-up holds none of them in memory and its sheets all show the same moment.
 
     *lists_only*: only the enterprises (with their breaches), the hazard lists and the roster's non-submitters,
     which is what the web service's staff pages show: no trend, 报送情况 or alerts (empty, None)."""
     config = config or Config()
-    with contextmanager(_session)(tuple(paths), as_of, area) as (conns, shown):
+    with contextmanager(_session)(tuple(paths), as_of, area) as (conns, shown, archives, snapshot), ExitStack() as stack:
+        # one PostgreSQL archive: the later queries run alongside on connections of their own (see _alongside)
+        pool = stack.enter_context(ThreadPoolExecutor(2, "dpsheets-rollup")) if snapshot else None
+
+        def lists_of(on: list[Connection]) -> list[Rows[dict]]:
+            return [_spill_hazards(on, as_of, which, area) for which in ("overdue", "major")]
+
+        def months_of(on: list[Connection]) -> tuple[dict[str, int | None], Rows[MonthRow] | None]:
+            return ({}, None) if lists_only else _months(on, as_of, area, per_enterprise=level != TOP_LEVEL)
+
+        if pool is not None:
+            lists_later = _alongside(pool, archives[0], snapshot, as_of, area, True, lambda c: lists_of([c]))
+            months_later = _alongside(pool, archives[0], snapshot, as_of, area, False, lambda c: months_of([c]))
         submitted = [u for c in conns for (u,) in c.execute(sa.text(f"SELECT uscc FROM {LATEST}"))]
         listed = set(submitted)
         missing = [not_submitted(m, config.rules) for m in (roster or []) if m.uscc not in listed]
@@ -452,15 +503,20 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
                 yield row
 
         summary = summarise(keep(_merged([evaluated(c) for c in conns], enterprise_key)), missing, filings)
-        lists = []
-        for which in ("overdue", "major"):
-            spill = Spill(1, 0)
-            for d in _merged([hazard_rows(c, as_of, which, area, table=True) for c in conns], hazard_key):
-                spill.add((marshal.dumps(d),))
-            lists.append(spill.rows(lambda packed: marshal.loads(packed[0])))
-        months, monthly = ({}, None) if lists_only else _months(conns, as_of, area, per_enterprise=level != TOP_LEVEL)
+        if pool is None:
+            lists, (months, monthly) = lists_of(conns), months_of(conns)
+        else:
+            lists, (months, monthly) = lists_later(), months_later()
     return Rollup(as_of, level, kept.rows(_unpack_enterprise), missing, lists[0], lists[1], months, config.rules,
                   shown, monthly=monthly, filings=filings, alerts=raised, alerts_since=since, summary_=summary)
+
+
+def _spill_hazards(conns: list[Connection], as_of: date, which: str, area: Area) -> Rows[dict]:
+    """The hazards of :func:`hazard_rows`, merged across *conns*, put aside on local disk as they pass."""
+    spill = Spill(1, 0)
+    for d in _merged([hazard_rows(c, as_of, which, area, table=True) for c in conns], hazard_key):
+        spill.add((marshal.dumps(d),))
+    return spill.rows(lambda packed: marshal.loads(packed[0]))
 
 
 def _months(conns: list[Connection], as_of: date, area: Area,
