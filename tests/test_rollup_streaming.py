@@ -101,3 +101,32 @@ def test_a_rollups_lists_are_on_disk_and_read_the_same_each_time(tmp_path):
     assert held.enterprises == list(result.enterprises) and held.totals() == result.totals()
     assert [r.uscc for r in held.enforcement()] == [r.uscc for r in result.enforcement()]
     assert len(result.overdue) == result.totals().sums["hazards_overdue"] > 0
+
+
+def test_rows_written_from_templates_equal_rows_written_cell_by_cell(tmp_path):
+    """The fast writer's row templates (one per combination of cell types) write exactly what writing each cell
+    does, for values that need escaping, spaces, long texts, blanks, numbers and types of their own."""
+    import random
+
+    rnd = random.Random(7)
+    pieces = ["甲", "ab", " ", "\t", "<", ">", "]]>", "&", "_x0041_", "_x12", "\x01", "\n", "😀", "𠀀", "长" * 31, "=1+2", ""]
+
+    def value():
+        kind = rnd.randrange(8)
+        if kind < 3:
+            return "".join(rnd.choice(pieces) for _ in range(rnd.randrange(4)))
+        return (None, rnd.randrange(-5, 10 ** 6), rnd.random() * 100, True, AS_OF)[kind - 3]
+
+    wb = xlsxwriter.Workbook(str(tmp_path / "t.xlsx"), {"constant_memory": True})
+    cell, pct, wrap = wb.add_format({"border": 1}), wb.add_format({"num_format": "0.0%"}), wb.add_format({"text_wrap": True})
+    for styles in (Styles(), Styles(blank=cell, number=cell, floats=[cell, pct], text=cell, long_text=wrap, long_over=30)):
+        rows = FastRows(wb.add_worksheet(), 1, styles)
+        assert rows.direct
+        for n in range(3000):
+            values = [value() for _ in range(rnd.randrange(1, 9))] if n % 2 else ["文字", 3, 0.5, None, "a" * 40, n]
+            assert rows.xml(str(n + 2), values) == rows._row(str(n + 2), values), values
+        plain = ["文字", 3, 0.5, None, "a" * 40, 7]  # written from its template, not cell by cell
+        long = (False, styles.long_over < 40) if styles.long_over < 99 else ()
+        template = rows._shapes[tuple(map(type, plain)), long].template
+        assert template and template.format("9", *plain) == rows._row("9", plain)
+    wb.close()
