@@ -15,6 +15,7 @@ arrived by its due date.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ class Filings:
     by_uscc: dict[str, dict[str, Filing]] = field(default_factory=dict)
     own: dict[str, Deadlines] = field(default_factory=dict)  # enterprises with deadlines of their own
 
-    @property
+    @functools.cached_property
     def reference(self) -> ReportingPeriod:
         return reporting.reference_period(self.as_of)
 

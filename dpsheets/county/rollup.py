@@ -9,7 +9,7 @@ date. Group figures are sums of the enterprise rows, so a city roll-up of county
 
 from __future__ import annotations
 
-import json
+import marshal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -278,7 +278,7 @@ def summarise(enterprises: Iterable[EnterpriseRow], missing: Iterable[MissingRow
         if row.breaches:
             spill.add((-row.score, -len(row.breaches), -getattr(row, "hazards_overdue", 0), row.county, row.name,
                        row.uscc, row.township, row.industry,
-                       json.dumps([[b.code, dict(b.params), b.points] for b in row.breaches], ensure_ascii=False), None))
+                       marshal.dumps([[b.code, dict(b.params), b.points] for b in row.breaches]), None))
         if row.county:
             counties.add(row.county)
 
@@ -302,7 +302,7 @@ def _group(name: str, acc: list[int]) -> GroupRow:
 
 def _flagged(r: tuple[Any, ...]) -> FlaggedRow:
     return FlaggedRow(r[5], r[4], r[3], r[6], r[7], [Breach(code, params, points)
-                                                     for code, params, points in json.loads(r[8])])
+                                                     for code, params, points in marshal.loads(r[8])])
 
 
 def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:

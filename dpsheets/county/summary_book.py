@@ -149,9 +149,12 @@ def _hidden(ws: Any, headers: tuple[str, ...]) -> FastRows:
     return FastRows(ws, 1 if headers else 0)
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False), its encoder made once
+
+
 def _breach_rows(out: FastRows, row: EnterpriseRow | MissingRow) -> None:
     for b in row.breaches:
-        out.write((row.uscc, b.code, json.dumps(dict(b.params), ensure_ascii=False), b.points))
+        out.write((row.uscc, b.code, _JSON(dict(b.params)), b.points))
 
 
 def _listed_order(r: Any) -> tuple[str, str, str, str]:
