@@ -123,17 +123,21 @@ def first_received(conns: Sequence[Connection], periods: Sequence[ReportingPerio
 
 def _rows(filings: Filings, listed: Iterable[Any]) -> Iterator[list[Any]]:
     keys = [p.key for p in filings.periods]
+    identity = [k for k, _ in identity_columns()]
+    as_of, status, none = filings.as_of, reporting.status, (None, None)
     for r in listed:
         own = filings.own.get(r.uscc)
-        cells: list[Any] = [getattr(r, k) for k, _ in identity_columns()]
-        cells.append(own.describe() if own else "")
+        cells: list[Any] = [None if v is None or v == "" else str(v) for v in (getattr(r, k) for k in identity)]
+        cells.append((own.describe() or None) if own else None)
         by = filings.by_uscc.get(r.uscc, {})
         for key in keys:
             f = by.get(key)
-            cells += [f.status(filings.as_of).value, f.received] if f else ["", None]
-        # a day received as a real date: a number (Excel's day count) in the date format (see write_sheet)
-        yield [None if v == "" else float((v - EXCEL_EPOCH).days) if isinstance(v, date) else v if v is None
-               else str(v) for v in cells]
+            if f is None:
+                cells += none
+            else:  # a day received as a real date: a number (Excel's day count) in the date format (see write_sheet)
+                cells.append(status(f.received, f.due, as_of).value)
+                cells.append(None if f.received is None else float((f.received - EXCEL_EPOCH).days))
+        yield cells
 
 
 def write_sheet(ws: Any, formats: dict[str, Any], filings: Filings, listed: Iterable[Any]) -> None:
