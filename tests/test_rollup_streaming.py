@@ -124,9 +124,70 @@ def test_rows_written_from_templates_equal_rows_written_cell_by_cell(tmp_path):
         assert rows.direct
         for n in range(3000):
             values = [value() for _ in range(rnd.randrange(1, 9))] if n % 2 else ["文字", 3, 0.5, None, "a" * 40, n]
-            assert rows.xml(str(n + 2), values) == rows._row(str(n + 2), values), values
+            assert rows.maker.xml(str(n + 2), values) == rows.maker._row(str(n + 2), values), values
         plain = ["文字", 3, 0.5, None, "a" * 40, 7]  # written from its template, not cell by cell
         long = (False, styles.long_over < 40) if styles.long_over < 99 else ()
-        template = rows._shapes[tuple(map(type, plain)), long].template
-        assert template and template.format("9", *plain) == rows._row("9", plain)
+        template = rows.maker._shapes[tuple(map(type, plain)), long].template
+        assert template and template.format("9", *plain) == rows.maker._row("9", plain)
     wb.close()
+
+
+def test_a_second_process_writes_the_longest_sheets_byte_for_byte_as_this_one(tmp_path, monkeypatch):
+    """A large summary's 企业明细 (with its hidden breaches) and 逾期隐患 are written by a second process
+    (dpsheets.county.sheet_jobs): the workbook holds exactly the XML this process writes, sheet by sheet."""
+    import zipfile
+
+    from test_rollup import build_archive  # noqa: PLC0415 - the roll-up tests' archive
+
+    from dpsheets.county import sheet_jobs
+    from dpsheets.county.summary_book import write_summary
+
+    build_archive(tmp_path / "a.sqlite", tmp_path, range(12))
+    result = rollup_archives([tmp_path / "a.sqlite"], as_of=AS_OF)
+    assert len(result.overdue) > 0 and any(e.breaches for e in result.enterprises)
+    here = write_summary(result, tmp_path / "here.xlsx")
+    started = []
+    original = sheet_jobs.Alongside.__init__
+
+    def counted(self):  # noqa: ANN001, ANN202
+        started.append(1)
+        original(self)
+
+    monkeypatch.setattr(sheet_jobs, "ALONGSIDE_ROWS", 1)
+    monkeypatch.setattr(sheet_jobs.Alongside, "__init__", counted)
+    alongside = write_summary(result, tmp_path / "alongside.xlsx")
+    assert started == [1]
+    with zipfile.ZipFile(here) as a, zipfile.ZipFile(alongside) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            if name != "docProps/core.xml":  # only its time of creation differs
+                assert a.read(name) == b.read(name), name
+    assert read_summary_rows(alongside) == read_summary_rows(here)
+
+
+def read_summary_rows(path):
+    from dpsheets.county.summary_book import read_summary
+
+    back = read_summary(path)
+    return [(e.uscc, e.hazards_overdue, [b.code for b in e.breaches]) for e in back.enterprises], len(back.overdue)
+
+
+def _exit_unless_in(pid: int) -> str:
+    """A job that kills the process it runs in, unless that is process *pid*."""
+    import os
+
+    if os.getpid() != pid:
+        os._exit(3)
+    return "written here"
+
+
+def test_a_job_the_second_process_could_not_finish_is_done_here():
+    import os
+
+    from dpsheets.county.sheet_jobs import Alongside
+
+    side = Alongside()
+    try:
+        assert side.submit(_exit_unless_in, os.getpid())() == "written here"
+    finally:
+        side.close()

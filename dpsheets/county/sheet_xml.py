@@ -93,47 +93,36 @@ def _text(value: str) -> str:
     return f"<t>{value}</t>"
 
 
-class FastRows:
-    """Writes rows from *first_row* on into *ws* (0-based rows and columns, cells from column 0) in *styles*."""
+@dataclass(frozen=True)
+class CellAttrs:
+    """The style attribute (`` s="3"``, or "" for none) each kind of cell is written with: a sheet's
+    :class:`Styles` resolved against its workbook (plain values, so that another process can write rows)."""
 
-    def __init__(self, ws: Any, first_row: int, styles: Styles = PLAIN) -> None:
-        self.ws = ws
-        self.first = self.row = first_row
-        self.styles = styles
-        self.direct = bool(getattr(ws, "constant_memory", False)) and getattr(ws, "row_data_fh", None) is not None \
-            and ws.fh is ws.row_data_fh and hasattr(ws, "previous_row") and ws.previous_row < first_row
+    blank: str = ""
+    number: str = ""
+    text: str = ""
+    long: str = ""
+    floats: tuple[str, ...] = ()
+    long_over: int = 1 << 30
+
+    @classmethod
+    def of(cls, styles: Styles) -> CellAttrs:
+        def attr(f: Any) -> str:
+            return "" if f is None else f' s="{f._get_xf_index()}"'
+
+        return cls(attr(styles.blank), attr(styles.number), attr(styles.text), attr(styles.long_text),
+                   tuple(attr(f) for f in styles.floats), styles.long_over)
+
+
+class RowXml:
+    """The ``<row>`` XML of rows of values, as xlsxwriter writes them in constant-memory mode (in-line strings,
+    the same escapes, the style attributes *attrs*)."""
+
+    def __init__(self, attrs: CellAttrs) -> None:
+        self.attrs = attrs
         self.columns: list[str] = []
-        self.top_col = -1
-        if self.direct:
-            ws._write_single_row(first_row)  # flush the rows xlsxwriter still holds (the header)
-            attr = {id(f): "" if f is None else f' s="{f._get_xf_index()}"'
-                    for f in (styles.blank, styles.number, styles.text, styles.long_text, *styles.floats)}
-            self._blank, self._number, self._text, self._long = (attr[id(styles.blank)], attr[id(styles.number)],
-                                                                 attr[id(styles.text)], attr[id(styles.long_text)])
-            self._floats = [attr[id(f)] for f in styles.floats]
-            self._long_matters = self._long != self._text
-            self._shapes: dict[Any, _Shape] = {}
-        self._pending: list[str] = []  # rows not yet written to the sheet's file (a few hundred at a time)
-
-    def write(self, values: Sequence[Any]) -> None:
-        """One row, from column 0."""
-        r = self.row
-        self.row += 1
-        if not self.direct:
-            for c, value in enumerate(values):
-                kind, fmt = self.styles.of(c, value)
-                if kind == "b":
-                    self.ws.write_blank(r, c, None, fmt)
-                elif kind == "n":
-                    self.ws.write_number(r, c, value, fmt)
-                else:
-                    self.ws.write_string(r, c, value if isinstance(value, str) else str(value), fmt)
-            return
-        self._pending.append(self.xml(str(r + 1), values))
-        if len(self._pending) >= 256:
-            self.flush()
-        if values:
-            self.top_col = max(self.top_col, len(values) - 1)
+        self._shapes: dict[Any, _Shape] = {}
+        self._long_matters = attrs.long != attrs.text
 
     def xml(self, n: str, values: Sequence[Any]) -> str:
         """The XML of row *n* (its number in the sheet, as text): from the template of its cells' types, else
@@ -142,7 +131,7 @@ class FastRows:
         while len(columns) < len(values):
             columns.append(f'<c r="{xl_col_to_name(len(columns))}')
         types = tuple(map(type, values))
-        long = tuple([len(v) > self.styles.long_over for v in values if type(v) is str]) if self._long_matters else ()
+        long = tuple([len(v) > self.attrs.long_over for v in values if type(v) is str]) if self._long_matters else ()
         shape = self._shapes.get((types, long))
         if shape is None:
             if len(self._shapes) > 4096:  # a sheet of ever new combinations: keep the cache small
@@ -160,31 +149,34 @@ class FastRows:
     def _shape(self, types: tuple[type, ...], long: tuple[bool, ...]) -> _Shape:
         """The row template of one combination of cell types (and long texts): ``{0}`` the row number, ``{i}``
         the value of column i - 1, written as :meth:`_row` writes it; no template ("") for other types."""
+        a = self.attrs
         parts, longs = ['<row r="{0}">'], iter(long if self._long_matters else [False] * len(types))
         for c, t in enumerate(types):
             cell = f"{self.columns[c]}{{0}}\""
             if t is str:
-                style = self._long if next(longs) else self._text
+                style = a.long if next(longs) else a.text
                 parts.append(f'{cell}{style} t="inlineStr"><is><t>{{{c + 1}}}</t></is></c>')
             elif t is type(None):
-                if self._blank:
-                    parts.append(f"{cell}{self._blank}/>")
+                if a.blank:
+                    parts.append(f"{cell}{a.blank}/>")
             elif t is int or t is float:
-                style = self._floats[c] if t is float and c < len(self._floats) else self._number
+                style = a.floats[c] if t is float and c < len(a.floats) else a.number
                 parts.append(f"{cell}{style}><v>{{{c + 1}:.16G}}</v></c>")
             else:
                 return _Shape("")
         parts.append("</row>")
-        template = "".join(parts)
-        return _Shape(template)
+        return _Shape("".join(parts))
 
     def _row(self, n: str, values: Sequence[Any]) -> str:
         """The XML of one row, cell by cell."""
         columns = self.columns
+        while len(columns) < len(values):
+            columns.append(f'<c r="{xl_col_to_name(len(columns))}')
         out = [f'<row r="{n}">']
         add = out.append
-        long_over, floats, nfloats = self.styles.long_over, self._floats, len(self._floats)
-        text_style, long_style, number_style, blank = self._text, self._long, self._number, self._blank
+        a = self.attrs
+        long_over, floats, nfloats = a.long_over, a.floats, len(a.floats)
+        text_style, long_style, number_style, blank = a.text, a.long, a.number, a.blank
         special = _SPECIAL.search
         for c, value in enumerate(values):
             t = type(value)
@@ -204,6 +196,81 @@ class FastRows:
         add("</row>")
         return "".join(out)
 
+
+class RowFile:
+    """Rows from *first_row* on (0-based) written as sheet XML to the file at *path* (UTF-8), in another
+    process if need be, for :meth:`FastRows.adopt`; :meth:`close` gives (how many rows, the last column
+    written, -1 for none)."""
+
+    def __init__(self, path: str | os.PathLike[str], attrs: CellAttrs, first_row: int) -> None:
+        self.out = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
+        self.maker, self.first, self.n, self.top = RowXml(attrs), first_row, first_row, -1
+        self.pending: list[str] = []
+
+    def write(self, values: Sequence[Any]) -> None:
+        self.n += 1
+        self.pending.append(self.maker.xml(str(self.n), values))
+        if values:
+            self.top = max(self.top, len(values) - 1)
+        if len(self.pending) >= 256:
+            self.out.write("".join(self.pending))
+            self.pending = []
+
+    def close(self) -> tuple[int, int]:
+        self.out.write("".join(self.pending))
+        self.pending = []
+        self.out.close()
+        return self.n - self.first, self.top
+
+
+def write_file(path: str | os.PathLike[str], attrs: CellAttrs, first_row: int,
+               rows: Iterable[Sequence[Any]]) -> tuple[int, int]:
+    """Every row of *rows* into a :class:`RowFile`; what it gives."""
+    out = RowFile(path, attrs, first_row)
+    try:
+        for values in rows:
+            out.write(values)
+    finally:
+        written = out.close()
+    return written
+
+
+class FastRows:
+    """Writes rows from *first_row* on into *ws* (0-based rows and columns, cells from column 0) in *styles*."""
+
+    def __init__(self, ws: Any, first_row: int, styles: Styles = PLAIN) -> None:
+        self.ws = ws
+        self.first = self.row = first_row
+        self.styles = styles
+        self.direct = bool(getattr(ws, "constant_memory", False)) and getattr(ws, "row_data_fh", None) is not None \
+            and ws.fh is ws.row_data_fh and hasattr(ws, "previous_row") and ws.previous_row < first_row
+        self.top_col = -1
+        self._pending: list[str] = []  # rows not yet written to the sheet's file (a few hundred at a time)
+        if self.direct:
+            ws._write_single_row(first_row)  # flush the rows xlsxwriter still holds (the header)
+            self.attrs = CellAttrs.of(styles)
+            self.maker = RowXml(self.attrs)
+
+    def write(self, values: Sequence[Any]) -> None:
+        """One row, from column 0."""
+        r = self.row
+        self.row += 1
+        if not self.direct:
+            for c, value in enumerate(values):
+                kind, fmt = self.styles.of(c, value)
+                if kind == "b":
+                    self.ws.write_blank(r, c, None, fmt)
+                elif kind == "n":
+                    self.ws.write_number(r, c, value, fmt)
+                else:
+                    self.ws.write_string(r, c, value if isinstance(value, str) else str(value), fmt)
+            return
+        self._pending.append(self.maker.xml(str(r + 1), values))
+        if len(self._pending) >= 256:
+            self.flush()
+        if values:
+            self.top_col = max(self.top_col, len(values) - 1)
+
     def write_all(self, rows: Iterable[Sequence[Any]]) -> int:
         """Every row of *rows*; how many."""
         start = self.row
@@ -211,6 +278,22 @@ class FastRows:
             self.write(values)
         self.close()
         return self.row - start
+
+    def adopt(self, path: str | os.PathLike[str], written: tuple[int, int]) -> int:
+        """The rows :func:`write_file` wrote to *path* from this writer's next row on (*written*: what it
+        returned), as if written here; how many. (Only where the rows go straight to the sheet's file.)"""
+        count, top = written
+        if not self.direct:
+            raise ValueError("rows written elsewhere need a constant-memory worksheet")
+        self.flush()
+        fh = self.ws.fh
+        fh.flush()
+        with open(path, "rb") as rows:
+            shutil.copyfileobj(rows, fh.buffer, 1 << 20)
+        self.row += count
+        self.top_col = max(self.top_col, top)
+        self.close()  # the dimensions (more rows may follow: close again after them)
+        return count
 
     def flush(self) -> None:
         """The rows held back written to the sheet's file."""
