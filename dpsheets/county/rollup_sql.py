@@ -16,6 +16,7 @@ archive's); their rows are merged in order.
 from __future__ import annotations
 
 import heapq
+import itertools
 import marshal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -241,9 +242,13 @@ def _latest(area: Area, keep: bool) -> str:
                           keep=f" AND ranked.id IN (SELECT id FROM {KEEP})" if keep else "")
 
 
-def _sql(conn: Connection, template: str, area: Area, keep: bool, table: bool, **more: str) -> str:
-    """*template* with its latest submissions: the session's table (*table*), else computed in the query."""
-    return template.format(latest=f"SELECT * FROM {LATEST}" if table else _latest(area, keep), C=_collate(conn), **more)
+def _sql(conn: Connection, template: str, area: Area, keep: bool, table: bool, part: tuple[int, int] | None = None,
+         **more: str) -> str:
+    """*template* with its latest submissions: the session's table (*table*), else computed in the query;
+    *part* (k, n): only the enterprises whose credit code hashes to k modulo n (PostgreSQL, with *table*)."""
+    latest = f"SELECT * FROM {LATEST}" + \
+        (f" WHERE (hashtext(uscc) & 2147483647) % {int(part[1])} = {int(part[0])}" if part else "")
+    return template.format(latest=latest if table else _latest(area, keep), C=_collate(conn), **more)
 
 
 def _stream(conn: Connection, sql: str, params: Mapping[str, Any]) -> Iterator[Any]:
@@ -252,10 +257,10 @@ def _stream(conn: Connection, sql: str, params: Mapping[str, Any]) -> Iterator[A
 
 
 def enterprise_rows(conn: Connection, as_of: date, area: Area = Area(), keep: bool = False, *,
-                    table: bool = False) -> Iterator[EnterpriseRow]:
+                    table: bool = False, part: tuple[int, int] | None = None) -> Iterator[EnterpriseRow]:
     """Each enterprise's indicators from its latest submission on or before *as_of* (one query, streamed, in
-    the order of 企业明细); breaches are not evaluated here."""
-    sql = _sql(conn, _ENTERPRISES, area, keep, table, days=_DAYS[conn.dialect.name])
+    the order of 企业明细); breaches are not evaluated here. *part*: see :func:`_sql`."""
+    sql = _sql(conn, _ENTERPRISES, area, keep, table, part, days=_DAYS[conn.dialect.name])
     for r in _stream(conn, sql, _params(conn, as_of, area)):
         (uscc, name, county, township, industry, last_submission, received_at, template_version, errors, r_major,
          r_significant, r_general, r_low, posts, employees, total, open_, overdue, major_open, without_plan,
@@ -465,7 +470,7 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
     config = config or Config()
     with contextmanager(_session)(tuple(paths), as_of, area) as (conns, shown, archives, snapshot), ExitStack() as stack:
         # one PostgreSQL archive: the later queries run alongside on connections of their own (see _alongside)
-        pool = stack.enter_context(ThreadPoolExecutor(2, "dpsheets-rollup")) if snapshot else None
+        pool = stack.enter_context(ThreadPoolExecutor(3, "dpsheets-rollup")) if snapshot else None
 
         def lists_of(on: list[Connection]) -> list[Rows[dict]]:
             return [_spill_hazards(on, as_of, which, area) for which in ("overdue", "major")]
@@ -473,7 +478,8 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
         def months_of(on: list[Connection]) -> tuple[dict[str, int | None], Rows[MonthRow] | None]:
             return ({}, None) if lists_only else _months(on, as_of, area, per_enterprise=level != TOP_LEVEL)
 
-        if pool is not None:
+        if pool is not None:  # half of the enterprises, the hazard lists, the trend: each on a connection of its own
+            half_later = _alongside(pool, archives[0], snapshot, as_of, area, True, lambda c: _spill_enterprises(c, as_of, area))
             lists_later = _alongside(pool, archives[0], snapshot, as_of, area, True, lambda c: lists_of([c]))
             months_later = _alongside(pool, archives[0], snapshot, as_of, area, False, lambda c: months_of([c]))
         submitted = [u for c in conns for (u,) in c.execute(sa.text(f"SELECT uscc FROM {LATEST}"))]
@@ -492,8 +498,8 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
 
         kept = Spill(1, 0)
 
-        def evaluated(conn: Connection) -> Iterator[EnterpriseRow]:
-            for row in enterprise_rows(conn, as_of, area, table=True):
+        def evaluated(rows: Iterator[EnterpriseRow]) -> Iterator[EnterpriseRow]:
+            for row in rows:
                 row.breaches = evaluate(row, as_of, config.rules)
                 yield row
 
@@ -502,13 +508,27 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
                 kept.add(_pack_enterprise(row))
                 yield row
 
-        summary = summarise(keep(_merged([evaluated(c) for c in conns], enterprise_key)), missing, filings)
+        if pool is None:
+            streams = [enterprise_rows(c, as_of, area, table=True) for c in conns]
+        else:  # one half read here while the other is computed alongside, merged in order
+            here = enterprise_rows(conns[0], as_of, area, table=True, part=(0, 2))
+            first = next(here, None)  # the query runs now, not when the merge first asks
+            streams = [itertools.chain([] if first is None else [first], here), iter(half_later())]
+        summary = summarise(keep(evaluated(_merged(streams, enterprise_key))), missing, filings)
         if pool is None:
             lists, (months, monthly) = lists_of(conns), months_of(conns)
         else:
             lists, (months, monthly) = lists_later(), months_later()
     return Rollup(as_of, level, kept.rows(_unpack_enterprise), missing, lists[0], lists[1], months, config.rules,
                   shown, monthly=monthly, filings=filings, alerts=raised, alerts_since=since, summary_=summary)
+
+
+def _spill_enterprises(conn: Connection, as_of: date, area: Area) -> Rows[EnterpriseRow]:
+    """The second half of :func:`enterprise_rows` (by credit code), put aside on local disk as it passes."""
+    spill = Spill(1, 0)
+    for row in enterprise_rows(conn, as_of, area, table=True, part=(1, 2)):
+        spill.add(_pack_enterprise(row))
+    return spill.rows(_unpack_enterprise)
 
 
 def _spill_hazards(conns: list[Connection], as_of: date, which: str, area: Area) -> Rows[dict]:
