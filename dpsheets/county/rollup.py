@@ -10,6 +10,7 @@ date. Group figures are sums of the enterprise rows, so a city roll-up of county
 from __future__ import annotations
 
 import marshal
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -271,10 +272,7 @@ def summarise(enterprises: Iterable[EnterpriseRow], missing: Iterable[MissingRow
         for key, groups in sums.items():
             name = "合计" if key is None else (getattr(row, key) or "未填写")
             acc = groups.get(name)
-            if acc is None:
-                acc = groups[name] = [0] * _WIDTH
-            for i, v in enumerate(values):
-                acc[i] += v
+            groups[name] = list(values) if acc is None else list(map(operator.add, acc, values))
         if row.breaches:
             spill.add((-row.score, -len(row.breaches), -getattr(row, "hazards_overdue", 0), row.county, row.name,
                        row.uscc, row.township, row.industry,
@@ -284,7 +282,7 @@ def summarise(enterprises: Iterable[EnterpriseRow], missing: Iterable[MissingRow
 
     for row in enterprises:
         on_time = filings is not None and filings.on_time(row.uscc)  # arrived by the due date
-        add(row, (1, 1, on_time, bool(row.breaches), *_SUMMED(row)))
+        add(row, (1, 1, int(on_time), int(bool(row.breaches)), *_SUMMED(row)))
     nothing = (0,) * len(INDICATORS)
     for m in missing:
         add(m, (1, 0, 0, 1, *nothing))
