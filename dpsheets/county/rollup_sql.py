@@ -157,15 +157,24 @@ def enterprise_key(r: EnterpriseRow) -> tuple[str, str, str, str]:
 _HAZARD_LIST = """
 WITH latest AS ({latest})
 SELECT l.uscc, l.name AS enterprise, l.county, l.township, l.industry, h.number, h.name, h.location, h.level, h.status,
-       h.deadline, h.unit, h.owner, h.has_plan, h.reported_on
+       {deadline} AS deadline, h.unit, h.owner, CASE WHEN h.has_plan <> 0 THEN '是' ELSE '否' END AS has_plan,
+       {reported_on} AS reported_on, CASE WHEN h.deadline IS NULL THEN 0 WHEN {days} > 0 THEN {days} ELSE 0 END AS days_overdue
 FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {where}
 ORDER BY CASE WHEN h.deadline IS NULL THEN 0 ELSE 1 END, h.deadline, l.uscc{C}, h.row
 """
+# The columns of a listed hazard, in the order of _HAZARD_LIST: dates as ISO text, has_plan as 是/否, days overdue on as-of.
+HAZARD_KEYS = ("uscc", "enterprise", "county", "township", "industry", "number", "name", "location", "level", "status",
+               "deadline", "unit", "owner", "has_plan", "reported_on", "days_overdue")
+_ISO_DAY = {"sqlite": "substr({0}, 1, 10)", "postgresql": "to_char({0}, 'YYYY-MM-DD')"}
 
 
 def hazard_key(d: Mapping[str, Any]) -> tuple[str, str]:
     """The order of 逾期隐患 and 重大隐患: by deadline (none first), then credit code (then row, in SQL)."""
     return (str(d["deadline"] or ""), str(d["uscc"]))
+
+
+def _HAZARD_ORDER(t: tuple) -> tuple[str, str]:  # noqa: N802 - hazard_key of a tuple of HAZARD_KEYS
+    return (str(t[10] or ""), str(t[0]))
 
 
 # Overdue hazards at several month-ends in one pass: a submission is an enterprise's latest on day m
@@ -287,12 +296,20 @@ def enterprise_rows(conn: Connection, as_of: date, area: Area = Area(), keep: bo
 def hazard_rows(conn: Connection, as_of: date, which: str, area: Area = Area(), keep: bool = False, *,
                 table: bool = False) -> Iterator[dict]:
     """The overdue (*which* = "overdue") or open major ("major") hazards of the latest submissions, streamed in
-    the order of their sheet."""
+    the order of their sheet (dicts of :data:`HAZARD_KEYS`)."""
+    for r in hazard_tuples(conn, as_of, which, area, keep, table=table):
+        yield dict(zip(HAZARD_KEYS, r, strict=True))
+
+
+def hazard_tuples(conn: Connection, as_of: date, which: str, area: Area = Area(), keep: bool = False, *,
+                  table: bool = False) -> Iterator[tuple]:
+    """:func:`hazard_rows` as tuples of :data:`HAZARD_KEYS`, every value made by the database."""
     where = _OVERDUE if which == "overdue" else f"{_MAJOR} AND {_OPEN}"
-    result = conn.execution_options(stream_results=True, yield_per=2000).execute(
-        sa.text(_sql(conn, _HAZARD_LIST, area, keep, table, where=where)), _params(conn, as_of, area))
-    for r in result.mappings():
-        yield _hazard_dict(r, as_of)
+    dialect = conn.dialect.name
+    sql = _sql(conn, _HAZARD_LIST, area, keep, table, where=where, days=_DAYS[dialect],
+               deadline=_ISO_DAY[dialect].format("h.deadline"), reported_on=_ISO_DAY[dialect].format("h.reported_on"))
+    for r in _stream(conn, sql, _params(conn, as_of, area)):
+        yield tuple(r)
 
 
 def hazard_list(conn: Connection, as_of: date, which: str, area: Area = Area(), keep: bool = False) -> list[dict]:
@@ -306,17 +323,6 @@ def _days_since(last: date | None, as_of: date) -> int | None:
 
 def _months_since(last: date | None, as_of: date) -> int | None:
     return None if last is None else months_between(last, as_of)
-
-
-def _hazard_dict(r: Mapping[Any, Any], as_of: date) -> dict:
-    d = dict(r)
-    deadline = _date(d.get("deadline"))
-    d["deadline"] = deadline.isoformat() if deadline else None
-    reported = _date(d.get("reported_on"))
-    d["reported_on"] = reported.isoformat() if reported else None
-    d["days_overdue"] = max((as_of - deadline).days, 0) if deadline else 0
-    d["has_plan"] = "是" if d.get("has_plan") else "否"
-    return d
 
 
 def _trend_sql(conn: Connection, days: list[date], area: Area, keep: bool) -> tuple[str, dict[str, Any]]:
@@ -532,11 +538,17 @@ def _spill_enterprises(conn: Connection, as_of: date, area: Area) -> Rows[Enterp
 
 
 def _spill_hazards(conns: list[Connection], as_of: date, which: str, area: Area) -> Rows[dict]:
-    """The hazards of :func:`hazard_rows`, merged across *conns*, put aside on local disk as they pass."""
+    """The hazards of :func:`hazard_rows`, merged across *conns*, put aside on local disk as they pass (as tuples,
+    made into dicts when read)."""
     spill = Spill(1, 0)
-    for d in _merged([hazard_rows(c, as_of, which, area, table=True) for c in conns], hazard_key):
-        spill.add((marshal.dumps(d),))
-    return spill.rows(lambda packed: marshal.loads(packed[0]))
+    for t in _merged([hazard_tuples(c, as_of, which, area, table=True) for c in conns], _HAZARD_ORDER):
+        spill.add((marshal.dumps(t),))
+    return spill.rows(hazard_of)
+
+
+def hazard_of(packed: tuple[bytes]) -> dict:
+    """A spilled hazard (:func:`_spill_hazards`) as the dict of :func:`hazard_rows`."""
+    return dict(zip(HAZARD_KEYS, marshal.loads(packed[0]), strict=True))
 
 
 def _months(conns: list[Connection], as_of: date, area: Area,

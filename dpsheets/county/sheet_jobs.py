@@ -12,7 +12,6 @@ process could not finish.
 
 from __future__ import annotations
 
-import marshal
 import multiprocessing
 import os
 import shutil
@@ -47,8 +46,10 @@ def spill_of(rows: Any) -> SpillRef | None:
 
 def write_hazards(ref: SpillRef, keys: Sequence[str], attrs: CellAttrs, out: str) -> tuple[int, int]:
     """A hazard list's rows (one column per key of *keys*) into *out*, from row 1 on."""
+    from dpsheets.county.rollup_sql import hazard_of
+
     return write_file(out, attrs, 1, ([d.get(k) for k in keys] for d in
-                                      (marshal.loads(packed[0]) for packed in read_spill(ref.path, ref.width, ref.key))))
+                                      (hazard_of(packed) for packed in read_spill(ref.path, ref.width, ref.key))))
 
 
 def write_detail(ref: SpillRef, attrs: CellAttrs, out: str, breaches_out: str) -> tuple[tuple[int, int], tuple[int, int]]:
