@@ -4,13 +4,18 @@ For each enterprise its latest submission on or before the as-of date (kept for 
 temporary table, ``dpsheets_latest``), with hazard states evaluated on that date by the SQL generated
 from their one declaration (:mod:`dpsheets.rules.hazard_state`). The long lists come out of the
 database in the order the summary shows them (ORDER BY in SQL, text compared by code point on both
-engines), through a server-side cursor on PostgreSQL; a :class:`~dpsheets.county.rows.Rows` reads
-them again whenever they are needed, so a province roll-up never holds them in memory. One pass at
-the start gives the sums per group, the list to inspect and the lengths.
+engines), through a server-side cursor on PostgreSQL, and are put aside on local disk as they pass
+(:class:`~dpsheets.county.rows.Spill`; the enterprises sorted there, so they may come in any order):
+a :class:`~dpsheets.county.rows.Rows` reads them back whenever they are needed, so a province roll-up
+never holds them in memory. One pass gives the sums per group, the list to inspect and the lengths.
+
+On one PostgreSQL archive the work is shared between the server's processes: half of the enterprises,
+the hazard lists and the trend are queried on connections of their own while this one reads the other
+half; they all see the session's exported snapshot, so the sheets show one moment (:func:`_alongside`).
 
 With several archives, the submissions that count on a day are decided across all of them first
 (:func:`_restrict`): per credit code the latest received on or before it (on a tie, the later
-archive's); their rows are merged in order.
+archive's); their lists are merged in order.
 """
 
 from __future__ import annotations
@@ -451,9 +456,22 @@ def _pack_enterprise(row: EnterpriseRow) -> tuple[bytes]:
 
 
 def _unpack_enterprise(packed: tuple[Any, ...]) -> EnterpriseRow:
-    values, breaches = marshal.loads(packed[0])
+    values, breaches = marshal.loads(packed[-1])
     return EnterpriseRow(**dict(zip(_ENTERPRISE_FIELDS, values, strict=True)),
                          breaches=[Breach(code, params, points) for code, params, points in breaches])
+
+
+def _listed(row: EnterpriseRow) -> tuple[str, str, str, str, bytes]:
+    """*row* put aside in the order of 企业明细 (:func:`enterprise_key`, then packed), whatever order it came in."""
+    return (*enterprise_key(row), _pack_enterprise(row)[0])
+
+
+KEPT_WIDTH, KEPT_KEY = 5, 4  # the layout of _listed rows in their Spill
+
+
+def _later(rows: Callable[[], Iterable[T]]) -> Iterator[T]:
+    """The rows *rows*() gives, asked for when first needed."""
+    yield from rows()
 
 
 def _merged(streams: list[Iterator[Any]], key: Callable[[Any], Any]) -> Iterator[Any]:
@@ -466,8 +484,8 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
     """The roll-up of one or more archives (paths or URLs), of *area* in them; its 新增重大隐患 are the alerts
     raised after *alerts_since* (default: 30 days before as-of) up to as-of. Every figure, list and month of
     the trend comes from one set of submissions: per credit code the latest on or before the day, whichever
-    archive holds it. Computed in SQL, set-based, in one session (on one PostgreSQL archive, the hazard
-    lists and the trend on connections of their own that share its snapshot, alongside: :func:`_alongside`); each long list is read once, in order,
+    archive holds it. Computed in SQL, set-based, in one session (on one PostgreSQL archive, with connections
+    of their own alongside that share its snapshot: see the module); each long list is read once, in order,
     through a server-side cursor, and put aside on local disk (:class:`~dpsheets.county.rows.Spill`) as it
     passes, so the roll-up holds none of them in memory and its sheets all show the same moment.
 
@@ -502,7 +520,7 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
                                         if a["uscc"] in listed]
         del listed, received, submitted
 
-        kept = Spill(1, 0)
+        kept = Spill(KEPT_WIDTH, KEPT_KEY)  # read back in the order of 企业明细, so they may come in any order
 
         def evaluated(rows: Iterator[EnterpriseRow]) -> Iterator[EnterpriseRow]:
             for row in rows:
@@ -511,16 +529,14 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
 
         def keep(rows: Iterator[EnterpriseRow]) -> Iterator[EnterpriseRow]:
             for row in rows:
-                kept.add(_pack_enterprise(row))
+                kept.add(_listed(row))
                 yield row
 
         if pool is None:
-            streams = [enterprise_rows(c, as_of, area, table=True) for c in conns]
-        else:  # one half read here while the other is computed alongside, merged in order
-            here = enterprise_rows(conns[0], as_of, area, table=True, part=(0, 2))
-            first = next(here, None)  # the query runs now, not when the merge first asks
-            streams = [itertools.chain([] if first is None else [first], here), iter(half_later())]
-        summary = summarise(keep(evaluated(_merged(streams, enterprise_key))), missing, filings)
+            streams: list[Iterable[EnterpriseRow]] = [enterprise_rows(c, as_of, area, table=True) for c in conns]
+        else:  # one half read (and evaluated) here while the other is computed alongside, then that half
+            streams = [enterprise_rows(conns[0], as_of, area, table=True, part=(0, 2)), _later(half_later)]
+        summary = summarise(keep(evaluated(itertools.chain.from_iterable(streams))), missing, filings)
         if pool is None:
             lists, (months, monthly) = lists_of(conns), months_of(conns)
         else:
