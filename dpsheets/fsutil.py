@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
-import sqlite3
-import tempfile
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +28,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     The temporary name starts with ``.dpsheets-`` (so watchers and listings can skip it) and
     keeps the target's suffix (so libraries that look at it, like openpyxl, are content).
     """
+    import tempfile
+
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=target.suffix, dir=target.parent, prefix=".dpsheets-")
@@ -72,7 +73,8 @@ def environment_error(exc: BaseException, *, archive: Path | str | None = None, 
 
             return explain(exc, str(archive))
         return None
-    if isinstance(exc, sqlite3.Error) and archive is not None:
+    sqlite3 = sys.modules.get("sqlite3")  # an sqlite3 error can only come once sqlite3 is loaded
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error) and archive is not None:
         text = str(exc).lower()
         if "full" in text:
             return DpsheetsError("env.disk-full", f"磁盘已满，档案库 {archive} 无法写入。请清理磁盘空间后重新运行；文件仍在“处理中”，下次运行会继续处理。", exit_code=2)

@@ -13,7 +13,6 @@ whatever arrives, use a :class:`dpsheets.isolation.Worker`: a process with a mem
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,7 +28,11 @@ from dpsheets.rules.problems import Report
 from dpsheets.workbook.model import WorkbookData
 from dpsheets.workbook.reader import read_workbook
 
-log = logging.getLogger(__name__)
+
+def _log():  # noqa: ANN202 - logging is imported only when something goes wrong
+    import logging
+
+    return logging.getLogger(__name__)
 
 EXIT_UNREADABLE = EXIT_FATAL  # a file that cannot be read (see dpsheets.errors.EXIT_CODES)
 
@@ -193,7 +196,7 @@ def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - a file must never crash a batch or the watcher (panics included)
-        log.debug("unexpected failure reading %s", path, exc_info=True)  # the Chinese message says it
+        _log().debug("unexpected failure reading %s", path, exc_info=True)  # the Chinese message says it
         result.error = DpsheetsError("file.unexpected", f"读取时发生意外错误（{type(exc).__name__}）。请用 Excel 打开后另存为新的 .xlsx 文件再提交。",
                                      path=str(path))
         return result
@@ -225,7 +228,7 @@ def _write_highlight(result: FileResult, out_dir: Path, reader: Reader) -> None:
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - the report stands even when the copy cannot be made
-        log.debug("highlighted copy of %s failed", result.path, exc_info=True)  # the note says it in Chinese
+        _log().debug("highlighted copy of %s failed", result.path, exc_info=True)  # the note says it in Chinese
         env = environment_error(exc)
         result.environment = result.environment or env
         why = env.message if env is not None else f"{type(exc).__name__}"
@@ -238,7 +241,7 @@ def _write_text_report(result: FileResult, target: Path) -> None:
     try:
         result.text_report = write_text_report(result, target)
     except OSError as exc:
-        log.warning("text report of %s failed: %s", result.path, exc)
+        _log().warning("text report of %s failed: %s", result.path, exc)
         env = environment_error(exc)
         result.environment = result.environment or env
         result.notes.append(f"无法写入检查报告（{env.message if env else type(exc).__name__}）：检查结果仍然有效。")
@@ -257,7 +260,7 @@ def _write_documents(result: FileResult, folder: Path, as_of: date, config: Conf
         outcome = render_all(result.data, folder, as_of=as_of, config=config, kinds=options.kinds or KINDS,
                              split=options.split, pdf=options.pdf, period=period)
     except Exception as exc:  # noqa: BLE001 - documents must not lose the check result
-        log.debug("documents for %s failed", result.path, exc_info=True)
+        _log().debug("documents for %s failed", result.path, exc_info=True)
         result.notes.append(f"文书生成失败（{type(exc).__name__}: {exc}），检查结果仍然有效。")
         return
     result.documents.extend(outcome.files)

@@ -25,6 +25,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from dpsheets.fsutil import environment_error
 from dpsheets.rules.problems import SEVERITY_LABEL, Problem, Report
+from dpsheets.workbook.normalize import CONTROL_CHARS, visible
 
 RESULT_SHEET = "检查结果"
 FILLS = {
@@ -153,7 +154,7 @@ def _from_xls(original: Path) -> openpyxl.Workbook:
     return wb
 
 
-_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_RAW_CONTROL = re.compile(CONTROL_CHARS.pattern.encode())  # the same characters, in the file's bytes
 _ESCAPED_CONTROL = re.compile(rb"_x(000[0-8bBcCeEfF]|001[0-9a-fA-F])_")
 _ENTITY_CONTROL = re.compile(rb"&#(?:x0*([0-8bBcCeEfF]|1[0-9a-fA-F])|0*([0-8]|1[1-2]|1[4-9]|2[0-9]|3[01]));")
 
@@ -163,25 +164,17 @@ def _clean_copy(src: Path, dst: Path) -> None:
     visible text ``\\x0B``, so that openpyxl can open it and the clerk can see where it was."""
     import zipfile
 
-    def visible(code: int) -> bytes:
-        return f"\\x{code:02X}".encode()
+    def shown(code: int) -> bytes:
+        return visible(chr(code)).encode()
 
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
             if item.filename.endswith((".xml", ".rels")):
-                data = _RAW_CONTROL.sub(lambda m: visible(m.group(0)[0]), data)
-                data = _ESCAPED_CONTROL.sub(lambda m: visible(int(m.group(1), 16)), data)
-                data = _ENTITY_CONTROL.sub(lambda m: visible(int(m.group(1), 16) if m.group(1) else int(m.group(2))), data)
+                data = _RAW_CONTROL.sub(lambda m: shown(m.group(0)[0]), data)
+                data = _ESCAPED_CONTROL.sub(lambda m: shown(int(m.group(1), 16)), data)
+                data = _ENTITY_CONTROL.sub(lambda m: shown(int(m.group(1), 16) if m.group(1) else int(m.group(2))), data)
             zout.writestr(item, data)
-
-
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def visible(text: str) -> str:
-    """*text* with the control characters a workbook cannot store shown as ``\\x0B``."""
-    return _ILLEGAL.sub(lambda m: f"\\x{ord(m.group(0)):02X}", text)
 
 
 def _mark_rows(wb: openpyxl.Workbook, problems: list[Problem]) -> None:
