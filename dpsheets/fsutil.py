@@ -98,18 +98,16 @@ def environment_error(exc: BaseException, *, archive: Path | str | None = None, 
 
 
 @contextmanager
-def without_numpy() -> Iterator[None]:
-    """Import a library as if numpy were absent, unless numpy is already loaded. openpyxl imports
-    numpy only to recognise numpy scalars, which dpsheets never writes; that import is most of the
-    time a ``dpsheets check`` spends starting. numpy stays importable afterwards."""
-    import sys
-
-    if "numpy" in sys.modules or "openpyxl" in sys.modules:
-        yield
-        return
-    sys.modules["numpy"] = None  # type: ignore[assignment]  # makes `import numpy` raise ImportError
+def without_modules(*names: str) -> Iterator[None]:
+    """Import a library as if the optional modules *names* were not installed (those not loaded yet):
+    openpyxl imports numpy only to recognise numpy scalars, which dpsheets never writes, and that import
+    was most of the time a ``dpsheets check`` spent starting. They stay importable afterwards."""
+    hidden = [name for name in names if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` raise ImportError
     try:
         yield
     finally:
-        if sys.modules.get("numpy", 0) is None:
-            del sys.modules["numpy"]
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]

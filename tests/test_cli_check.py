@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import zipfile
 
 import openpyxl
-from builders import invalid_workbook, valid_workbook
+from builders import edit, invalid_workbook, valid_workbook
 from click.testing import CliRunner
 
 from dpsheets.cli import cli
@@ -122,28 +123,64 @@ def test_bracketed_file_names_print_as_they_are(tmp_path):
 
 
 HEAVY = ("matplotlib", "docxtpl", "docx", "pandas", "numpy", "starlette", "sqlalchemy", "uvicorn", "jinja2", "alembic",
-         "stdnum", "dpsheets.web.commands")
+         "stdnum", "PIL", "rich")
+# What `dpsheets check` imports only when it needs it (start-up time is mostly imports): openpyxl for the
+# highlighted copy, logging when something fails, tomllib for a dpsheets.toml, json for --json, sqlite3 and
+# tempfile for the county and the copy, difflib to suggest a spelling.
+NOT_FOR_CHECK = (*HEAVY, "openpyxl", "lxml", "logging", "sqlite3", "tomllib", "json", "difflib", "tempfile", "hashlib",
+                 "csv", "dpsheets.web", "dpsheets.county", "dpsheets.documents.render", "dpsheets.feedback.highlight",
+                 "dpsheets.feedback.tables")
 
 
-def _loaded_after(code: str) -> set[str]:
-    """The top-level modules of HEAVY (and openpyxl) loaded in a fresh interpreter after *code*."""
+def _loaded_after(*lines: str) -> set[str]:
+    """The modules of NOT_FOR_CHECK that a fresh interpreter loads running *lines* of code, where
+    ``check(*args)`` runs ``dpsheets check`` (modules loaded before, e.g. by the site's .pth files, do not count)."""
     import subprocess
     import sys
 
-    probe = (f"import sys\ntry:\n    {code}\nexcept SystemExit:\n    pass\n"
-             f"print('LOADED:' + ' '.join(m for m in {(*HEAVY, 'openpyxl')!r} if m in sys.modules))")
+    probe = "\n".join([
+        "import sys", "before = set(sys.modules)",
+        "def check(*args):",
+        "    from dpsheets.cli import cli",
+        "    try:",
+        "        cli.main(['check', *map(str, args), '--as-of', '2026-11-28'], standalone_mode=False)",
+        "    except SystemExit:",
+        "        pass",
+        *lines,
+        f"print('LOADED:' + ' '.join(m for m in {NOT_FOR_CHECK!r} if m in sys.modules and m not in before))"])
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return set(done.stdout.rsplit("LOADED:", 1)[1].split())
 
 
 def test_check_imports_only_what_it_uses(tmp_path):
-    """Start-up time is mostly imports: `dpsheets check` loads no document, web, data-frame or database
-    library, and openpyxl only to write the highlighted copy (a real assertion, not a timing)."""
+    """Start-up time is mostly imports: `dpsheets check` loads no document, web, data-frame, database or
+    terminal library (not rich: its lines are printed by dpsheets.feedback.terminal), and openpyxl only
+    to write the highlighted copy (a real assertion, not a timing; benchmarks/bench_check.py times it)."""
     good = valid_workbook(tmp_path / "good.xlsx")
-    run_check = "from dpsheets.cli import cli; cli.main([{args}], standalone_mode=False)"
     assert _loaded_after("import dpsheets.cli") == set()
-    plain = run_check.format(args=f"'check', {str(good)!r}, '--as-of', '2026-11-28', '--no-highlight'")
-    assert _loaded_after(plain) == set()
-    copied = run_check.format(args=f"'check', {str(good)!r}, '--as-of', '2026-11-28'")
-    assert _loaded_after(copied) == {"openpyxl"}
+    assert _loaded_after(f"check({str(good)!r}, '--no-highlight')") == set()
+    assert _loaded_after(f"check({str(good)!r}, {str(tmp_path / 'missing.xlsx')!r}, '--no-highlight', '--brief')") == set()
+    copied = _loaded_after(f"check({str(good)!r}, '-o', {str(tmp_path / 'out')!r})")
+    assert "openpyxl" in copied and copied & {*HEAVY} == set(), copied
+
+
+def test_pictures_in_the_workbook_stay_in_the_copy(tmp_path):
+    """openpyxl is imported without Pillow (it needs it only for pictures); a workbook with a picture
+    (a hazard's photo) still keeps it in its copy, also after a check of one without, in one process."""
+    from openpyxl.drawing.image import Image as Picture
+    from PIL import Image
+
+    plain = valid_workbook(tmp_path / "plain.xlsx")
+    photo_file = tmp_path / "photo.png"
+    Image.new("RGB", (40, 30), (200, 0, 0)).save(photo_file)
+    photo = edit(valid_workbook(tmp_path / "photo.xlsx"),
+                 lambda wb: wb["隐患排查治理清单"].add_image(Picture(str(photo_file)), "T5"))
+    out = tmp_path / "out"
+    loaded = _loaded_after(f"check({str(plain)!r}, '-o', {str(out)!r})", "assert 'PIL' not in sys.modules",
+                           f"check({str(photo)!r}, '-o', {str(out)!r})")
+    assert {"openpyxl", "PIL"} <= loaded
+    with zipfile.ZipFile(out / "photo_检查结果.xlsx") as z:
+        assert [n for n in z.namelist() if n.startswith("xl/media/")] == ["xl/media/image1.png"]
+    with zipfile.ZipFile(out / "plain_检查结果.xlsx") as z:
+        assert not [n for n in z.namelist() if n.startswith("xl/media/")]

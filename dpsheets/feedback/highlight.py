@@ -12,9 +12,11 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from dpsheets.fsutil import without_numpy
+from dpsheets.fsutil import without_modules
 
-with without_numpy():  # openpyxl imports numpy (0.2 s) only to recognise numpy numbers, which we never write
+# openpyxl imports numpy (0.2 s) only to recognise numpy numbers, which we never write, and Pillow (10 ms)
+# only to read a workbook's pictures: Pillow is shown to it when a workbook has any (_pictures_readable).
+with without_modules("numpy", "PIL"):
     import openpyxl
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
@@ -77,6 +79,7 @@ def save_highlighted(original: Path, report: Report, out: Path, display_name: st
     alone, saying so (:func:`save_results_only`). Only the machine's faults (disk full, folder not
     writable) raise."""
     name = display_name or original.name
+    _pictures_readable(original)
     for load in (_load, _load_cleaned):
         try:
             wb = load(original)
@@ -119,6 +122,29 @@ def _load(original: Path) -> openpyxl.Workbook:
         if f.read(8) == bytes.fromhex("D0CF11E0A1B11AE1"):
             return _from_xls(original)
     return openpyxl.load_workbook(original, rich_text=False)
+
+
+def _pictures_readable(original: Path) -> None:
+    """When *original* holds pictures (a hazard's photo, a logo), make sure openpyxl can read them, so that
+    the copy keeps them: openpyxl looks for Pillow once, when it is imported (``PILImage`` of the two
+    modules below), and we imported it with Pillow hidden."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(original) as z:
+            if not any(name.startswith("xl/media/") for name in z.namelist()):
+                return
+    except (OSError, zipfile.BadZipFile):
+        return  # openpyxl says what is wrong with the file
+    from openpyxl.drawing import image
+    from openpyxl.reader import drawings
+
+    if not image.PILImage or not drawings.PILImage:  # type: ignore[attr-defined]
+        try:
+            from PIL import Image
+        except ImportError:  # Pillow not installed: openpyxl drops the pictures, as it always would
+            return
+        image.PILImage = drawings.PILImage = Image  # type: ignore[attr-defined]
 
 
 def _load_cleaned(original: Path) -> openpyxl.Workbook:
