@@ -155,6 +155,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class Config:
+    """All settings, each with its default and its limits (a ``dpsheets.toml`` overrides any of them)."""
+
     lec: dict[str, float] = setting(factory=lambda: dict(DEFAULT_LEC), keys=tuple(DEFAULT_LEC), min=0,
                                     descending=True, doc="LEC 法各等级的下限")
     ls: dict[str, float] = setting(factory=lambda: dict(DEFAULT_LS), keys=tuple(DEFAULT_LS), min=0,

@@ -39,6 +39,8 @@ EXIT_UNREADABLE = EXIT_FATAL  # a file that cannot be read (see dpsheets.errors.
 
 @dataclass
 class FileResult:
+    """What :func:`pipeline` did with one file: its data and report, or its error, and what it wrote."""
+
     path: Path
     data: WorkbookData | None = None
     report: Report | None = None

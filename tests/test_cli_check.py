@@ -184,3 +184,28 @@ def test_pictures_in_the_workbook_stay_in_the_copy(tmp_path):
         assert [n for n in z.namelist() if n.startswith("xl/media/")] == ["xl/media/image1.png"]
     with zipfile.ZipFile(out / "plain_检查结果.xlsx") as z:
         assert not [n for n in z.namelist() if n.startswith("xl/media/")]
+
+
+def test_printed_text_is_literal_and_coloured_only_on_a_terminal(monkeypatch):
+    """Lines are printed without rich: markup and emoji codes stay literal, control characters from a cell
+    are shown as \\x1B (they must not move the cursor or recolour the terminal), colours only on a terminal."""
+    from io import StringIO
+
+    from dpsheets.feedback.terminal import Out
+
+    class Terminal(StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for name in ("FORCE_COLOR", "NO_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    piped, terminal = StringIO(), Terminal()
+    for stream in (piped, terminal):
+        Out(stream).print("企业 ", ("bold", "宏达[/b]机械:warning:"), "：\x1b[2J\r\x07", ("red", ""))
+    assert piped.getvalue() == "企业 宏达[/b]机械:warning:：\\x1B[2J\\x0D\\x07\n"
+    assert terminal.getvalue() == "企业 \x1b[1m宏达[/b]机械:warning:\x1b[0m：\\x1B[2J\\x0D\\x07\n"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert Out(Terminal()).text(("bold red", "错误：")) == "错误："
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert Out(StringIO()).text(("bold red", "错误："), "x") == "\x1b[1;31m错误：\x1b[0mx"

@@ -138,6 +138,8 @@ class Column:
 
 @dataclass
 class Layout:
+    """Where a register's table lies in a sheet: its header row, first data row and columns."""
+
     register: Register
     header_row: int  # 0-based index of the (last) header row
     first_data: int  # 0-based index of the first data row
