@@ -11,6 +11,8 @@ from pathlib import Path
 
 from dpsheets.errors import DpsheetsError
 
+TEMP_PREFIX = ".dpsheets-"  # outputs being written (atomic_path); what a crash leaves is removed at restart
+
 
 def _current_umask() -> int:
     mask = os.umask(0o022)
@@ -25,14 +27,15 @@ UMASK = _current_umask()
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside *target*; on success it is renamed onto *target*.
 
-    The temporary name starts with ``.dpsheets-`` (so watchers and listings can skip it) and
-    keeps the target's suffix (so libraries that look at it, like openpyxl, are content).
+    The temporary name starts with :data:`TEMP_PREFIX` (so watchers and listings can skip it, and the
+    county's recovery can remove what a ``kill -9`` left) and keeps the target's suffix (so libraries
+    that look at it, like openpyxl, are content).
     """
     import tempfile
 
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=target.suffix, dir=target.parent, prefix=".dpsheets-")
+    fd, tmp = tempfile.mkstemp(suffix=target.suffix, dir=target.parent, prefix=TEMP_PREFIX)
     os.close(fd)
     try:
         yield Path(tmp)
