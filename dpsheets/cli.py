@@ -6,6 +6,7 @@ roll-ups, output names, rosters) is :mod:`dpsheets.county.county`.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -144,6 +145,8 @@ def cli() -> None:
 
 
 def main() -> None:
+    # A workbook that makes calamine panic is reported in Chinese; Rust must not add pages of frames to it.
+    os.environ["RUST_BACKTRACE"] = "0"
     try:
         code = cli.main(standalone_mode=False)  # returns ctx.exit()'s code instead of exiting with it
     except click.exceptions.Abort:

@@ -209,3 +209,19 @@ def test_printed_text_is_literal_and_coloured_only_on_a_terminal(monkeypatch):
     monkeypatch.delenv("NO_COLOR")
     monkeypatch.setenv("FORCE_COLOR", "1")
     assert Out(StringIO()).text(("bold red", "错误："), "x") == "\x1b[1;31m错误：\x1b[0mx"
+
+
+def test_a_panicking_workbook_prints_no_rust_backtrace(tmp_path):
+    """RUST_BACKTRACE set in the clerk's environment: `dpsheets check` of a workbook that makes calamine
+    panic (a date cell of -1e12) prints the Chinese reason and exits 2, without pages of Rust frames."""
+    import os
+    import subprocess
+    import sys
+
+    from builders import date_out_of_range
+
+    bad = date_out_of_range(valid_workbook(tmp_path / "good.xlsx"), tmp_path / "date.xlsx")
+    done = subprocess.run([sys.executable, "-m", "dpsheets", "check", str(bad), "--as-of", "2026-11-28"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "RUST_BACKTRACE": "full"})
+    assert done.returncode == 2
+    assert "超出范围的日期数值" in done.stdout and "stack backtrace" not in done.stderr
