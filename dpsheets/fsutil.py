@@ -60,11 +60,14 @@ _UNREACHABLE = {errno.EIO, errno.ENOTCONN, getattr(errno, "ESTALE", errno.EIO), 
                 getattr(errno, "EHOSTUNREACH", errno.EIO), errno.ETIMEDOUT}
 
 
-def environment_error(exc: BaseException, *, archive: Path | str | None = None, own_file: Path | None = None) -> DpsheetsError | None:
+def environment_error(exc: BaseException, *, archive: Path | str | None = None, own_file: Path | None = None,
+                      path: Path | str | None = None) -> DpsheetsError | None:
     """A Chinese message naming the path when *exc* is the machine's fault (disk full, folder not
     writable, share or archive unreachable); None when it may be the file's own problem.
 
     *own_file* is the file being processed: an error about that very file is the file's problem.
+    *path* is what was being written, named when the error itself names nothing (a full disk fails
+    the ``write``, which knows no file name); *archive* names the archive in its database's errors.
     """
     if isinstance(exc, DpsheetsError):
         return exc if exc.code.startswith("env.") else None
@@ -86,9 +89,9 @@ def environment_error(exc: BaseException, *, archive: Path | str | None = None, 
         return DpsheetsError("env.archive-unreachable", f"档案库 {archive} 无法打开或写入（{exc}）。请确认文件所在的磁盘或网络共享可以访问、有写入权限后重新运行。", exit_code=2)
     if not isinstance(exc, OSError) or exc.errno is None:
         return None
-    where = exc.filename or (str(archive) if archive else "")
-    if own_file is not None and where and Path(where) == Path(own_file) and exc.errno not in _DISK_FULL | _READ_ONLY:
+    if own_file is not None and exc.filename and Path(exc.filename) == Path(own_file) and exc.errno not in _DISK_FULL | _READ_ONLY:
         return None
+    where = exc.filename or (str(path) if path else "") or "输出文件"
     if exc.errno in _DISK_FULL:
         return DpsheetsError("env.disk-full", f"磁盘已满，无法写入 {where}。请清理磁盘空间后重新运行；未处理完的文件仍在“处理中”，下次运行会继续处理。", exit_code=2)
     if exc.errno in _READ_ONLY:

@@ -231,7 +231,7 @@ def _write_highlight(result: FileResult, out_dir: Path, reader: Reader) -> None:
         raise
     except BaseException as exc:  # noqa: BLE001 - the report stands even when the copy cannot be made
         _log().debug("highlighted copy of %s failed", result.path, exc_info=True)  # the note says it in Chinese
-        env = environment_error(exc)
+        env = environment_error(exc, path=target)
         result.environment = result.environment or env
         why = env.message if env is not None else f"{type(exc).__name__}"
         result.notes.append(f"无法生成标注副本（{why}）：检查结果仍然有效。")
@@ -243,8 +243,8 @@ def _write_text_report(result: FileResult, target: Path) -> None:
     try:
         result.text_report = write_text_report(result, target)
     except OSError as exc:
-        _log().warning("text report of %s failed: %s", result.path, exc)
-        env = environment_error(exc)
+        _log().debug("text report of %s failed: %s", result.path, exc)  # the note says it in Chinese
+        env = environment_error(exc, path=target)
         result.environment = result.environment or env
         result.notes.append(f"无法写入检查报告（{env.message if env else type(exc).__name__}）：检查结果仍然有效。")
 

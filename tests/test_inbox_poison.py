@@ -170,6 +170,42 @@ def test_an_unwritable_folder_is_named_and_nothing_is_lost(county, tmp_path):
     assert outcome.destination == "已处理"
 
 
+def _full_disk(folder: Path) -> bool:
+    """*folder* made a real full disk: a 64 KB tmpfs mounted on it and filled (needs root and a kernel that lets us)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+                                           capture_output=True).returncode != 0:
+        return False
+    with (folder / "填满.bin").open("wb") as f, pytest.raises(OSError):
+        f.write(b"\0" * (1 << 20))
+        f.flush()
+    return True
+
+
+def test_a_full_disk_names_the_output_and_the_file_waits(tmp_path):
+    """The feedback folder's disk is full: `dpsheets ingest` stops with one Chinese message naming the copy it
+    could not write (a full disk fails the write, which names no file), no traceback, no half-written file;
+    the workbook waits in 处理中 and the next run, with room again, finishes it."""
+    root = tmp_path / "县"
+    small_workbook(root / "收件箱" / "a.xlsx", 1)
+    feedback = root / "反馈"
+    if not _full_disk(feedback):
+        pytest.skip("cannot mount a small file system here (not root, or not allowed)")
+    ingest_command = [sys.executable, "-m", "dpsheets", "ingest", str(root), "--no-docs", "--as-of", AS_OF.isoformat()]
+    try:
+        done = subprocess.run(ingest_command, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "磁盘已满，无法写入" in done.stderr and "_检查结果.xlsx" in done.stderr and str(feedback) in done.stderr
+        assert "Traceback" not in done.stderr and "请换回" not in done.stderr and "No space" not in done.stderr
+        assert [p.name for p in (root / "处理中").iterdir()] == ["a.xlsx"]
+        assert not list(feedback.rglob(".dpsheets-*"))
+    finally:
+        subprocess.run(["umount", str(feedback)], check=False)
+    done = subprocess.run(ingest_command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [p.name for p in (root / "已处理").iterdir()] == ["a.xlsx"] and not list((root / "处理中").iterdir())
+
+
 def test_an_unreachable_archive_is_a_message_not_a_traceback(tmp_path):
     bad = tmp_path / "档案.sqlite"
     bad.write_bytes(b"this is not a database" * 100)

@@ -221,7 +221,7 @@ class Processor:
             try:
                 outcome = self._recover_job(job)
             except Exception as exc:  # noqa: BLE001 - one job must never keep the others from recovering
-                env = environment_error(exc, archive=self.archive.where)
+                env = environment_error(exc, archive=self.archive.where, path=self.layout.root)
                 if env is not None:
                     raise env from exc  # the machine's fault (disk full, archive unreachable): stop, nothing is lost
                 log.exception("recovering job %s (%s) failed; it is retried at the next start", job["id"], job["original_name"])
@@ -297,7 +297,7 @@ class Processor:
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - one file must never stop the county
-            env = environment_error(exc, archive=self.archive.where, own_file=processing)
+            env = environment_error(exc, archive=self.archive.where, own_file=processing, path=self.layout.root)
             if env is not None:
                 raise env from exc
             log.exception("processing %s failed", original_name)
@@ -392,7 +392,7 @@ class Processor:
         try:
             written = alerts.write_pending(self.archive, self.layout.root, self.folder)
         except OSError as exc:
-            env = environment_error(exc)
+            env = environment_error(exc, path=self.layout.root / alerts.FOLDER)
             log.error("%s", env.message if env else f"提醒文件无法写入（{exc}），下次处理时重试。")
             return []
         for alert in written:
