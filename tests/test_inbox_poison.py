@@ -60,6 +60,27 @@ def test_poison_files_are_returned_and_the_good_ones_still_archived(county, tmp_
     assert good.exists()
 
 
+def test_poison_files_left_in_processing_by_a_crash_are_returned_at_restart(county, tmp_path):
+    """What a crash left in 处理中 — a poison file with its job claimed, another without a job — is returned
+    by the next start's recover(), which goes on to the good file (it used to die there at every restart)."""
+    good = small_workbook(tmp_path / "good.xlsx", 1)
+    processing = county.layout.processing
+    far_cell(good, processing / "1_far.xlsx", "XFD1048576")
+    date_out_of_range(good, processing / "2_date.xlsx")
+    huge_merge(good, processing / "3_merge.xlsx")  # a stray: no job knows it
+    small_workbook(processing / "4_ok.xlsx", 2)
+    for name in ("1_far.xlsx", "2_date.xlsx", "4_ok.xlsx"):
+        job = county.archive.begin_job(name, name, name, county.clock())
+        county.archive.set_job(job, county.clock(), state="claimed")
+    outcomes = county.recover()
+    assert sorted((o.name, o.destination) for o in outcomes) == [
+        ("1_far.xlsx", "退回"), ("2_date.xlsx", "退回"), ("3_merge.xlsx", "退回"), ("4_ok.xlsx", "已处理")]
+    reasons = _txt(county.layout.returned)
+    assert "XFD1048576" in reasons["1_far.xlsx"] and "风险管控清单" in reasons["2_date.xlsx"]
+    assert "A1:XFD1048576" in reasons["3_merge.xlsx"]
+    assert not list(processing.iterdir()) and county.archive.unfinished_jobs() == []
+
+
 def test_ingest_exit_code_says_when_files_were_returned(tmp_path):
     root = tmp_path / "县"
     (root / "收件箱").mkdir(parents=True)
