@@ -22,7 +22,7 @@ from dpsheets.documents import kinds as document_kinds
 from dpsheets.errors import EXIT_CANCELLED, EXIT_CODES, EXIT_FATAL, DpsheetsError
 from dpsheets.feedback.console import print_notices, print_result, to_json
 from dpsheets.feedback.terminal import Out
-from dpsheets.pipeline import DocOptions, FileResult, pipeline, workbook_files
+from dpsheets.pipeline import COMMAND, DocOptions, FileResult, pipeline, workbook_files
 from dpsheets.workbook.normalize import parse_date
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ def check(files: tuple[str, ...], as_of: date, as_json: bool, output_dir: str | 
     out_dir = Path(output_dir) if output_dir else None
     out = Out()
     results = run_many(paths, lambda p: pipeline(p, as_of=as_of, config=config, out_dir=out_dir,
-                                                    highlight=not no_highlight),
+                                                    highlight=not no_highlight, reader=COMMAND),
                        show_progress=len(paths) > 1)
     for result in results:
         if as_json:
@@ -324,7 +324,7 @@ def docs(files: tuple[str, ...], output_dir: str, as_of: date, split: bool, pdf:
     console = Out()
     results = run_many(paths, lambda p: pipeline(
         p, as_of=as_of, config=config, highlight=False, doc_options=options,
-        documents_dir=out if len(paths) == 1 else out / p.stem), show_progress=len(paths) > 1)
+        documents_dir=out if len(paths) == 1 else out / p.stem, reader=COMMAND), show_progress=len(paths) > 1)
     for result in results:
         if as_json:
             click.echo(to_json(result))
@@ -350,7 +350,7 @@ def demo(output_dir: str, as_of: date) -> None:
     write_workbook(out / "空白台账模板.xlsx")
     console = Out()
     console.print("已生成示例台账 ", ("cyan", str(workbook)), f"（检查日 {as_of.isoformat()}）\n")
-    result = pipeline(workbook, as_of=as_of, config=Config(), out_dir=out, documents_dir=out / "打印")
+    result = pipeline(workbook, as_of=as_of, config=Config(), out_dir=out, documents_dir=out / "打印", reader=COMMAND)
     print_result(result, console)
     print_notices([result], console)
     console.print("\n用 Excel 或 WPS 打开标注副本：出错的格标成红色并附批注，逾期隐患整行标红，临期标橙，"

@@ -5,19 +5,20 @@ output of one file and returns what it wrote. It never raises for a bad file: an
 for the archive, one without a valid enterprise) comes back as a result with its :class:`DpsheetsError`.
 
 The two steps that parse the file itself (read+check, and the highlighted copy) go through a
-:class:`Reader`. ``check``, ``docs`` and ``demo`` use :data:`IN_PROCESS`: a clerk checking a file on
-their own machine needs no second process, and the XML pre-scan of the reader keeps the command
-alive on every poison file known. The county's ``watch`` and ``ingest``, which run unattended on
+:class:`Reader`. ``check``, ``docs`` and ``demo`` read in this process (:data:`COMMAND`; the library's
+default is :data:`IN_PROCESS`): a clerk checking a file on their own machine needs no second process, and
+the XML pre-scan of the reader keeps the command alive on every poison file known. The county's ``watch`` and ``ingest``, which run unattended on
 whatever arrives, use a :class:`dpsheets.isolation.Worker`: a process with a memory cap and a timeout.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from dpsheets.config import Config
 from dpsheets.errors import EXIT_DATA_ERRORS, EXIT_FATAL, EXIT_OK, NOTICES, DpsheetsError
@@ -137,9 +138,15 @@ class Reader(Protocol):
 
 
 class InProcess:
-    """The file is parsed in this process."""
+    """The file is parsed in this process. *hold_stderr*: for a command, whose one thread's stderr is the
+    user's (see :func:`native_stderr_held`); never in a server, whose other threads write there too."""
+
+    def __init__(self, *, hold_stderr: bool = False) -> None:
+        self.hold_stderr = hold_stderr
 
     def check(self, path: Path, as_of: date, config: Config) -> tuple[WorkbookData, Report]:
+        if self.hold_stderr:
+            return native_stderr_held(lambda: check(path, as_of, config))
         return check(path, as_of, config)
 
     def mark(self, original: Path, report: Report, out: Path, name: str) -> str | None:
@@ -150,6 +157,48 @@ class InProcess:
 
 
 IN_PROCESS = InProcess()
+COMMAND = InProcess(hold_stderr=True)  # `dpsheets check`, `docs`, `demo`
+
+T = TypeVar("T")
+
+
+def native_stderr_held(work: Callable[[], T]) -> T:
+    """*work* (a parse by python-calamine) with what is written to file descriptor 2 meanwhile held back, and
+    passed on afterwards unless *work* raised. A calamine panic becomes the file's Chinese message; Rust's
+    own panic message (and with RUST_BACKTRACE, pages of frames) goes straight to descriptor 2 first and
+    must not come before it. Where there is no in-memory file (not Linux) or no descriptor 2, *work* runs as
+    it is. Descriptor 2 is the whole process's: only for a single thread (:data:`COMMAND`); the county's
+    worker reads without it too (its descriptor 2 is the log its parent reads)."""
+    import os
+    import sys
+
+    try:
+        held = os.memfd_create("dpsheets-stderr")
+    except (AttributeError, OSError):
+        return work()
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (AttributeError, OSError, ValueError):
+        os.close(held)
+        return work()
+    os.dup2(held, 2)
+    failed = True
+    try:
+        result = work()
+        failed = False
+        return result
+    finally:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            sys.stderr.flush()  # Python's own writes meanwhile are held too
+        os.dup2(saved, 2)
+        os.close(saved)
+        if not failed:
+            os.lseek(held, 0, os.SEEK_SET)
+            while chunk := os.read(held, 1 << 16):
+                while chunk:
+                    chunk = chunk[os.write(2, chunk):]
+        os.close(held)
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import sys
 import zipfile
 
 import openpyxl
+import pytest
 from builders import edit, invalid_workbook, valid_workbook
 from click.testing import CliRunner
 
@@ -211,9 +214,10 @@ def test_printed_text_is_literal_and_coloured_only_on_a_terminal(monkeypatch):
     assert Out(StringIO()).text(("bold red", "错误："), "x") == "\x1b[1;31m错误：\x1b[0mx"
 
 
-def test_a_panicking_workbook_prints_no_rust_backtrace(tmp_path):
+def test_a_panicking_workbook_prints_only_its_chinese_reason(tmp_path):
     """RUST_BACKTRACE set in the clerk's environment: `dpsheets check` of a workbook that makes calamine
-    panic (a date cell of -1e12) prints the Chinese reason and exits 2, without pages of Rust frames."""
+    panic (a date cell of -1e12) prints the Chinese reason and exits 2, without Rust's panic message or
+    pages of frames before it."""
     import os
     import subprocess
     import sys
@@ -224,4 +228,24 @@ def test_a_panicking_workbook_prints_no_rust_backtrace(tmp_path):
     done = subprocess.run([sys.executable, "-m", "dpsheets", "check", str(bad), "--as-of", "2026-11-28"],
                           capture_output=True, text=True, timeout=120, env={**os.environ, "RUST_BACKTRACE": "full"})
     assert done.returncode == 2
-    assert "超出范围的日期数值" in done.stdout and "stack backtrace" not in done.stderr
+    assert "超出范围的日期数值" in done.stdout and done.stderr == ""
+
+
+@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="held back only where there is an in-memory file (Linux)")
+def test_what_a_read_writes_to_stderr_is_passed_on_unless_it_failed(capfd):
+    from dpsheets.pipeline import native_stderr_held
+
+    def read(fail: bool) -> str:
+        os.write(2, b"from native code\n")
+        sys.stderr.write("from Python\n")
+        if fail:
+            raise ValueError("a panic, now the file's message")
+        return "rows"
+
+    assert native_stderr_held(lambda: read(False)) == "rows"
+    assert sorted(capfd.readouterr().err.splitlines()) == ["from Python", "from native code"]
+    with pytest.raises(ValueError):
+        native_stderr_held(lambda: read(True))
+    assert "from native code" not in capfd.readouterr().err  # (Python's own line too, where sys.stderr is descriptor 2)
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"  # descriptor 2 is itself again
