@@ -159,6 +159,7 @@ def test_temporary_files_a_kill_left_are_removed_at_restart_and_the_outputs_stay
     removes the leftovers; in 提醒/ (also written by ``dpsheets archive alerts``, without the folder lock)
     only those old enough not to be a write in progress."""
     import signal
+    import stat
     import subprocess
     import sys
     import time
@@ -167,6 +168,9 @@ def test_temporary_files_a_kill_left_are_removed_at_restart_and_the_outputs_stay
     [copy] = proc.layout.feedback.rglob("*_检查结果.xlsx")
     outputs = {p: p.read_bytes() for p in proc.layout.feedback.rglob("*") if p.is_file()}
     assert len(outputs) == 2  # the copy and 检查报告.txt
+    from dpsheets.fsutil import UMASK
+
+    assert {stat.S_IMODE(p.stat().st_mode) for p in outputs} == {0o666 & ~UMASK}  # for the county's other users too
     killed = ("import os, signal, sys\nfrom pathlib import Path\nfrom dpsheets.fsutil import atomic_path\n"
               "with atomic_path(Path(sys.argv[1])) as tmp:\n"
               "    tmp.write_bytes(b'PK half a copy')\n"
