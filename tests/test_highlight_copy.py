@@ -8,16 +8,23 @@ import os
 import subprocess
 import zipfile
 from collections import defaultdict
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
 from builders import AS_OF
 from lxml import etree
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
+from openpyxl.worksheet.formula import ArrayFormula
 
 from dpsheets.documents.render import soffice
-from dpsheets.feedback.highlight import FILLS, RESULT_SHEET, _save, save_highlighted
+from dpsheets.feedback.highlight import FILLS, RESULT_SHEET, save_highlighted
+from dpsheets.feedback.xlsx_writer import save as _save
 from dpsheets.pipeline import check, pipeline
 from dpsheets.rules.problems import SEVERITY_LABEL
 from dpsheets.workbook.normalize import visible
@@ -32,6 +39,65 @@ def _tree(element) -> tuple:
 def _parts(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as z:
         return {name: z.read(name) for name in z.namelist()}
+
+
+def _same_parts(ours: Path, theirs: Path) -> None:
+    """The two files hold the same parts, byte for byte (the VML element for element, namespace prefixes
+    aside; core.xml holds the time of saving)."""
+    mine, openpyxls = _parts(ours), _parts(theirs)
+    assert mine.keys() == openpyxls.keys()
+    for name in openpyxls.keys() - {"docProps/core.xml"}:
+        if name.endswith(".vml"):
+            assert _tree(etree.fromstring(mine[name])) == _tree(etree.fromstring(openpyxls[name])), name
+        else:
+            assert mine[name] == openpyxls[name], name
+
+
+def _every_kind_of_cell() -> openpyxl.Workbook:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["text", " padded ", "中文", "emoji 😀𠀀", 'a&b<c>d"e\r\nf\tg', "", "=SUM(B2:B3)", "'=not a formula"])
+    ws.append([1, -2.5, 10**20, 0.1 + 0.2, 1e-300, float("nan"), float("inf"), True, False, Decimal("1.25")])
+    ws.append([date(2026, 11, 28), datetime(2026, 11, 28, 13, 45, 7, 120000), time(8, 30), timedelta(days=2, hours=3)])
+    ws["A4"] = "#N/A"
+    ws["A4"].data_type = "e"
+    ws["B4"] = ArrayFormula("B4:B5", "=SUM(A2:B2)")
+    ws["C4"] = CellRichText("plain ", TextBlock(InlineFont(b=True), "bold"))
+    ws["D4"] = "link"
+    ws["D4"].hyperlink = "https://example.org/?a=1&b=2"
+    ws["E4"].fill = PatternFill("solid", fgColor="FFC7CE")  # styled, no value
+    ws["F4"] = "comment"
+    ws["F4"].comment = Comment("note", "dpsheets")
+    ws["G4"].comment = Comment("on an empty cell", "dpsheets")
+    ws.merge_cells("A6:C7")
+    ws["A6"] = "merged"
+    ws.row_dimensions[8].height = 30
+    ws.row_dimensions[9].hidden = True
+    ws["B9"] = 5
+    ws["AB30"] = "far"
+    wb.create_sheet("空")
+    return wb
+
+
+def test_every_kind_of_cell_is_written_as_openpyxl_writes_it(tmp_path):
+    _every_kind_of_cell().save(tmp_path / "openpyxl.xlsx")
+    _save(_every_kind_of_cell(), tmp_path / "ours.xlsx")
+    _same_parts(tmp_path / "ours.xlsx", tmp_path / "openpyxl.xlsx")
+
+
+@pytest.mark.parametrize("value", ["a\x0bb", "\ud800", datetime(2026, 1, 1, tzinfo=timezone.utc)])
+def test_what_openpyxl_refuses_is_refused_alike(tmp_path, value):
+    """A value openpyxl cannot write makes it raise, and the copy falls back (to a cleaned copy, or the
+    results alone): the copy's writer raises the same error."""
+    errors = []
+    for save in (openpyxl.Workbook.save, _save):
+        wb = openpyxl.Workbook()
+        wb.active["A1"]._value = value
+        wb.active["A1"].data_type = "d" if isinstance(value, datetime) else "s"
+        with pytest.raises(Exception) as raised:  # noqa: PT011 - whatever openpyxl raises
+            save(wb, tmp_path / "x.xlsx")
+        errors.append((type(raised.value), str(raised.value)))
+    assert errors[0] == errors[1]
 
 
 def test_comments_are_written_as_openpyxl_writes_them(tmp_path):
@@ -49,13 +115,7 @@ def test_comments_are_written_as_openpyxl_writes_them(tmp_path):
     wb.create_sheet("无批注")["A1"] = "x"
     wb.save(tmp_path / "openpyxl.xlsx")
     _save(wb, tmp_path / "ours.xlsx")
-    theirs, ours = _parts(tmp_path / "openpyxl.xlsx"), _parts(tmp_path / "ours.xlsx")
-    assert theirs.keys() == ours.keys()
-    for name in theirs.keys() - {"docProps/core.xml"}:  # core.xml holds the time of saving
-        if name.endswith(".vml"):
-            assert _tree(etree.fromstring(ours[name])) == _tree(etree.fromstring(theirs[name])), name
-        else:
-            assert ours[name] == theirs[name], name
+    _same_parts(tmp_path / "ours.xlsx", tmp_path / "openpyxl.xlsx")
     back = openpyxl.load_workbook(tmp_path / "ours.xlsx")
     for ref, text, author in texts:
         assert (back.active[ref].comment.text, back.active[ref].comment.author) == (text, author)
@@ -79,6 +139,14 @@ def _expected_comments(result) -> dict[tuple[str, str], str]:
             by_cell[(p.sheet, p.cell)].append(p)
     return {key: visible("\n".join(f"【{SEVERITY_LABEL[p.severity]}】{p.message}" for p in items))
             for key, items in by_cell.items()}
+
+
+def test_the_copy_is_written_as_openpyxl_writes_it(marked, tmp_path):
+    """The copy of a plant, loaded again: saved by openpyxl and by the copy's writer, the same file."""
+    _, result = marked
+    openpyxl.load_workbook(result.highlighted).save(tmp_path / "openpyxl.xlsx")
+    _save(openpyxl.load_workbook(result.highlighted), tmp_path / "ours.xlsx")
+    _same_parts(tmp_path / "ours.xlsx", tmp_path / "openpyxl.xlsx")
 
 
 def test_every_problem_has_its_fill_and_comment_on_its_cell(marked):

@@ -14,12 +14,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dpsheets.fsutil import without_modules
-
-if TYPE_CHECKING:
-    from zipfile import ZipFile
 
 # openpyxl imports numpy (0.2 s) only to recognise numpy numbers, which we never write, and Pillow (10 ms)
 # only to read a workbook's pictures: Pillow is shown to it when a workbook has any (_pictures_readable).
@@ -27,14 +23,12 @@ with without_modules("numpy", "PIL"):
     import openpyxl
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
-from openpyxl.comments.comment_sheet import CommentSheet
-from openpyxl.packaging.relationship import Relationship
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import coordinate_to_tuple, get_column_letter
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.writer.excel import ExcelWriter
 
+from dpsheets.feedback.xlsx_writer import save as _save
 from dpsheets.fsutil import environment_error
 from dpsheets.rules.problems import SEVERITY_LABEL, Problem, Report
 from dpsheets.workbook.normalize import CONTROL_CHARS, visible
@@ -140,81 +134,6 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_on:
             gc.enable()
-
-
-def _save(wb: openpyxl.Workbook, out: Path) -> None:
-    """``wb.save(out)``, with the comments written by :class:`_CopyWriter` and the parts deflated at
-    zlib level 1 (a copy a few per cent larger, written faster; Excel reads any level)."""
-    import datetime
-    import zipfile
-
-    wb.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=1) as archive:
-        _CopyWriter(wb, archive).write_data()
-
-
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_VML_HEAD = (
-    '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"'
-    ' xmlns:x="urn:schemas-microsoft-com:office:excel">'
-    '<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="1"/></o:shapelayout>'
-    '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
-    '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>')
-_VML_SHAPE = (
-    '<v:shape type="#_x0000_t202" style="position:absolute; margin-left:59.25pt;margin-top:1.5pt;'
-    'width:{width}px;height:{height}px;z-index:1;visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto"'
-    ' id="_x0000_s{id:04d}"><v:fill color2="#ffffe1"/><v:shadow color="black" obscured="t"/>'
-    '<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto"><div style="text-align:left"/>'
-    '</v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
-    '<x:AutoFill>False</x:AutoFill><x:Row>{row}</x:Row><x:Column>{column}</x:Column></x:ClientData></v:shape>')
-
-
-def _xml_text(text: str) -> str:
-    """*text* as lxml writes an element's text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-
-
-class _CopyWriter(ExcelWriter):
-    """openpyxl's writer, with a sheet's comments and their legacy VML shapes written as text: the
-    same parts, elements and attributes as openpyxl's (tested), without building an element object for
-    each attribute of each of thousands of comments."""
-
-    _archive: ZipFile  # set by ExcelWriter.__init__ (private attributes the stubs leave out)
-    _comments: list[CommentSheet]
-
-    def _write_comment(self, ws) -> None:  # noqa: ANN001 - a Worksheet
-        records = ws._comments
-        texts = [(r.author or "", r.text.t or "") for r in records]
-        if self.workbook.vba_archive is not None or any(_XML_INVALID.search(a + t) for a, t in texts):
-            super()._write_comment(ws)  # type: ignore[misc]  # a macro workbook's own VML to merge, or text lxml refuses with its error
-            return
-        authors: dict[str, int] = {}
-        for record, (author, _) in zip(records, texts, strict=True):
-            record.authorId = authors.setdefault(author, len(authors))
-        comments = CommentSheet.from_comments([])  # for its part name and content type
-        self._comments.append(comments)
-        comments._id = len(self._comments)
-        parts = ['<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors>']
-        parts += [f"<author>{_xml_text(a)}</author>" for a in authors]
-        parts.append("</authors><commentList>")
-        for record, (_, text) in zip(records, texts, strict=True):
-            space = ' xml:space="preserve"' if text.strip() and text != text.strip() else ""
-            parts.append(f'<comment ref="{record.ref}" authorId="{record.authorId}" shapeId="0"><text>'
-                         f"<t{space}>{_xml_text(text)}</t></text></comment>")
-        parts.append("</commentList></comments>")
-        self._archive.writestr(comments.path[1:], "".join(parts).encode())
-        self.manifest.append(comments)
-
-        ws.legacy_drawing = f"xl/drawings/commentsDrawing{comments._id}.vml"
-        shapes = [_VML_HEAD]
-        for number, record in enumerate(records, 1026):
-            row, column = coordinate_to_tuple(record.ref)
-            shapes.append(_VML_SHAPE.format(width=record.width, height=record.height, id=number,
-                                            row=row - 1, column=column - 1))
-        shapes.append("</xml>")
-        self._archive.writestr(ws.legacy_drawing, "".join(shapes).encode())
-        self.vba_modified.add(ws.legacy_drawing)
-        ws._rels.append(Relationship(Id="comments", type=comments._rel_type, Target=comments.path))
 
 
 RESULTS_ONLY_TAIL = "此副本只列出检查结果。请用 Excel 打开原文件，按“单元格”列找到各处问题。"
