@@ -6,31 +6,47 @@ roll-ups, output names, rosters) is :mod:`dpsheets.county.county`.
 
 from __future__ import annotations
 
-import sqlite3
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from dpsheets import __version__
 from dpsheets.config import Config, load_config
 from dpsheets.documents import kinds as document_kinds
 from dpsheets.errors import EXIT_CANCELLED, EXIT_CODES, EXIT_FATAL, DpsheetsError
 from dpsheets.feedback.console import print_notices, print_result, to_json
-from dpsheets.pipeline import DocOptions, FileResult, pipeline, workbook_files
+from dpsheets.feedback.terminal import Out
+from dpsheets.pipeline import COMMAND, DocOptions, FileResult, pipeline, workbook_files
 from dpsheets.workbook.normalize import parse_date
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def _console(stderr: bool = False) -> Console:
-    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+def _console() -> Console:
+    """rich, for tables only (imported when one is shown); everything else prints through :class:`Out`."""
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True)
     if not console.is_terminal:  # piped or redirected: tables whole, not cut to 80 columns
         console.width = max(console.width, 200)
     return console
+
+
+def _error(message: str) -> None:
+    Out(stderr=True).print(("bold red", "错误："), message)
+
+
+def _is_environmental(exc: BaseException) -> bool:
+    """An OSError or a SQLite error (sqlite3 is not imported to ask: a check never loads it)."""
+    sqlite3 = sys.modules.get("sqlite3")
+    return isinstance(exc, OSError) or sqlite3 is not None and isinstance(exc, sqlite3.Error)
 
 
 def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
@@ -77,15 +93,15 @@ class Command(click.Command):
         try:
             return super().invoke(ctx)
         except DpsheetsError as exc:
-            _console(stderr=True).print(f"[bold red]错误：[/]{escape(str(exc))}")
+            _error(str(exc))
             ctx.exit(exc.exit_code)
-        except (OSError, sqlite3.Error) as exc:  # disk full, a folder not writable, a share gone: named, no traceback
+        except Exception as exc:  # disk full, a folder not writable, a share gone: named, no traceback
             from dpsheets.fsutil import environment_error
 
-            env = environment_error(exc, archive=Path("档案库"))
+            env = environment_error(exc, archive=Path("档案库")) if _is_environmental(exc) else None
             if env is None:
                 raise
-            _console(stderr=True).print(f"[bold red]错误：[/]{escape(env.message)}")
+            _error(env.message)
             ctx.exit(env.exit_code)
 
 
@@ -115,7 +131,7 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except DpsheetsError as exc:  # raised by a group callback (archive --archive ...)
-            _console(stderr=True).print(f"[bold red]错误：[/]{escape(str(exc))}")
+            _error(str(exc))
             ctx.exit(exc.exit_code)
 
 
@@ -129,16 +145,18 @@ def cli() -> None:
 
 
 def main() -> None:
+    # A workbook that makes calamine panic is reported in Chinese; Rust must not add pages of frames to it.
+    os.environ["RUST_BACKTRACE"] = "0"
     try:
         code = cli.main(standalone_mode=False)  # returns ctx.exit()'s code instead of exiting with it
     except click.exceptions.Abort:
-        _console(stderr=True).print("已取消。")
+        Out(stderr=True).print("已取消。")
         sys.exit(EXIT_CANCELLED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except DpsheetsError as exc:  # pragma: no cover - commands turn these into exits (Command.invoke)
-        _console(stderr=True).print(f"[bold red]错误：[/]{escape(str(exc))}")
+        _error(str(exc))
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -161,7 +179,7 @@ def template(output: str, name: str | None, uscc: str | None, county: str | None
     config = _with_paper(_config(config_path), paper)
     enterprise = {k: v for k, v in (("name", name), ("uscc", uscc), ("county", county)) if v}
     path = write_workbook(output, enterprise, due_soon_days=config.due_soon_days, paper=config.print.paper)
-    _console().print(f"已生成标准台账：[cyan]{escape(str(path))}[/]")
+    Out().print("已生成标准台账：", ("cyan", str(path)))
 
 
 @cli.command()
@@ -183,11 +201,12 @@ def convert(files: tuple[str, ...], output: str, name: str | None, uscc: str | N
 
     result = run(files, output, {"name": name, "uscc": uscc, "county": county}, _config(config_path))
     read = "、".join(f"{sheet} {n} 条" for sheet, n in result.counts.items()) or "没有记录"
-    _console().print(f"已转换为标准台账：[cyan]{escape(str(result.output))}[/]（{escape(read)}）；"
-                     f"改写的值 {len(result.rewrites)} 处，未转换的列 {len(result.dropped)} 个，详见“{NOTES_SHEET}”表。")
+    out = Out()
+    out.print("已转换为标准台账：", ("cyan", str(result.output)), f"（{read}）；改写的值 {len(result.rewrites)} 处，"
+              f"未转换的列 {len(result.dropped)} 个，详见“{NOTES_SHEET}”表。")
     if result.not_converted:
-        _console().print(f"原台账中没有{escape(''.join(f'“{s}”' for s in result.not_converted))}：已写成空表，"
-                         "补填之前检查时按“台账不全”提示。")
+        out.print(f"原台账中没有{''.join(f'“{s}”' for s in result.not_converted)}：已写成空表，"
+                  "补填之前检查时按“台账不全”提示。")
 
 
 @cli.command()
@@ -208,42 +227,53 @@ def check(files: tuple[str, ...], as_of: date, as_json: bool, output_dir: str | 
     config = _config(config_path)
     paths = workbook_files(files)
     out_dir = Path(output_dir) if output_dir else None
-    console = _console()
+    out = Out()
     results = run_many(paths, lambda p: pipeline(p, as_of=as_of, config=config, out_dir=out_dir,
-                                                    highlight=not no_highlight),
+                                                    highlight=not no_highlight, reader=COMMAND),
                        show_progress=len(paths) > 1)
     for result in results:
         if as_json:
             click.echo(to_json(result))
         else:
-            print_result(result, console, brief=brief)
+            print_result(result, out, brief=brief)
     if not as_json and len(results) > 1:
-        _print_totals(results, console)
+        _print_totals(results, out)
     sys.exit(max((r.exit_code for r in results), default=EXIT_FATAL))
 
 
-def run_many(paths: list[Path], work: Callable[[Path], FileResult], *, show_progress: bool) -> list[FileResult]:
+@contextmanager
+def _progress(label: str, total: int | None, *, show: bool = True, named: bool = False) -> Iterator[Callable[..., None]]:
+    """A transient progress bar on stderr when *show* and stderr is a terminal; yields its ``update(**fields)``
+    (rich's ``Progress.update``). Otherwise nothing is shown and rich is not imported."""
+    if not (show and Out(stderr=True).is_terminal):
+        yield lambda **fields: None
+        return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    err = _console(stderr=True)
-    progress = Progress(TextColumn("处理中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        TextColumn("{task.description}"), console=err, transient=True,
-                        disable=not (show_progress and err.is_terminal))
+    columns = [TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    with Progress(*columns, *([TextColumn("{task.description}")] if named else []),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("", total=total)
+        yield lambda **fields: progress.update(task, **fields)
+
+
+def run_many(paths: list[Path], work: Callable[[Path], FileResult], *, show_progress: bool) -> list[FileResult]:
     results = []
-    with progress:
-        task = progress.add_task("", total=len(paths))
+    with _progress("处理中", len(paths), show=show_progress, named=True) as update:
         for path in paths:
-            progress.update(task, description=path.name)
+            update(description=path.name)
             results.append(work(path))
-            progress.advance(task)
+            update(advance=1)
     return results
 
 
-def _print_totals(results: list[FileResult], console: Console) -> None:
+def _print_totals(results: list[FileResult], out: Out) -> None:
     unreadable = sum(r.error is not None for r in results)
     with_errors = sum(r.exit_code == 1 for r in results)
     ok = len(results) - unreadable - with_errors
-    console.print(f"\n共 {len(results)} 个文件：通过 [green]{ok}[/]，有错误 [red]{with_errors}[/]，无法读取 [red]{unreadable}[/]。")
+    out.print(f"\n共 {len(results)} 个文件：通过 ", ("green", str(ok)), "，有错误 ", ("red", str(with_errors)),
+              "，无法读取 ", ("red", str(unreadable)), "。")
 
 
 def _quarter(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
@@ -286,15 +316,15 @@ def docs(files: tuple[str, ...], output_dir: str, as_of: date, split: bool, pdf:
 
         config = with_qr_secret(config, archive_path)
     elif config.qr_base_url and not config.qr_secret:
-        _console(stderr=True).print("[yellow]配置了 qr_base_url，但没有用 --archive 指定县里的档案库：二维码内容为文字，"
-                                    "扫码不会打开网页服务。[/]")
+        Out(stderr=True).print(("yellow", "配置了 qr_base_url，但没有用 --archive 指定县里的档案库：二维码内容为文字，"
+                                          "扫码不会打开网页服务。"))
     paths = workbook_files(files)
     out = Path(output_dir)
     options = DocOptions(kinds=kinds or None, split=split, pdf=pdf, quarter=quarter)
-    console = _console()
+    console = Out()
     results = run_many(paths, lambda p: pipeline(
         p, as_of=as_of, config=config, highlight=False, doc_options=options,
-        documents_dir=out if len(paths) == 1 else out / p.stem), show_progress=len(paths) > 1)
+        documents_dir=out if len(paths) == 1 else out / p.stem, reader=COMMAND), show_progress=len(paths) > 1)
     for result in results:
         if as_json:
             click.echo(to_json(result))
@@ -318,9 +348,9 @@ def demo(output_dir: str, as_of: date) -> None:
     sample = plant(as_of, mistakes=True)
     workbook = write_workbook(out / "示例台账_宏达机械.xlsx", sample.enterprise, sample.rows, layout=sample.layout)
     write_workbook(out / "空白台账模板.xlsx")
-    console = _console()
-    console.print(f"已生成示例台账 [cyan]{escape(str(workbook))}[/]（检查日 {as_of.isoformat()}）\n")
-    result = pipeline(workbook, as_of=as_of, config=Config(), out_dir=out, documents_dir=out / "打印")
+    console = Out()
+    console.print("已生成示例台账 ", ("cyan", str(workbook)), f"（检查日 {as_of.isoformat()}）\n")
+    result = pipeline(workbook, as_of=as_of, config=Config(), out_dir=out, documents_dir=out / "打印", reader=COMMAND)
     print_result(result, console)
     print_notices([result], console)
     console.print("\n用 Excel 或 WPS 打开标注副本：出错的格标成红色并附批注，逾期隐患整行标红，临期标橙，"
@@ -341,21 +371,21 @@ def _county(folder: str, config_path: str | None, archive_path: str | None):  # 
     return County(folder, config=_config(config_path), archive=archive_path)
 
 
-def _log_outcome(console: Console):  # noqa: ANN202
+def _log_outcome(console: Out):  # noqa: ANN202
     from datetime import datetime
 
     def report(outcome) -> None:  # noqa: ANN001
         style = "green" if outcome.destination == "已处理" else "red"
-        console.print(f"[dim]{datetime.now():%H:%M:%S}[/] [{style}]{escape(outcome.line())}[/]")
+        console.print(("dim", f"{datetime.now():%H:%M:%S}"), " ", (style, outcome.line()))
 
     return report
 
 
-def _log_alert(console: Console):  # noqa: ANN202
+def _log_alert(console: Out):  # noqa: ANN202
     from datetime import datetime
 
     def alert(a) -> None:  # noqa: ANN001
-        console.print(f"[dim]{datetime.now():%H:%M:%S}[/] [bold yellow]{escape(a.line())}[/]")
+        console.print(("dim", f"{datetime.now():%H:%M:%S}"), " ", ("bold yellow", a.line()))
 
     return alert
 
@@ -377,13 +407,13 @@ def watch(folder: str, poll: float | None, as_of: date | None, settle: float, no
           config_path: str | None) -> None:
     """持续监控文件夹 FOLDER：放进“收件箱”的台账逐个检查、反馈、归档（Ctrl-C 停止）。"""
     county = _county(folder, config_path, archive_path)
-    console = _console()
-    banner = f"正在监控 [cyan]{escape(str(county.layout.inbox))}[/]（{f'轮询每 {poll:g} 秒' if poll else '文件系统事件'}），按 Ctrl-C 停止。"
+    console = Out()
+    how = f"轮询每 {poll:g} 秒" if poll else "文件系统事件"
     try:
         county.watch(as_of=as_of, documents=not no_docs, poll=poll, settle=settle, report=_log_outcome(console),
                      alert=_log_alert(console),
-                     started=lambda: console.print(banner),
-                     trouble=lambda exc: console.print(f"[bold red]错误：[/]{escape(exc.message)}"))
+                     started=lambda: console.print("正在监控 ", ("cyan", str(county.layout.inbox)), f"（{how}），按 Ctrl-C 停止。"),
+                     trouble=lambda exc: console.print(("bold red", "错误："), exc.message))
     except KeyboardInterrupt:
         console.print("已停止。")
 
@@ -399,17 +429,11 @@ def ingest(folder: str, as_of: date, no_docs: bool, archive_path: str | None, co
 
     退出码：0 全部归档；1 有文件被退回（原因写在 退回/ 里的同名 .txt）；2 无法继续（如磁盘已满、文件夹无法写入，消息写明路径）。
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     county = _county(folder, config_path, archive_path)
-    console = _console()
-    err = _console(stderr=True)
-    progress = Progress(TextColumn("归档中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=err, transient=True, disable=not err.is_terminal)
-    with progress:
-        task = progress.add_task("", total=None)
+    console = Out()
+    with _progress("归档中", None) as update:
         outcomes = county.ingest(as_of=as_of, documents=not no_docs, report=_log_outcome(console), alert=_log_alert(console),
-                                 progress=lambda i, n, p: progress.update(task, completed=i, total=n))
+                                 progress=lambda i, n, p: update(completed=i, total=n))
     done = sum(o.destination == "已处理" for o in outcomes)
     console.print(f"共 {len(outcomes)} 个文件：已处理 {done}，退回 {len(outcomes) - done}。")
     sys.exit(0 if done == len(outcomes) else 1)
@@ -494,13 +518,13 @@ def archive_show(county, uscc: str, as_of: date | None, register: str, as_json: 
         keys = list(dict.fromkeys(k for r in records for k in r))
         _rows_out(records, [(k, k) for k in keys], False, True)
         return
-    console = _console()
-    console.print(f"[bold]{escape(sub.name)}[/]（{sub.uscc}）第 {sub.id} 号报送，{sub.received_at}，文件 {escape(sub.file_name)}："
+    console = Out()
+    console.print(("bold", sub.name), f"（{sub.uscc}）第 {sub.id} 号报送，{sub.received_at}，文件 {sub.file_name}："
                   f"{register} 共 {len(records)} 条")
     for r in records:
         row = r.pop("_row")
         r.pop("_register")
-        console.print(f"  第 {row} 行：" + escape("；".join(f"{k}={v}" for k, v in r.items())))
+        console.print(f"  第 {row} 行：" + "；".join(f"{k}={v}" for k, v in r.items()))
 
 
 @archive.command("export")
@@ -508,7 +532,7 @@ def archive_show(county, uscc: str, as_of: date | None, register: str, as_json: 
 @click.pass_obj
 def archive_export(county, output: str) -> None:  # noqa: ANN001
     """把企业清单和全部报送记录导出为 Excel。"""
-    _console().print(f"已导出 [cyan]{escape(str(county.export(output)))}[/]")
+    Out().print("已导出 ", ("cyan", str(county.export(output))))
 
 
 @archive.command("check")
@@ -523,15 +547,15 @@ def archive_check(county) -> None:  # noqa: ANN001
     table = Table("表", "行数")
     for name, n in result.counts.items():
         table.add_row(name, str(n))
-    console = _console()
-    console.print(f"档案库 {escape(result.archive)}（结构版本 {result.revision}）")
-    console.print(table)
+    out = Out()
+    out.print(f"档案库 {result.archive}（结构版本 {result.revision}）")
+    _console().print(table)
     for problem in result.problems:
-        console.print(f"[red]✗ {escape(problem)}[/]")
+        out.print(("red", f"✗ {problem}"))
     if not result.ok:
         raise DpsheetsError("archive.damaged", f"档案库 {result.archive} 有 {len(result.problems)} 项完整性问题（见上）。"
                             "请先备份，再联系管理员修复。")
-    console.print("[green]✓ 完整性检查通过[/]")
+    out.print(("green", "✓ 完整性检查通过"))
 
 
 @archive.command("alerts")
@@ -541,9 +565,9 @@ def archive_alerts(county, as_of: date) -> None:  # noqa: ANN001
     """重大隐患提醒：为到统计日已逾期的重大隐患发出提醒（每项只提醒一次），并把尚未写出的提醒写入“提醒”文件夹。"""
     from datetime import datetime
 
-    console = _console()
+    console = Out()
     written = county.alerts(as_of, now=datetime.now(), alert=_log_alert(console))
-    console.print(f"新写出提醒 {len(written)} 份，在 [cyan]{escape(str(county.root / '提醒'))}[/]。")
+    console.print(f"新写出提醒 {len(written)} 份，在 ", ("cyan", str(county.root / "提醒")), "。")
 
 
 @archive.command("push")
@@ -556,8 +580,8 @@ def archive_push(source: str, destination: str) -> None:
     from dpsheets.county.county import archive_path
 
     result = push(archive_path(source), destination)
-    _console().print(f"{escape(result.source)} → {escape(result.destination)}：新增报送 {result.added} 份，"
-                     f"目标中已有 {result.present} 份（未重复添加）；新增重大隐患提醒 {result.rows.get('alerts', 0)} 条。")
+    Out().print(f"{result.source} → {result.destination}：新增报送 {result.added} 份，"
+                f"目标中已有 {result.present} 份（未重复添加）；新增重大隐患提醒 {result.rows.get('alerts', 0)} 条。")
 
 
 # --- county, city and province roll-up ---------------------------------------------------------
@@ -568,7 +592,7 @@ def roster(output: str) -> None:
     """生成县级“应报企业名单”模板（企业名称、统一社会信用代码、乡镇、行业）。"""
     from dpsheets.county.roster import write_template
 
-    _console().print(f"已生成企业名单模板：[cyan]{escape(str(write_template(Path(output))))}[/]")
+    Out().print("已生成企业名单模板：", ("cyan", str(write_template(Path(output)))))
 
 
 @cli.command()
@@ -600,21 +624,21 @@ def rollup(archives: tuple[str, ...], summaries: tuple[str, ...], more_summaries
     from dpsheets.county.county import default_title, write_report, write_summary
     from dpsheets.county.county import rollup as make_rollup
 
-    console = _console()
+    console = Out()
     result = make_rollup(archives=archives, summaries=summaries, roster=roster_path, as_of=as_of, level=level,
                          where=where, config=_config(config_path), alerts_since=alerts_since)
     for note in result.notes:
-        console.print(f"[yellow]{escape(note)}[/]")
+        console.print(("yellow", note))
     title = title or default_title(result)
     book = write_summary(result, output_dir, title)
     t = result.totals()
-    console.print(f"[bold]{escape(title)}[/]（{result.as_of.isoformat()}）：应报 {t.expected} 家，已报 {t.submitted} 家，"
+    console.print(("bold", title), f"（{result.as_of.isoformat()}）：应报 {t.expected} 家，已报 {t.submitted} 家，"
                   f"逾期隐患 {t.sums['hazards_overdue']} 项，重大隐患未销号 {t.sums['major_open']} 项，"
                   f"未有效运行 {t.not_effective} 家。")
-    console.print(f"汇总表：[cyan]{escape(str(book))}[/]")
+    console.print("汇总表：", ("cyan", str(book)))
     if not no_report:
         report = write_report(result, output_dir, title, official=_config(config_path).official)
-        console.print(f"报告：[cyan]{escape(str(report))}[/]")
+        console.print("报告：", ("cyan", str(report)))
 
 
 # --- the web service (its commands live in dpsheets.web.commands, imported when used) ----------

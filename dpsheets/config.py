@@ -20,7 +20,6 @@ A ``choices`` limit names the values a setting may take (``[print] paper = "A4"`
 
 from __future__ import annotations
 
-import difflib
 import sys
 import types
 import typing
@@ -29,11 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from dpsheets.errors import DpsheetsError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 # Lower bounds (inclusive) of each level, from the highest level down; below the last, 低风险.
 # LEC: D > 320 重大, 160 < D ≤ 320 较大, 70 ≤ D ≤ 160 一般, D < 70 低. Scores are products of the
@@ -161,6 +155,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class Config:
+    """All settings, each with its default and its limits (a ``dpsheets.toml`` overrides any of them)."""
+
     lec: dict[str, float] = setting(factory=lambda: dict(DEFAULT_LEC), keys=tuple(DEFAULT_LEC), min=0,
                                     descending=True, doc="LEC 法各等级的下限")
     ls: dict[str, float] = setting(factory=lambda: dict(DEFAULT_LS), keys=tuple(DEFAULT_LS), min=0,
@@ -188,6 +184,11 @@ def load_config(path: str | Path | None = None) -> Config:
         if not default.is_file():
             return Config()
         path = default
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -236,6 +237,8 @@ def _build(cls: type, data: Any, path: tuple[str, ...], source: str) -> Any:
     declared = {f.name: f for f in fields(cls)}
     unknown = [k for k in data if k not in declared]
     if unknown:
+        import difflib
+
         where = f"[{'.'.join(path)}] 中的" if path else ""
         close = difflib.get_close_matches(unknown[0], declared, n=1)
         guess = f"是不是 {close[0]}？" if close else ""

@@ -24,6 +24,8 @@ EXIT_CODES: dict[int, str] = {
 
 @dataclass(frozen=True)
 class FatalType:
+    """A code a :class:`DpsheetsError` is raised with: its title and exit code."""
+
     code: str
     title: str
     exit_code: int = EXIT_FATAL
@@ -113,6 +115,8 @@ FATAL: dict[str, FatalType] = _types(
 
 @dataclass(frozen=True)
 class NoticeType:
+    """A condition of the machine the user is told of once per run."""
+
     code: str
     title: str
     message: str  # Chinese, for the user: what happened, what was done instead, what to install

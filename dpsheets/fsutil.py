@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import errno
 import os
-import sqlite3
-import tempfile
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from dpsheets.errors import DpsheetsError
+
+TEMP_PREFIX = ".dpsheets-"  # outputs being written (atomic_path); what a crash leaves is removed at restart
 
 
 def _current_umask() -> int:
@@ -26,12 +27,15 @@ UMASK = _current_umask()
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside *target*; on success it is renamed onto *target*.
 
-    The temporary name starts with ``.dpsheets-`` (so watchers and listings can skip it) and
-    keeps the target's suffix (so libraries that look at it, like openpyxl, are content).
+    The temporary name starts with :data:`TEMP_PREFIX` (so watchers and listings can skip it, and the
+    county's recovery can remove what a ``kill -9`` left) and keeps the target's suffix (so libraries
+    that look at it, like openpyxl, are content).
     """
+    import tempfile
+
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=target.suffix, dir=target.parent, prefix=".dpsheets-")
+    fd, tmp = tempfile.mkstemp(suffix=target.suffix, dir=target.parent, prefix=TEMP_PREFIX)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -56,11 +60,14 @@ _UNREACHABLE = {errno.EIO, errno.ENOTCONN, getattr(errno, "ESTALE", errno.EIO), 
                 getattr(errno, "EHOSTUNREACH", errno.EIO), errno.ETIMEDOUT}
 
 
-def environment_error(exc: BaseException, *, archive: Path | str | None = None, own_file: Path | None = None) -> DpsheetsError | None:
+def environment_error(exc: BaseException, *, archive: Path | str | None = None, own_file: Path | None = None,
+                      path: Path | str | None = None) -> DpsheetsError | None:
     """A Chinese message naming the path when *exc* is the machine's fault (disk full, folder not
     writable, share or archive unreachable); None when it may be the file's own problem.
 
     *own_file* is the file being processed: an error about that very file is the file's problem.
+    *path* is what was being written, named when the error itself names nothing (a full disk fails
+    the ``write``, which knows no file name); *archive* names the archive in its database's errors.
     """
     if isinstance(exc, DpsheetsError):
         return exc if exc.code.startswith("env.") else None
@@ -72,7 +79,8 @@ def environment_error(exc: BaseException, *, archive: Path | str | None = None, 
 
             return explain(exc, str(archive))
         return None
-    if isinstance(exc, sqlite3.Error) and archive is not None:
+    sqlite3 = sys.modules.get("sqlite3")  # an sqlite3 error can only come once sqlite3 is loaded
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error) and archive is not None:
         text = str(exc).lower()
         if "full" in text:
             return DpsheetsError("env.disk-full", f"磁盘已满，档案库 {archive} 无法写入。请清理磁盘空间后重新运行；文件仍在“处理中”，下次运行会继续处理。", exit_code=2)
@@ -81,9 +89,9 @@ def environment_error(exc: BaseException, *, archive: Path | str | None = None, 
         return DpsheetsError("env.archive-unreachable", f"档案库 {archive} 无法打开或写入（{exc}）。请确认文件所在的磁盘或网络共享可以访问、有写入权限后重新运行。", exit_code=2)
     if not isinstance(exc, OSError) or exc.errno is None:
         return None
-    where = exc.filename or (str(archive) if archive else "")
-    if own_file is not None and where and Path(where) == Path(own_file) and exc.errno not in _DISK_FULL | _READ_ONLY:
+    if own_file is not None and exc.filename and Path(exc.filename) == Path(own_file) and exc.errno not in _DISK_FULL | _READ_ONLY:
         return None
+    where = exc.filename or (str(path) if path else "") or "输出文件"
     if exc.errno in _DISK_FULL:
         return DpsheetsError("env.disk-full", f"磁盘已满，无法写入 {where}。请清理磁盘空间后重新运行；未处理完的文件仍在“处理中”，下次运行会继续处理。", exit_code=2)
     if exc.errno in _READ_ONLY:
@@ -96,18 +104,16 @@ def environment_error(exc: BaseException, *, archive: Path | str | None = None, 
 
 
 @contextmanager
-def without_numpy() -> Iterator[None]:
-    """Import a library as if numpy were absent, unless numpy is already loaded. openpyxl imports
-    numpy only to recognise numpy scalars, which dpsheets never writes; that import is most of the
-    time a ``dpsheets check`` spends starting. numpy stays importable afterwards."""
-    import sys
-
-    if "numpy" in sys.modules or "openpyxl" in sys.modules:
-        yield
-        return
-    sys.modules["numpy"] = None  # type: ignore[assignment]  # makes `import numpy` raise ImportError
+def without_modules(*names: str) -> Iterator[None]:
+    """Import a library as if the optional modules *names* were not installed (those not loaded yet):
+    openpyxl imports numpy only to recognise numpy scalars, which dpsheets never writes, and that import
+    was most of the time a ``dpsheets check`` spent starting. They stay importable afterwards."""
+    hidden = [name for name in names if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` raise ImportError
     try:
         yield
     finally:
-        if sys.modules.get("numpy", 0) is None:
-            del sys.modules["numpy"]
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]

@@ -5,20 +5,20 @@ output of one file and returns what it wrote. It never raises for a bad file: an
 for the archive, one without a valid enterprise) comes back as a result with its :class:`DpsheetsError`.
 
 The two steps that parse the file itself (read+check, and the highlighted copy) go through a
-:class:`Reader`. ``check``, ``docs`` and ``demo`` use :data:`IN_PROCESS`: a clerk checking a file on
-their own machine needs no second process, and the XML pre-scan of the reader keeps the command
-alive on every poison file known. The county's ``watch`` and ``ingest``, which run unattended on
+:class:`Reader`. ``check``, ``docs`` and ``demo`` read in this process (:data:`COMMAND`; the library's
+default is :data:`IN_PROCESS`): a clerk checking a file on their own machine needs no second process, and
+the XML pre-scan of the reader keeps the command alive on every poison file known. The county's ``watch`` and ``ingest``, which run unattended on
 whatever arrives, use a :class:`dpsheets.isolation.Worker`: a process with a memory cap and a timeout.
 """
 
 from __future__ import annotations
 
-import logging
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from dpsheets.config import Config
 from dpsheets.errors import EXIT_DATA_ERRORS, EXIT_FATAL, EXIT_OK, NOTICES, DpsheetsError
@@ -29,13 +29,19 @@ from dpsheets.rules.problems import Report
 from dpsheets.workbook.model import WorkbookData
 from dpsheets.workbook.reader import read_workbook
 
-log = logging.getLogger(__name__)
+
+def _log():  # noqa: ANN202 - logging is imported only when something goes wrong
+    import logging
+
+    return logging.getLogger(__name__)
 
 EXIT_UNREADABLE = EXIT_FATAL  # a file that cannot be read (see dpsheets.errors.EXIT_CODES)
 
 
 @dataclass
 class FileResult:
+    """What :func:`pipeline` did with one file: its data and report, or its error, and what it wrote."""
+
     path: Path
     data: WorkbookData | None = None
     report: Report | None = None
@@ -132,9 +138,15 @@ class Reader(Protocol):
 
 
 class InProcess:
-    """The file is parsed in this process."""
+    """The file is parsed in this process. *hold_stderr*: for a command, whose one thread's stderr is the
+    user's (see :func:`native_stderr_held`); never in a server, whose other threads write there too."""
+
+    def __init__(self, *, hold_stderr: bool = False) -> None:
+        self.hold_stderr = hold_stderr
 
     def check(self, path: Path, as_of: date, config: Config) -> tuple[WorkbookData, Report]:
+        if self.hold_stderr:
+            return native_stderr_held(lambda: check(path, as_of, config))
         return check(path, as_of, config)
 
     def mark(self, original: Path, report: Report, out: Path, name: str) -> str | None:
@@ -145,6 +157,48 @@ class InProcess:
 
 
 IN_PROCESS = InProcess()
+COMMAND = InProcess(hold_stderr=True)  # `dpsheets check`, `docs`, `demo`
+
+T = TypeVar("T")
+
+
+def native_stderr_held(work: Callable[[], T]) -> T:
+    """*work* (a parse by python-calamine) with what is written to file descriptor 2 meanwhile held back, and
+    passed on afterwards unless *work* raised. A calamine panic becomes the file's Chinese message; Rust's
+    own panic message (and with RUST_BACKTRACE, pages of frames) goes straight to descriptor 2 first and
+    must not come before it. Where there is no in-memory file (not Linux) or no descriptor 2, *work* runs as
+    it is. Descriptor 2 is the whole process's: only for a single thread (:data:`COMMAND`); the county's
+    worker reads without it too (its descriptor 2 is the log its parent reads)."""
+    import os
+    import sys
+
+    try:
+        held = os.memfd_create("dpsheets-stderr")
+    except (AttributeError, OSError):
+        return work()
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (AttributeError, OSError, ValueError):
+        os.close(held)
+        return work()
+    os.dup2(held, 2)
+    failed = True
+    try:
+        result = work()
+        failed = False
+        return result
+    finally:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            sys.stderr.flush()  # Python's own writes meanwhile are held too
+        os.dup2(saved, 2)
+        os.close(saved)
+        if not failed:
+            os.lseek(held, 0, os.SEEK_SET)
+            while chunk := os.read(held, 1 << 16):
+                while chunk:
+                    chunk = chunk[os.write(2, chunk):]
+        os.close(held)
 
 
 @dataclass(frozen=True)
@@ -193,7 +247,7 @@ def pipeline(path: str | Path, *, as_of: date, config: Config | None = None, out
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - a file must never crash a batch or the watcher (panics included)
-        log.debug("unexpected failure reading %s", path, exc_info=True)  # the Chinese message says it
+        _log().debug("unexpected failure reading %s", path, exc_info=True)  # the Chinese message says it
         result.error = DpsheetsError("file.unexpected", f"读取时发生意外错误（{type(exc).__name__}）。请用 Excel 打开后另存为新的 .xlsx 文件再提交。",
                                      path=str(path))
         return result
@@ -225,8 +279,8 @@ def _write_highlight(result: FileResult, out_dir: Path, reader: Reader) -> None:
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - the report stands even when the copy cannot be made
-        log.debug("highlighted copy of %s failed", result.path, exc_info=True)  # the note says it in Chinese
-        env = environment_error(exc)
+        _log().debug("highlighted copy of %s failed", result.path, exc_info=True)  # the note says it in Chinese
+        env = environment_error(exc, path=target)
         result.environment = result.environment or env
         why = env.message if env is not None else f"{type(exc).__name__}"
         result.notes.append(f"无法生成标注副本（{why}）：检查结果仍然有效。")
@@ -238,8 +292,8 @@ def _write_text_report(result: FileResult, target: Path) -> None:
     try:
         result.text_report = write_text_report(result, target)
     except OSError as exc:
-        log.warning("text report of %s failed: %s", result.path, exc)
-        env = environment_error(exc)
+        _log().debug("text report of %s failed: %s", result.path, exc)  # the note says it in Chinese
+        env = environment_error(exc, path=target)
         result.environment = result.environment or env
         result.notes.append(f"无法写入检查报告（{env.message if env else type(exc).__name__}）：检查结果仍然有效。")
 
@@ -257,7 +311,7 @@ def _write_documents(result: FileResult, folder: Path, as_of: date, config: Conf
         outcome = render_all(result.data, folder, as_of=as_of, config=config, kinds=options.kinds or KINDS,
                              split=options.split, pdf=options.pdf, period=period)
     except Exception as exc:  # noqa: BLE001 - documents must not lose the check result
-        log.debug("documents for %s failed", result.path, exc_info=True)
+        _log().debug("documents for %s failed", result.path, exc_info=True)
         result.notes.append(f"文书生成失败（{type(exc).__name__}: {exc}），检查结果仍然有效。")
         return
     result.documents.extend(outcome.files)

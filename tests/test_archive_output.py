@@ -111,3 +111,22 @@ def test_export_is_atomic_names_an_unwritable_folder_and_follows_the_umask(count
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert str(locked) in done.stderr.replace("\n", "") and "权限" in done.stderr
     assert list(locked.iterdir()) == []
+
+
+def test_no_name_becomes_a_formula_in_any_output(county, tmp_path):
+    """Enterprises named ``=HYPERLINK(…)``: the archive export, the feedback copies, the standard workbook
+    `convert` writes and the summary book hold the name as text, never as a formula (issue 14)."""
+    import openpyxl
+
+    root, _ = county
+    _run("archive", "--archive", str(root), "export", "-o", str(tmp_path / "导出.xlsx"))
+    source = next(p for p in (root / "已处理").iterdir() if p.name == "2.xlsx")  # the =HYPERLINK enterprise
+    _run("convert", str(source), "-o", str(tmp_path / "标准.xlsx"))
+    _run("rollup", "--archive", str(root), "--as-of", AS_OF.isoformat(), "--no-report", "-o", str(tmp_path / "汇总"))
+    books = [tmp_path / "导出.xlsx", tmp_path / "标准.xlsx", *(root / "反馈").rglob("2_检查结果.xlsx"),
+             *(tmp_path / "汇总").glob("*.xlsx")]
+    assert len(books) == 4
+    for book in books:
+        cells = [c for ws in openpyxl.load_workbook(book) for row in ws.iter_rows() for c in row]
+        named = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
+        assert named and all(c.data_type == "s" for c in named), (book.name, [(c.coordinate, c.data_type) for c in named])

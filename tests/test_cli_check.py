@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import sys
+import zipfile
 
 import openpyxl
-from builders import invalid_workbook, valid_workbook
+import pytest
+from builders import edit, invalid_workbook, valid_workbook
 from click.testing import CliRunner
 
 from dpsheets.cli import cli
@@ -122,28 +126,126 @@ def test_bracketed_file_names_print_as_they_are(tmp_path):
 
 
 HEAVY = ("matplotlib", "docxtpl", "docx", "pandas", "numpy", "starlette", "sqlalchemy", "uvicorn", "jinja2", "alembic",
-         "stdnum", "dpsheets.web.commands")
+         "stdnum", "PIL", "rich")
+# What `dpsheets check` imports only when it needs it (start-up time is mostly imports): openpyxl for the
+# highlighted copy, logging when something fails, tomllib for a dpsheets.toml, json for --json, sqlite3 and
+# tempfile for the county and the copy, difflib to suggest a spelling.
+NOT_FOR_CHECK = (*HEAVY, "openpyxl", "lxml", "logging", "sqlite3", "tomllib", "json", "difflib", "tempfile", "hashlib",
+                 "csv", "dpsheets.web", "dpsheets.county", "dpsheets.documents.render", "dpsheets.feedback.highlight",
+                 "dpsheets.feedback.tables")
 
 
-def _loaded_after(code: str) -> set[str]:
-    """The top-level modules of HEAVY (and openpyxl) loaded in a fresh interpreter after *code*."""
+def _loaded_after(*lines: str) -> set[str]:
+    """The modules of NOT_FOR_CHECK that a fresh interpreter loads running *lines* of code, where
+    ``check(*args)`` runs ``dpsheets check`` (modules loaded before, e.g. by the site's .pth files, do not count)."""
     import subprocess
     import sys
 
-    probe = (f"import sys\ntry:\n    {code}\nexcept SystemExit:\n    pass\n"
-             f"print('LOADED:' + ' '.join(m for m in {(*HEAVY, 'openpyxl')!r} if m in sys.modules))")
+    probe = "\n".join([
+        "import sys", "before = set(sys.modules)",
+        "def check(*args):",
+        "    from dpsheets.cli import cli",
+        "    try:",
+        "        cli.main(['check', *map(str, args), '--as-of', '2026-11-28'], standalone_mode=False)",
+        "    except SystemExit:",
+        "        pass",
+        *lines,
+        f"print('LOADED:' + ' '.join(m for m in {NOT_FOR_CHECK!r} if m in sys.modules and m not in before))"])
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return set(done.stdout.rsplit("LOADED:", 1)[1].split())
 
 
 def test_check_imports_only_what_it_uses(tmp_path):
-    """Start-up time is mostly imports: `dpsheets check` loads no document, web, data-frame or database
-    library, and openpyxl only to write the highlighted copy (a real assertion, not a timing)."""
+    """Start-up time is mostly imports: `dpsheets check` loads no document, web, data-frame, database or
+    terminal library (not rich: its lines are printed by dpsheets.feedback.terminal), and openpyxl only
+    to write the highlighted copy (a real assertion, not a timing; benchmarks/bench_check.py times it)."""
     good = valid_workbook(tmp_path / "good.xlsx")
-    run_check = "from dpsheets.cli import cli; cli.main([{args}], standalone_mode=False)"
     assert _loaded_after("import dpsheets.cli") == set()
-    plain = run_check.format(args=f"'check', {str(good)!r}, '--as-of', '2026-11-28', '--no-highlight'")
-    assert _loaded_after(plain) == set()
-    copied = run_check.format(args=f"'check', {str(good)!r}, '--as-of', '2026-11-28'")
-    assert _loaded_after(copied) == {"openpyxl"}
+    assert _loaded_after(f"check({str(good)!r}, '--no-highlight')") == set()
+    assert _loaded_after(f"check({str(good)!r}, {str(tmp_path / 'missing.xlsx')!r}, '--no-highlight', '--brief')") == set()
+    copied = _loaded_after(f"check({str(good)!r}, '-o', {str(tmp_path / 'out')!r})")
+    assert "openpyxl" in copied and copied & {*HEAVY} == set(), copied
+
+
+def test_pictures_in_the_workbook_stay_in_the_copy(tmp_path):
+    """openpyxl is imported without Pillow (it needs it only for pictures); a workbook with a picture
+    (a hazard's photo) still keeps it in its copy, also after a check of one without, in one process."""
+    from openpyxl.drawing.image import Image as Picture
+    from PIL import Image
+
+    plain = valid_workbook(tmp_path / "plain.xlsx")
+    photo_file = tmp_path / "photo.png"
+    Image.new("RGB", (40, 30), (200, 0, 0)).save(photo_file)
+    photo = edit(valid_workbook(tmp_path / "photo.xlsx"),
+                 lambda wb: wb["隐患排查治理清单"].add_image(Picture(str(photo_file)), "T5"))
+    out = tmp_path / "out"
+    loaded = _loaded_after(f"check({str(plain)!r}, '-o', {str(out)!r})", "assert 'PIL' not in sys.modules",
+                           f"check({str(photo)!r}, '-o', {str(out)!r})")
+    assert {"openpyxl", "PIL"} <= loaded
+    with zipfile.ZipFile(out / "photo_检查结果.xlsx") as z:
+        assert [n for n in z.namelist() if n.startswith("xl/media/")] == ["xl/media/image1.png"]
+    with zipfile.ZipFile(out / "plain_检查结果.xlsx") as z:
+        assert not [n for n in z.namelist() if n.startswith("xl/media/")]
+
+
+def test_printed_text_is_literal_and_coloured_only_on_a_terminal(monkeypatch):
+    """Lines are printed without rich: markup and emoji codes stay literal, control characters from a cell
+    are shown as \\x1B (they must not move the cursor or recolour the terminal), colours only on a terminal."""
+    from io import StringIO
+
+    from dpsheets.feedback.terminal import Out
+
+    class Terminal(StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for name in ("FORCE_COLOR", "NO_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    piped, terminal = StringIO(), Terminal()
+    for stream in (piped, terminal):
+        Out(stream).print("企业 ", ("bold", "宏达[/b]机械:warning:"), "：\x1b[2J\r\x07", ("red", ""))
+    assert piped.getvalue() == "企业 宏达[/b]机械:warning:：\\x1B[2J\\x0D\\x07\n"
+    assert terminal.getvalue() == "企业 \x1b[1m宏达[/b]机械:warning:\x1b[0m：\\x1B[2J\\x0D\\x07\n"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert Out(Terminal()).text(("bold red", "错误：")) == "错误："
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert Out(StringIO()).text(("bold red", "错误："), "x") == "\x1b[1;31m错误：\x1b[0mx"
+
+
+def test_a_panicking_workbook_prints_only_its_chinese_reason(tmp_path):
+    """RUST_BACKTRACE set in the clerk's environment: `dpsheets check` of a workbook that makes calamine
+    panic (a date cell of -1e12) prints the Chinese reason and exits 2, without Rust's panic message or
+    pages of frames before it."""
+    import os
+    import subprocess
+    import sys
+
+    from builders import date_out_of_range
+
+    bad = date_out_of_range(valid_workbook(tmp_path / "good.xlsx"), tmp_path / "date.xlsx")
+    done = subprocess.run([sys.executable, "-m", "dpsheets", "check", str(bad), "--as-of", "2026-11-28"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "RUST_BACKTRACE": "full"})
+    assert done.returncode == 2
+    assert "超出范围的日期数值" in done.stdout and done.stderr == ""
+
+
+@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="held back only where there is an in-memory file (Linux)")
+def test_what_a_read_writes_to_stderr_is_passed_on_unless_it_failed(capfd):
+    from dpsheets.pipeline import native_stderr_held
+
+    def read(fail: bool) -> str:
+        os.write(2, b"from native code\n")
+        sys.stderr.write("from Python\n")
+        if fail:
+            raise ValueError("a panic, now the file's message")
+        return "rows"
+
+    assert native_stderr_held(lambda: read(False)) == "rows"
+    assert sorted(capfd.readouterr().err.splitlines()) == ["from Python", "from native code"]
+    with pytest.raises(ValueError):
+        native_stderr_held(lambda: read(True))
+    assert "from native code" not in capfd.readouterr().err  # (Python's own line too, where sys.stderr is descriptor 2)
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"  # descriptor 2 is itself again

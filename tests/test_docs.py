@@ -36,9 +36,10 @@ def test_readme_setup_is_two_commands():
     assert lines[1].split("#")[0].strip() in ci
 
 
-def test_readme_configuration_example_is_valid_and_matches_the_defaults():
-    from dpsheets.config import Config, config_from_dict, tomllib
+def test_readme_configuration_example_is_valid_and_matches_the_defaults(tmp_path):
+    from dpsheets.config import Config, load_config
 
     block = re.search(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), re.S).group(1)
-    config = config_from_dict(tomllib.loads(block))
+    (tmp_path / "dpsheets.toml").write_text(block, encoding="utf-8")
+    config = load_config(tmp_path / "dpsheets.toml")
     assert config == Config()  # the README shows the defaults, so it must not drift from them

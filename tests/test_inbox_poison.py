@@ -60,6 +60,27 @@ def test_poison_files_are_returned_and_the_good_ones_still_archived(county, tmp_
     assert good.exists()
 
 
+def test_poison_files_left_in_processing_by_a_crash_are_returned_at_restart(county, tmp_path):
+    """What a crash left in 处理中 — a poison file with its job claimed, another without a job — is returned
+    by the next start's recover(), which goes on to the good file (it used to die there at every restart)."""
+    good = small_workbook(tmp_path / "good.xlsx", 1)
+    processing = county.layout.processing
+    far_cell(good, processing / "1_far.xlsx", "XFD1048576")
+    date_out_of_range(good, processing / "2_date.xlsx")
+    huge_merge(good, processing / "3_merge.xlsx")  # a stray: no job knows it
+    small_workbook(processing / "4_ok.xlsx", 2)
+    for name in ("1_far.xlsx", "2_date.xlsx", "4_ok.xlsx"):
+        job = county.archive.begin_job(name, name, name, county.clock())
+        county.archive.set_job(job, county.clock(), state="claimed")
+    outcomes = county.recover()
+    assert sorted((o.name, o.destination) for o in outcomes) == [
+        ("1_far.xlsx", "退回"), ("2_date.xlsx", "退回"), ("3_merge.xlsx", "退回"), ("4_ok.xlsx", "已处理")]
+    reasons = _txt(county.layout.returned)
+    assert "XFD1048576" in reasons["1_far.xlsx"] and "风险管控清单" in reasons["2_date.xlsx"]
+    assert "A1:XFD1048576" in reasons["3_merge.xlsx"]
+    assert not list(processing.iterdir()) and county.archive.unfinished_jobs() == []
+
+
 def test_ingest_exit_code_says_when_files_were_returned(tmp_path):
     root = tmp_path / "县"
     (root / "收件箱").mkdir(parents=True)
@@ -168,6 +189,42 @@ def test_an_unwritable_folder_is_named_and_nothing_is_lost(county, tmp_path):
     assert [p.name for p in county.layout.processing.iterdir()] == ["a.xlsx"]
     [outcome] = county.recover()
     assert outcome.destination == "已处理"
+
+
+def _full_disk(folder: Path) -> bool:
+    """*folder* made a real full disk: a 64 KB tmpfs mounted on it and filled (needs root and a kernel that lets us)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+                                           capture_output=True).returncode != 0:
+        return False
+    with (folder / "填满.bin").open("wb") as f, pytest.raises(OSError):
+        f.write(b"\0" * (1 << 20))
+        f.flush()
+    return True
+
+
+def test_a_full_disk_names_the_output_and_the_file_waits(tmp_path):
+    """The feedback folder's disk is full: `dpsheets ingest` stops with one Chinese message naming the copy it
+    could not write (a full disk fails the write, which names no file), no traceback, no half-written file;
+    the workbook waits in 处理中 and the next run, with room again, finishes it."""
+    root = tmp_path / "县"
+    small_workbook(root / "收件箱" / "a.xlsx", 1)
+    feedback = root / "反馈"
+    if not _full_disk(feedback):
+        pytest.skip("cannot mount a small file system here (not root, or not allowed)")
+    ingest_command = [sys.executable, "-m", "dpsheets", "ingest", str(root), "--no-docs", "--as-of", AS_OF.isoformat()]
+    try:
+        done = subprocess.run(ingest_command, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "磁盘已满，无法写入" in done.stderr and "_检查结果.xlsx" in done.stderr and str(feedback) in done.stderr
+        assert "Traceback" not in done.stderr and "请换回" not in done.stderr and "No space" not in done.stderr
+        assert [p.name for p in (root / "处理中").iterdir()] == ["a.xlsx"]
+        assert not list(feedback.rglob(".dpsheets-*"))
+    finally:
+        subprocess.run(["umount", str(feedback)], check=False)
+    done = subprocess.run(ingest_command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [p.name for p in (root / "已处理").iterdir()] == ["a.xlsx"] and not list((root / "处理中").iterdir())
 
 
 def test_an_unreachable_archive_is_a_message_not_a_traceback(tmp_path):

@@ -193,3 +193,29 @@ def test_a_worker_that_cannot_start_is_the_machines_fault_and_the_file_waits(tmp
         assert outcome.destination == "已处理" and not list(county.layout.processing.iterdir())
     finally:
         county.close()
+
+
+def test_a_panic_reaches_the_county_as_its_chinese_reason_only_even_with_rust_backtrace_set(tmp_path, monkeypatch):
+    """RUST_BACKTRACE set in the county's environment, a date cell of -1e12 makes calamine panic: the worker
+    runs with RUST_BACKTRACE=0 (no pages of frames, even in its own log), the file is returned with its
+    Chinese reason, and nothing of Rust reaches the terminal of ``dpsheets ingest``."""
+    from builders import date_out_of_range
+
+    from dpsheets.config import Config
+
+    monkeypatch.setenv("RUST_BACKTRACE", "full")
+    bad = date_out_of_range(small_workbook(tmp_path / "good.xlsx", 1), tmp_path / "date.xlsx")
+    with Worker() as worker:
+        with pytest.raises(DpsheetsError) as refused:
+            worker.check(bad, AS_OF, Config())
+        assert refused.value.code == "file.corrupt" and "超出范围的日期数值" in refused.value.message
+        assert "panicked" in worker._tail() and "stack backtrace" not in worker._tail()
+    inbox = tmp_path / "县" / "收件箱"
+    inbox.mkdir(parents=True)
+    shutil.copy(bad, inbox / "1_date.xlsx")
+    small_workbook(inbox / "2_ok.xlsx", 2)
+    done = subprocess.run([sys.executable, "-m", "dpsheets", "ingest", str(tmp_path / "县"), "--no-docs",
+                           "--as-of", AS_OF.isoformat()], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "1_date.xlsx → 退回" in done.stdout and "超出范围的日期数值" in done.stdout
+    assert "panicked" not in done.stdout + done.stderr and "backtrace" not in (done.stdout + done.stderr).lower()

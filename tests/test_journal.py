@@ -151,3 +151,45 @@ def test_recovery_handles_every_state_at_once_and_keeps_going(proc):
         ("一.xlsx", "已处理"), ("三.xlsx", "退回"), ("四.xlsx", "已处理")]
     assert os.listdir(proc.layout.processing) == [] or all(n.startswith(".") for n in os.listdir(proc.layout.processing))
     assert submissions(proc) == 2 and proc.archive.unfinished_jobs() == []
+
+
+def test_temporary_files_a_kill_left_are_removed_at_restart_and_the_outputs_stay_whole(proc):
+    """``kill -9`` while the highlighted copy (or a reason, an alert) is being saved leaves a ``.dpsheets-*``
+    file beside it; the copy itself is only ever replaced by a rename, so it stays whole. The next start
+    removes the leftovers; in 提醒/ (also written by ``dpsheets archive alerts``, without the folder lock)
+    only those old enough not to be a write in progress."""
+    import signal
+    import stat
+    import subprocess
+    import sys
+    import time
+
+    assert proc.process(small_workbook(proc.layout.inbox / "辛.xlsx", 9)).destination == "已处理"
+    [copy] = proc.layout.feedback.rglob("*_检查结果.xlsx")
+    outputs = {p: p.read_bytes() for p in proc.layout.feedback.rglob("*") if p.is_file()}
+    assert len(outputs) == 2  # the copy and 检查报告.txt
+    from dpsheets.fsutil import UMASK
+
+    assert {stat.S_IMODE(p.stat().st_mode) for p in outputs} == {0o666 & ~UMASK}  # for the county's other users too
+    killed = ("import os, signal, sys\nfrom pathlib import Path\nfrom dpsheets.fsutil import atomic_path\n"
+              "with atomic_path(Path(sys.argv[1])) as tmp:\n"
+              "    tmp.write_bytes(b'PK half a copy')\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    alert = proc.layout.root / "提醒" / "2026-11-28_000001_新增重大隐患.txt"
+    for target in (copy, proc.layout.returned / "坏.xlsx.txt", alert):
+        target.parent.mkdir(exist_ok=True)
+        assert subprocess.run([sys.executable, "-c", killed, str(target)]).returncode == -signal.SIGKILL
+    [old_alert] = alert.parent.glob(".dpsheets-*")
+    os.utime(old_alert, (time.time() - 3600, time.time() - 3600))
+    writing = alert.parent / ".dpsheets-being-written.txt"  # `archive alerts` saving one right now
+    writing.write_text("", encoding="utf-8")
+    assert len(list(proc.layout.root.rglob(".dpsheets-*"))) == 4
+
+    restarted = Processor(proc.layout.root, as_of=AS_OF, documents=False, clock=lambda: NOW)
+    try:
+        assert restarted.recover() == []
+    finally:
+        restarted.close()
+    assert list(proc.layout.root.rglob(".dpsheets-*")) == [writing]
+    assert {p: p.read_bytes() for p in proc.layout.feedback.rglob("*") if p.is_file()} == outputs
+    assert not alert.exists() and not (proc.layout.returned / "坏.xlsx.txt").exists()

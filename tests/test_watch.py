@@ -149,6 +149,23 @@ def test_bad_files_are_returned_with_a_reason_and_the_watcher_goes_on(root, tmp_
         assert not any("代码错" in p.name for p in w.layout.feedback.iterdir())
 
 
+def test_poison_files_are_returned_and_the_watcher_goes_on(root, tmp_path):
+    """A date cell of -1e12 (calamine panics) and a cell at XFD1048576 (it would ask for hundreds of GB) used to
+    take the watcher down; each is returned with its reason and the good file after them is archived."""
+    from builders import date_out_of_range, far_cell
+
+    good = small_workbook(tmp_path / "good.xlsx", 9)
+    with Watcher(root) as w:
+        date_out_of_range(good, tmp_path / "1_date.xlsx").rename(w.layout.inbox / "1_date.xlsx")
+        far_cell(good, tmp_path / "2_far.xlsx", "XFD1048576").rename(w.layout.inbox / "2_far.xlsx")
+        small_workbook(w.layout.inbox / "3_ok.xlsx", 10)
+        assert wait_until(lambda: w.names("退回") == ["1_date.xlsx", "2_far.xlsx"] and w.names("已处理") == ["3_ok.xlsx"],
+                          timeout=60)
+        assert w.thread.is_alive() and not list(w.layout.processing.iterdir())
+        reasons = {p.name: p.read_text(encoding="utf-8") for p in w.layout.returned.glob("*.txt")}
+        assert "超出范围的日期数值" in reasons["1_date.xlsx.txt"] and "XFD1048576" in reasons["2_far.xlsx.txt"]
+
+
 def test_odd_names_cannot_write_outside_the_folder(root, tmp_path):
     with Watcher(root) as w:
         small_workbook(w.layout.inbox / "a\nb ..xlsx", 9, name="../../越界/企业")

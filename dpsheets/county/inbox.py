@@ -32,7 +32,7 @@ from dpsheets.config import Config
 from dpsheets.county import alerts
 from dpsheets.county.alerts import Alert
 from dpsheets.county.archive import Archive, DuplicateSubmission
-from dpsheets.fsutil import environment_error, write_text_atomic
+from dpsheets.fsutil import TEMP_PREFIX, environment_error, write_text_atomic
 from dpsheets.isolation import Worker
 from dpsheets.pipeline import FileResult, pipeline
 from dpsheets.workbook.model import WorkbookData
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 INBOX, PROCESSING, PROCESSED, RETURNED, FEEDBACK = "收件箱", "处理中", "已处理", "退回", "反馈"
 ARCHIVE_FILE = "档案.sqlite"
 MAX_ATTEMPTS = 3  # starts of one file's work that ended in a crash before it is returned
+LEFTOVER_AGE_S = 600  # 提醒/ is written by `dpsheets archive alerts` too, which takes no folder lock
 STATE_DIR = ".dpsheets"
 README = """dpsheets 台账收件文件夹
 ========================
@@ -214,12 +215,13 @@ class Processor:
 
     def recover(self) -> list[Outcome]:
         """Finish what a crash interrupted; then take up files left in 处理中/ without a job."""
+        self.remove_leftovers()
         outcomes = []
         for job in self.archive.unfinished_jobs(self.folder):
             try:
                 outcome = self._recover_job(job)
             except Exception as exc:  # noqa: BLE001 - one job must never keep the others from recovering
-                env = environment_error(exc, archive=self.archive.where)
+                env = environment_error(exc, archive=self.archive.where, path=self.layout.root)
                 if env is not None:
                     raise env from exc  # the machine's fault (disk full, archive unreachable): stop, nothing is lost
                 log.exception("recovering job %s (%s) failed; it is retried at the next start", job["id"], job["original_name"])
@@ -228,13 +230,38 @@ class Processor:
                 outcomes.append(outcome)
         known = self.archive.job_names(self.folder)
         for stray in sorted(self.layout.processing.iterdir()):
-            if (stray.is_file() or stray.is_symlink()) and stray.name not in known and not stray.name.startswith(".dpsheets-"):
+            if (stray.is_file() or stray.is_symlink()) and stray.name not in known and not stray.name.startswith(TEMP_PREFIX):
                 now = self.clock()
                 stray_job = self.archive.begin_job(f"{PROCESSING}/{stray.name}", stray.name, stray.name, now,
                                                    folder=self.folder)
                 self.archive.set_job(stray_job, now, state="claimed")
                 outcomes.append(self._run(stray_job, stray, stray.name))
         return outcomes
+
+    def remove_leftovers(self) -> list[Path]:
+        """Remove the temporary files (``.dpsheets-*``, :func:`dpsheets.fsutil.atomic_path`) that a crash
+        (``kill -9`` while a highlighted copy, a report or a reason was being saved) left in the folders
+        this processor writes; the real outputs beside them are whole (they are replaced only by a rename).
+        Called under the folder lock, so none is being written now; in 提醒/, which ``dpsheets archive
+        alerts`` also writes, only those older than :data:`LEFTOVER_AGE_S`."""
+        import time
+
+        from dpsheets.county.alerts import FOLDER as ALERTS
+
+        removed = []
+        folders = [(self.layout.feedback, 0.0), (self.layout.returned, 0.0), (self.layout.processing, 0.0),
+                   (self.layout.state, 0.0), (self.layout.root / ALERTS, time.time() - LEFTOVER_AGE_S)]
+        for folder, before in folders:
+            for path in folder.rglob(f"{TEMP_PREFIX}*") if folder.is_dir() else ():
+                try:
+                    if path.is_file() and not path.is_symlink() and (not before or path.stat().st_mtime < before):
+                        path.unlink()
+                        removed.append(path)
+                except FileNotFoundError:
+                    continue
+        if removed:
+            log.info("removed %d temporary file(s) left by an interrupted run", len(removed))
+        return removed
 
     def _recover_job(self, job: Mapping[str, Any]) -> Outcome | None:
         processing = self.layout.processing / job["processing_name"]
@@ -270,7 +297,7 @@ class Processor:
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - one file must never stop the county
-            env = environment_error(exc, archive=self.archive.where, own_file=processing)
+            env = environment_error(exc, archive=self.archive.where, own_file=processing, path=self.layout.root)
             if env is not None:
                 raise env from exc
             log.exception("processing %s failed", original_name)
@@ -365,7 +392,7 @@ class Processor:
         try:
             written = alerts.write_pending(self.archive, self.layout.root, self.folder)
         except OSError as exc:
-            env = environment_error(exc)
+            env = environment_error(exc, path=self.layout.root / alerts.FOLDER)
             log.error("%s", env.message if env else f"提醒文件无法写入（{exc}），下次处理时重试。")
             return []
         for alert in written:

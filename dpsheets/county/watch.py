@@ -156,7 +156,7 @@ def watch(processor: Processor, *, poll: float | None = None, settle: float = 0.
                 try:
                     processor.alert_pass(today)
                 except Exception as exc:  # noqa: BLE001 - the watcher goes on; alerts stay in the archive
-                    env = environment_error(exc, archive=processor.archive.where)
+                    env = environment_error(exc, archive=processor.archive.where, path=layout.root)
                     if env is None:
                         log.exception("the periodic pass of major-hazard alerts failed")
                     else:
@@ -190,7 +190,7 @@ def _take(processor: Processor, path: Path) -> Outcome | None:
     except DpsheetsError:
         raise
     except Exception as exc:  # noqa: BLE001 - the watcher must survive anything one file does
-        env = environment_error(exc, archive=processor.archive.path)
+        env = environment_error(exc, archive=processor.archive.path, path=processor.layout.root)
         if env is not None:
             raise env from exc
         log.exception("processing %s failed; it stays where it is and is retried", path)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DocumentKind:
+    """One kind of printable document: its code, title, page items and help line."""
+
     key: str  # stable code, used on the command line (--only cards)
     title: str  # the document's Chinese name; the template and the output are "<title>.docx"
     items: str | None  # the context list with one entry per page ("cards"), or None for one document

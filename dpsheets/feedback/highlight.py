@@ -8,13 +8,18 @@ is opened read-only and never written.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from dpsheets.fsutil import without_numpy
+from dpsheets.fsutil import without_modules
 
-with without_numpy():  # openpyxl imports numpy (0.2 s) only to recognise numpy numbers, which we never write
+# openpyxl imports numpy (0.2 s) only to recognise numpy numbers, which we never write, and Pillow (10 ms)
+# only to read a workbook's pictures: Pillow is shown to it when a workbook has any (_pictures_readable).
+with without_modules("numpy", "PIL"):
     import openpyxl
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
@@ -23,8 +28,10 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
+from dpsheets.feedback.xlsx_writer import save as _save
 from dpsheets.fsutil import environment_error
 from dpsheets.rules.problems import SEVERITY_LABEL, Problem, Report
+from dpsheets.workbook.normalize import CONTROL_CHARS, visible
 
 RESULT_SHEET = "检查结果"
 FILLS = {
@@ -76,18 +83,10 @@ def save_highlighted(original: Path, report: Report, out: Path, display_name: st
     alone, saying so (:func:`save_results_only`). Only the machine's faults (disk full, folder not
     writable) raise."""
     name = display_name or original.name
+    _pictures_readable(original)
     for load in (_load, _load_cleaned):
         try:
-            wb = load(original)
-            try:
-                if RESULT_SHEET in wb.sheetnames:
-                    del wb[RESULT_SHEET]
-                _mark_rows(wb, report.problems)
-                _mark_cells(wb, report.problems)
-                _write_result_sheet(wb, report, name)
-                wb.save(out)
-            finally:
-                wb.close()
+            _marked_copy(load, original, report, name, out)
             return
         except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
@@ -96,7 +95,22 @@ def save_highlighted(original: Path, report: Report, out: Path, display_name: st
                 raise
         except BaseException:  # noqa: BLE001 - control characters, XML openpyxl cannot parse, values it cannot save
             pass
+        gc.collect()  # the workbook that failed, before the next attempt loads another
     save_results_only(report, out, name)
+
+
+def _marked_copy(load: Callable[[Path], openpyxl.Workbook], original: Path, report: Report, name: str, out: Path) -> None:
+    with _collector_paused():
+        wb = load(original)
+        try:
+            if RESULT_SHEET in wb.sheetnames:
+                del wb[RESULT_SHEET]
+            _mark_rows(wb, report.problems)
+            _mark_cells(wb, report.problems)
+            _write_result_sheet(wb, report, name)
+            _save(wb, out)
+        finally:
+            wb.close()
 
 
 def save_results_only(report: Report, out: Path, display_name: str, why: str | None = None) -> None:
@@ -104,7 +118,22 @@ def save_results_only(report: Report, out: Path, display_name: str, why: str | N
     wb = openpyxl.Workbook()
     _write_result_sheet(wb, report, display_name, note=RESULTS_ONLY if why is None else f"{why}{RESULTS_ONLY_TAIL}")
     wb.remove(wb.worksheets[-1])
-    wb.save(out)
+    _save(wb, out)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while openpyxl builds and writes a workbook: every
+    150,000th-or-so allocation of its cell objects would otherwise start a collection that walks all of
+    them again (a fifth of a large register's copy). Nothing openpyxl makes here is garbage before the
+    workbook itself is; the collector is on again at the end (unless someone else had turned it off)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 RESULTS_ONLY_TAIL = "此副本只列出检查结果。请用 Excel 打开原文件，按“单元格”列找到各处问题。"
@@ -118,6 +147,29 @@ def _load(original: Path) -> openpyxl.Workbook:
         if f.read(8) == bytes.fromhex("D0CF11E0A1B11AE1"):
             return _from_xls(original)
     return openpyxl.load_workbook(original, rich_text=False)
+
+
+def _pictures_readable(original: Path) -> None:
+    """When *original* holds pictures (a hazard's photo, a logo), make sure openpyxl can read them, so that
+    the copy keeps them: openpyxl looks for Pillow once, when it is imported (``PILImage`` of the two
+    modules below), and we imported it with Pillow hidden."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(original) as z:
+            if not any(name.startswith("xl/media/") for name in z.namelist()):
+                return
+    except (OSError, zipfile.BadZipFile):
+        return  # openpyxl says what is wrong with the file
+    from openpyxl.drawing import image
+    from openpyxl.reader import drawings
+
+    if not image.PILImage or not drawings.PILImage:  # type: ignore[attr-defined]
+        try:
+            from PIL import Image
+        except ImportError:  # Pillow not installed: openpyxl drops the pictures, as it always would
+            return
+        image.PILImage = drawings.PILImage = Image  # type: ignore[attr-defined]
 
 
 def _load_cleaned(original: Path) -> openpyxl.Workbook:
@@ -153,7 +205,7 @@ def _from_xls(original: Path) -> openpyxl.Workbook:
     return wb
 
 
-_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_RAW_CONTROL = re.compile(CONTROL_CHARS.pattern.encode())  # the same characters, in the file's bytes
 _ESCAPED_CONTROL = re.compile(rb"_x(000[0-8bBcCeEfF]|001[0-9a-fA-F])_")
 _ENTITY_CONTROL = re.compile(rb"&#(?:x0*([0-8bBcCeEfF]|1[0-9a-fA-F])|0*([0-8]|1[1-2]|1[4-9]|2[0-9]|3[01]));")
 
@@ -163,25 +215,17 @@ def _clean_copy(src: Path, dst: Path) -> None:
     visible text ``\\x0B``, so that openpyxl can open it and the clerk can see where it was."""
     import zipfile
 
-    def visible(code: int) -> bytes:
-        return f"\\x{code:02X}".encode()
+    def shown(code: int) -> bytes:
+        return visible(chr(code)).encode()
 
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
             if item.filename.endswith((".xml", ".rels")):
-                data = _RAW_CONTROL.sub(lambda m: visible(m.group(0)[0]), data)
-                data = _ESCAPED_CONTROL.sub(lambda m: visible(int(m.group(1), 16)), data)
-                data = _ENTITY_CONTROL.sub(lambda m: visible(int(m.group(1), 16) if m.group(1) else int(m.group(2))), data)
+                data = _RAW_CONTROL.sub(lambda m: shown(m.group(0)[0]), data)
+                data = _ESCAPED_CONTROL.sub(lambda m: shown(int(m.group(1), 16)), data)
+                data = _ENTITY_CONTROL.sub(lambda m: shown(int(m.group(1), 16) if m.group(1) else int(m.group(2))), data)
             zout.writestr(item, data)
-
-
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def visible(text: str) -> str:
-    """*text* with the control characters a workbook cannot store shown as ``\\x0B``."""
-    return _ILLEGAL.sub(lambda m: f"\\x{ord(m.group(0)):02X}", text)
 
 
 def _mark_rows(wb: openpyxl.Workbook, problems: list[Problem]) -> None:

@@ -18,6 +18,8 @@ ALLOWED: dict[str, dict[str, tuple[float, ...]]] = {
 
 @dataclass(frozen=True)
 class Grade:
+    """A risk's score by its method (LEC or LS) and the level it gives."""
+
     method: str
     score: float
     level: str

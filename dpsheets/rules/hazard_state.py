@@ -76,16 +76,22 @@ class Compare(Expr):
 
 @dataclass(frozen=True)
 class Not(Expr):
+    """The predicate does not hold."""
+
     arg: Expr
 
 
 @dataclass(frozen=True)
 class AllOf(Expr):
+    """Every predicate holds."""
+
     args: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
 class AnyOf(Expr):
+    """At least one predicate holds."""
+
     args: tuple[Expr, ...]
 
 

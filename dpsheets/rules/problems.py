@@ -20,6 +20,8 @@ SEVERITY_LABEL = {"error": "错误", "warning": "提醒", "finding": "发现"}
 
 @dataclass(frozen=True)
 class ProblemType:
+    """A problem code of the catalogue: its severity, title and message template."""
+
     code: str
     severity: Severity
     title: str
@@ -124,6 +126,8 @@ CATALOGUE: dict[str, ProblemType] = _types(
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem found in a workbook, with its place (sheet, row, column, cell) and Chinese message."""
+
     code: str
     severity: Severity
     message: str

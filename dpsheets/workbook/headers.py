@@ -10,7 +10,6 @@ the table ends (填报人： 审核人： rows and notes are not records).
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -139,6 +138,8 @@ class Column:
 
 @dataclass
 class Layout:
+    """Where a register's table lies in a sheet: its header row, first data row and columns."""
+
     register: Register
     header_row: int  # 0-based index of the (last) header row
     first_data: int  # 0-based index of the first data row
@@ -290,6 +291,8 @@ def _choose(candidates: list[Field], col: Column, sample: Sequence[Sequence[Any]
 
 def suggest(index: HeaderIndex, text: str) -> str:
     """The standard column an unknown header most likely means ("" when nothing is close)."""
+    import difflib  # only for a header nobody recognised
+
     key = fold(text)
     names = {**{fold(f.header): f for f in index.register.fields},
              **{k: fs[0] for k, fs in index.alias.items()}}

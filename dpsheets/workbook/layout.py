@@ -53,6 +53,8 @@ class Area:
 
 @dataclass(frozen=True)
 class Layout:
+    """The plant sketch of the 风险分布图 sheet: its areas."""
+
     sheet: str
     areas: tuple[Area, ...]
 

@@ -75,6 +75,8 @@ class Rewrite:
 
 @dataclass
 class SheetData:
+    """The records read from one register, with the sheet and columns they came from."""
+
     register: Register
     sheet: str  # the sheet's name in the workbook (the first, when several sheets make one register)
     header_row: int  # 1-based; 0 when the sheet is missing
@@ -87,6 +89,8 @@ class SheetData:
 
 @dataclass
 class WorkbookData:
+    """Everything read from one workbook: each register's records, the structure problems, the plant sketch."""
+
     path: Path
     template_version: str | None
     sheets: dict[str, SheetData]  # register key → data

@@ -21,6 +21,13 @@ _LANDLINE = re.compile(r"^(?:0\d{2,3}-?)?[2-9]\d{6,7}(?:-\d{1,6})?$")
 _SERVICE = re.compile(r"^[48]00-?\d{3}-?\d{4}$")
 _LIST_SPLIT = re.compile(r"[、，,;；/\s]+")
 _HEADER_NOISE = re.compile(r"[\s*＊※:：]")
+# Characters no workbook may store (XML 1.0 forbids them; Excel writes them as ``_x000B_``).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def visible(text: str, chars: re.Pattern[str] = CONTROL_CHARS) -> str:
+    """*text* with each of *chars* (by default the control characters a workbook cannot store) shown as ``\\x0B``."""
+    return chars.sub(lambda m: f"\\x{ord(m.group(0)):02X}", text)
 
 
 def nfkc(value: str) -> str:

@@ -373,7 +373,7 @@ def _read_column(f: Field, c: int, letter: str, body: list[list[Any]], content: 
             stripped = v.strip()
             if not stripped:
                 continue
-            if not stripped.isprintable() and _CONTROL.search(stripped):
+            if not stripped.isprintable() and nz.CONTROL_CHARS.search(stripped):
                 _control_chars(f, stripped, sheet, first_row + i, f"{letter}{first_row + i}", problems)
             if plain_text:
                 values[i][key] = stripped
@@ -392,12 +392,9 @@ def _read_column(f: Field, c: int, letter: str, body: list[list[Any]], content: 
         values[i][key] = typed
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 def _control_chars(f: Field, text: str, sheet: str, row: int, cell: str, problems: list[Problem]) -> None:
     """A cell holding characters no workbook may store (``_x000B_``): a problem of that cell."""
-    shown = "".join(sorted({f"\\x{ord(ch):02X}" for ch in _CONTROL.findall(text)}))
+    shown = "".join(sorted({nz.visible(ch) for ch in nz.CONTROL_CHARS.findall(text)}))
     problems.append(make("field.control-char", sheet=sheet, row=row, column=f.header, cell=cell, value=shown))
 
 
@@ -436,7 +433,7 @@ def _read_key_value(register: Register, name: str, rows: list[list[Any]], proble
         v = row[value_col] if value_col < len(row) else ""
         if nz.is_blank(v):
             continue
-        if type(v) is str and not v.isprintable() and _CONTROL.search(v):
+        if type(v) is str and not v.isprintable() and nz.CONTROL_CHARS.search(v):
             _control_chars(f, v, name, r + 1, f"{columns[f.key]}{r + 1}", problems)
         typed, problem = _COERCE[f.type](f, v)
         if problem and problem not in (REWRITE, RELATIVE):

@@ -40,6 +40,8 @@ FIELD_TYPE_LABELS: dict[FieldType, str] = {
 
 @dataclass(frozen=True)
 class Field:
+    """One column of a register: its key, header, type, choices and the other spellings real registers use."""
+
     key: str
     header: str
     type: FieldType = FieldType.TEXT
@@ -59,6 +61,8 @@ class Field:
 
 @dataclass(frozen=True)
 class Register:
+    """One sheet of the standard workbook: its fields, help text and the other names real registers give it."""
+
     key: str
     sheet: str
     fields: tuple[Field, ...]

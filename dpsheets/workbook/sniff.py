@@ -11,10 +11,11 @@ import zipfile
 from pathlib import Path
 
 from dpsheets.errors import DpsheetsError
+from dpsheets.fsutil import TEMP_PREFIX
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
-LOCK_PREFIXES = ("~$", ".~lock", ".~", ".dpsheets-")  # the last: our own outputs being written
+LOCK_PREFIXES = ("~$", ".~lock", ".~", TEMP_PREFIX)  # the last: our own outputs being written
 TEMP_SUFFIXES = (".tmp", ".crdownload", ".part")
 MAX_UNCOMPRESSED_RATIO = 200  # a zip that inflates beyond this is refused as a zip bomb
 
