@@ -31,10 +31,11 @@ from openpyxl.xml.functions import xmlfile
 
 
 def save(wb: openpyxl.Workbook, out: Path) -> None:
-    """``wb.save(out)`` through :class:`_Writer`, the parts deflated at zlib level 1 (a copy a few per
-    cent larger, written faster; Excel reads any level)."""
+    """``wb.save(out)`` through :class:`_Writer`. The parts are deflated at zlib's default level, as
+    openpyxl does: level 1 would save 0.07 s of a 2,000-row register's 4 s but make its copy 60 % larger
+    (1.6 MB, not 1.0 MB)."""
     wb.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=1) as archive:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         _Writer(wb, archive).write_data()
 
 
