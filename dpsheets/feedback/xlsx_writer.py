@@ -157,6 +157,7 @@ class _SheetWriter(WorksheetWriter):
         epoch = ws.parent.epoch
         iso_dates = ws.parent.iso_dates
         cell_styles = ws.parent._cell_styles
+        style_ids: dict[bytes, int] = {}  # a cell's style id by its style's bytes: hashed in C, not by StyleArray.__hash__
         letters: dict[int, str] = {}
         parts: list[str] = []
         add = parts.append
@@ -178,7 +179,13 @@ class _SheetWriter(WorksheetWriter):
                 letter = letters.get(column)
                 if letter is None:
                     letter = letters[column] = get_column_letter(column)
-                s = f' s="{cell_styles.add(style)}"' if styled else ""
+                s = ""
+                if styled:
+                    key = style.tobytes()
+                    style_id = style_ids.get(key)
+                    if style_id is None:
+                        style_id = style_ids[key] = cell_styles.add(style)
+                    s = f' s="{style_id}"'
                 xml = _cell_xml(cell, f"{letter}{cell.row}", s, value, epoch, iso_dates)
                 if xml is None:
                     xml = _openpyxl_cell(cell, styled)
