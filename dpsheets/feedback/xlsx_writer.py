@@ -31,10 +31,11 @@ from openpyxl.xml.functions import xmlfile
 
 
 def save(wb: openpyxl.Workbook, out: Path) -> None:
-    """``wb.save(out)`` through :class:`_Writer`, the parts deflated at zlib level 1 (a copy a few per
-    cent larger, written faster; Excel reads any level)."""
+    """``wb.save(out)`` through :class:`_Writer`. The parts are deflated at zlib's default level, as
+    openpyxl does: level 1 would save 0.07 s of a 2,000-row register's 4 s but make its copy 60 % larger
+    (1.6 MB, not 1.0 MB)."""
     wb.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=1) as archive:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         _Writer(wb, archive).write_data()
 
 
@@ -156,6 +157,7 @@ class _SheetWriter(WorksheetWriter):
         epoch = ws.parent.epoch
         iso_dates = ws.parent.iso_dates
         cell_styles = ws.parent._cell_styles
+        style_ids: dict[bytes, int] = {}  # a cell's style id by its style's bytes: hashed in C, not by StyleArray.__hash__
         letters: dict[int, str] = {}
         parts: list[str] = []
         add = parts.append
@@ -177,7 +179,13 @@ class _SheetWriter(WorksheetWriter):
                 letter = letters.get(column)
                 if letter is None:
                     letter = letters[column] = get_column_letter(column)
-                s = f' s="{cell_styles.add(style)}"' if styled else ""
+                s = ""
+                if styled:
+                    key = style.tobytes()
+                    style_id = style_ids.get(key)
+                    if style_id is None:
+                        style_id = style_ids[key] = cell_styles.add(style)
+                    s = f' s="{style_id}"'
                 xml = _cell_xml(cell, f"{letter}{cell.row}", s, value, epoch, iso_dates)
                 if xml is None:
                     xml = _openpyxl_cell(cell, styled)
