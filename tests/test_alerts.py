@@ -20,7 +20,8 @@ from dpsheets.cli import cli
 from dpsheets.county import alerts
 from dpsheets.county.archive import Archive
 from dpsheets.county.county import County
-from dpsheets.county.summary_book import combine, read_summary, write_summary
+from dpsheets.county.summary_book import write_summary
+from dpsheets.county.summary_read import combine, read_summary
 from dpsheets.fsutil import UMASK
 from dpsheets.workbook.samples import plant, valid_uscc
 from dpsheets.workbook.template import write_workbook

@@ -175,7 +175,8 @@ def county_summary(tmp_path_factory):
 
 
 def test_no_data_is_a_gap_in_the_trend_never_zero(county_summary):
-    from dpsheets.county.summary_book import NO_DATA, read_summary, write_summary
+    from dpsheets.county.summary_book import NO_DATA, write_summary
+    from dpsheets.county.summary_read import read_summary
 
     folder, rollup = county_summary
     months = list(rollup.trend)

@@ -23,7 +23,8 @@ from dpsheets.config import Config
 from dpsheets.county.archive import Archive
 from dpsheets.county.archive_ops import check, push
 from dpsheets.county.county import rollup
-from dpsheets.county.summary_book import MONTHLY_SHEET, read_summary, write_summary
+from dpsheets.county.summary_book import MONTHLY_SHEET, write_summary
+from dpsheets.county.summary_read import read_summary
 from dpsheets.rules.checks import check_workbook
 from dpsheets.rules.findings import find
 from dpsheets.rules.problems import Report

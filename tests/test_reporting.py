@@ -11,7 +11,8 @@ from archive_builders import at, submit, uscc
 from dpsheets.county.archive import Archive
 from dpsheets.county.rollup import MissingRow, rollup_archives
 from dpsheets.county.roster import read_roster, write_template
-from dpsheets.county.summary_book import combine, read_summary, write_summary
+from dpsheets.county.summary_book import write_summary
+from dpsheets.county.summary_read import combine, read_summary
 from dpsheets.errors import DpsheetsError
 from dpsheets.rules import reporting
 from dpsheets.rules.reporting import (

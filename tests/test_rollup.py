@@ -18,7 +18,8 @@ from dpsheets.cli import cli
 from dpsheets.config import Config, RollupRules
 from dpsheets.county.archive import Archive
 from dpsheets.county.rollup import EnterpriseRow, MissingRow, evaluate, rollup_archives
-from dpsheets.county.summary_book import combine, read_summary, write_summary
+from dpsheets.county.summary_book import write_summary
+from dpsheets.county.summary_read import combine, read_summary
 from dpsheets.rules.breaches import BREACHES
 from dpsheets.rules.checks import check_workbook
 from dpsheets.rules.findings import find

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from dpsheets.cli import cli
 from dpsheets.county.archive import Archive
 from dpsheets.county.rollup import month_ends, rollup_archives
-from dpsheets.county.summary_book import read_summary
+from dpsheets.county.summary_read import read_summary
 
 AS_OF = date(2026, 11, 28)
 

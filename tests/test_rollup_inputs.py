@@ -10,7 +10,8 @@ from test_rollup import build_archive
 
 from dpsheets.cli import cli
 from dpsheets.county.rollup import rollup_archives
-from dpsheets.county.summary_book import META, read_summary, write_summary
+from dpsheets.county.summary_book import META, write_summary
+from dpsheets.county.summary_read import read_summary
 from dpsheets.errors import DpsheetsError
 
 AS_OF_TEXT = "2026-11-28"

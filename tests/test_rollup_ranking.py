@@ -17,7 +17,8 @@ from archive_builders import at, uscc, workbook_data
 from dpsheets.config import Config, RollupRules, config_from_dict
 from dpsheets.county.archive import Archive
 from dpsheets.county.rollup import MissingRow, rollup_archives
-from dpsheets.county.summary_book import combine, read_summary, write_summary
+from dpsheets.county.summary_book import write_summary
+from dpsheets.county.summary_read import combine, read_summary
 from dpsheets.errors import DpsheetsError
 from dpsheets.rules import sanyou
 from dpsheets.rules.problems import Problem, Report

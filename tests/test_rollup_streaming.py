@@ -166,7 +166,7 @@ def test_a_second_process_writes_the_longest_sheets_byte_for_byte_as_this_one(tm
 
 
 def read_summary_rows(path):
-    from dpsheets.county.summary_book import read_summary
+    from dpsheets.county.summary_read import read_summary
 
     back = read_summary(path)
     return [(e.uscc, e.hazards_overdue, [b.code for b in e.breaches]) for e in back.enterprises], len(back.overdue)

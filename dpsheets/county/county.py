@@ -239,7 +239,7 @@ def rollup(*, as_of: date, archives: Sequence[PathLike] = (), summaries: Sequenc
     """
     config = config or Config()
     if summaries:
-        from dpsheets.county.summary_book import combine, read_summary
+        from dpsheets.county.summary_read import combine, read_summary
 
         if where:
             raise DpsheetsError("rollup.where-summaries", "--where 只用于档案库：汇总表（--from）已经是某一地区的汇总。")
