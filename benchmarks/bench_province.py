@@ -152,6 +152,7 @@ def one(url: str, n: int, what: str) -> dict:
     total = time.perf_counter() - start
     return {"n": n, "what": what, "enterprises": len(result.enterprises), "compute": computed, "book": written - computed,
             "total": total, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "child_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             "overdue": result.totals().sums["hazards_overdue"]}
 
 
@@ -166,7 +167,7 @@ def main() -> None:
         return
     server = database_url(args.server)
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    print(f"{'size':>8} {'load s':>7} | {'province s':>10} {'(SQL':>6} {'book':>6} {'report)':>8} {'MB':>6} {'µs/ent':>7} | "
+    print(f"{'size':>8} {'load s':>7} | {'province s':>10} {'(SQL':>6} {'book':>6} {'report)':>8} {'MB':>6} {'+child':>6} {'µs/ent':>7} | "
           f"{'city s':>7} {'MB':>6} | {'county s':>8} {'MB':>6} {'ents':>5}")
     for n in args.sizes:
         name = f"dpsheets_bench_{uuid.uuid4().hex[:8]}"
@@ -186,13 +187,15 @@ def main() -> None:
             busy = " ".join(f"{x:.1f}" for x in os.getloadavg())
             report = p["total"] - p["compute"] - p["book"]
             print(f"{n:>8} {loaded:>7.1f} | {p['total']:>10.1f} {p['compute']:>6.1f} {p['book']:>6.1f} {report:>8.1f} "
-                  f"{p['peak_mb']:>6.0f} {p['total'] / n * 1e6:>7.0f} | {c['total']:>7.2f} {c['peak_mb']:>6.0f} | "
+                  f"{p['peak_mb']:>6.0f} {p['child_mb']:>6.0f} {p['total'] / n * 1e6:>7.0f} | {c['total']:>7.2f} {c['peak_mb']:>6.0f} | "
                   f"{k['total']:>8.2f} {k['peak_mb']:>6.0f} {k['enterprises']:>5}   load {busy}", flush=True)
         finally:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
     print("targets: province of 100,000 < 60 s and < 500 MB; county < 2 s. µs/ent flat = linear growth.")
+    print("MB: the roll-up's own peak; +child: the peak of the second process that writes the two longest sheets")
+    print("meanwhile (dpsheets.county.sheet_jobs), so both together held at most MB + child.")
     print("load: the machine's 1/5/15-minute load averages after each size (2 cores; anything above 2 means waiting)")
 
 
