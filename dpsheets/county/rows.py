@@ -139,7 +139,7 @@ def _select(width: int, key: int) -> str:
 def read_spill(path: str, width: int, key: int) -> Iterator[tuple[Any, ...]]:
     """The rows of the spill at *path* (:attr:`Spill.path`, committed), sorted as :meth:`Spill.sorted` sorts them,
     from any process."""
-    db = sqlite3.connect(f"file:{pathlib.Path(path).as_posix()}?mode=ro", uri=True)
+    db = sqlite3.connect(pathlib.Path(path).absolute().as_uri() + "?mode=ro", uri=True)
     try:
         yield from db.execute(_select(width, key))
     finally:
