@@ -3,9 +3,11 @@
 Run: python3 benchmarks/bench_province.py [--sizes 20000 100000 200000] [--server postgresql://postgres@127.0.0.1/postgres]
 
 For each size a database of its own is loaded with COPY (not through workbooks): every enterprise
-has two submissions, each with a realistic register: 8 hazards, 4 trainings, 2 drills and 8 answer
-confirmations, spread over Henan's 18 cities and 8 counties each. (Risks, posts, employees and
-the JSON records are not loaded: the roll-up reads their counts from the submission.) Then, each in
+has two submissions, each with a small enterprise's registers: 8 hazards, 6 posts, 15 employees,
+4 trainings, 2 drills, 8 answer confirmations and the 三有五化 registers (3 inspection plans, 2
+rewards, 3 procedures, 2 unit duties, 3 signs), spread over Henan's 18 cities and 8 counties each.
+(Risks are not loaded: the roll-up reads their counts from the submission.) The database is then
+vacuumed and analysed, as autovacuum leaves a database in use. Then, each in
 a fresh process so that its peak memory is its own: the province roll-up (computed in SQL and written
 to the summary workbook and the Word report), one city's and one county's (computed). Prints time and
 peak memory per size and the cost per enterprise (flat = linear growth).
@@ -38,7 +40,9 @@ from dpsheets.workbook.samples import valid_uscc
 AS_OF = date(2026, 11, 28)
 STATUSES = ("待整改", "整改中", "待验收", "已销号", "已销号", "已销号")
 COUNTIES_PER_CITY = 8
-HAZARDS, TRAININGS, DRILLS, QUIZZES = 8, 4, 2, 8
+HAZARDS, TRAININGS, DRILLS, QUIZZES, POSTS, EMPLOYEES = 8, 4, 2, 8, 6, 15
+SANYOU = {"inspection_plans": (3, ("content",)), "rewards": (2, ("date", "target")), "procedures": (3, ("post", "steps")),
+          "unit_duties": (2, ("tier",)), "signs": (3, ("location", "count"))}
 
 
 def area(i: int) -> tuple[str, str, str]:
@@ -57,6 +61,7 @@ def load(url: str, n: int, seed: int = 1) -> None:
         try:
             cur = raw.cursor()
             subs, hazards, ledgers, quizzes, ents = [], [], [], [], []
+            posts, employees, sanyou = [], [], {t: [] for t in SANYOU}
             sid = 0
             for i in range(n):
                 division, city, county = area(i)
@@ -83,7 +88,15 @@ def load(url: str, n: int, seed: int = 1) -> None:
                             day = received.date() - timedelta(days=rnd.randint(0, 500))
                             ledgers.append((sid, kind, day))
                             if kind == "quiz":
-                                quizzes.append((sid, len(quizzes) % 50 + 3, day, f"员工{rnd.randint(1, 10)}", "车工"))
+                                k_ = rnd.randint(1, EMPLOYEES)
+                                quizzes.append((sid, len(quizzes) % 50 + 3, day, f"员工{k_}", f"岗位{k_ % POSTS}"))
+                    posts += [(sid, p + 3, "车间", f"岗位{p}", "岗位职责") for p in range(POSTS)]
+                    employees += [(sid, e + 3, f"员工{e + 1}", f"岗位{(e + 1) % POSTS}") for e in range(EMPLOYEES)]
+                    for table, (count, _) in SANYOU.items():
+                        for j in range(count):
+                            value = {"inspection_plans": ("日常检查",), "rewards": (received.date() - timedelta(days=30 * j), "员工1"),
+                                     "procedures": (f"岗位{j}", "操作步骤"), "unit_duties": ("车间",), "signs": ("车间", 2)}[table]
+                            sanyou[table].append((sid, j + 3, *value))
                 if len(hazards) > 200_000 or i == n - 1:
                     _copy(cur, "enterprises", ("uscc", "name", "county", "township", "industry", "city", "first_seen",
                                                "last_seen"), ents)
@@ -96,11 +109,20 @@ def load(url: str, n: int, seed: int = 1) -> None:
                                            "found_on", "deadline", "completed_on", "unit", "owner", "has_plan"), hazards)
                     _copy(cur, "ledger_dates", ("submission_id", "kind", "day"), ledgers)
                     _copy(cur, "quizzes", ("submission_id", "row", "date", "name", "post"), quizzes)
+                    _copy(cur, "posts", ("submission_id", "row", "workshop", "post", "duties"), posts)
+                    _copy(cur, "employees", ("submission_id", "row", "name", "post"), employees)
+                    for table, (_, columns) in SANYOU.items():
+                        _copy(cur, table, ("submission_id", "row", *columns), sanyou[table])
                     subs, hazards, ledgers, quizzes, ents = [], [], [], [], []
+                    posts, employees, sanyou = [], [], {t: [] for t in SANYOU}
             cur.execute("SELECT setval(pg_get_serial_sequence('submissions', 'id'), (SELECT MAX(id) FROM submissions))")
             raw.commit()
-            cur.execute("ANALYZE")
-            raw.commit()
+        finally:
+            raw.close()
+        raw = archive.engine.raw_connection()  # VACUUM runs outside a transaction
+        try:
+            raw.driver_connection.autocommit = True
+            raw.driver_connection.execute("VACUUM (ANALYZE)")
         finally:
             raw.close()
 

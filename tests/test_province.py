@@ -218,3 +218,33 @@ def test_archive_from_environment_and_configuration(archive_target, tmp_path, mo
     assert out.exit_code == 0, out.output
     assert f"应报 {PER_COUNTY} 家，已报 {PER_COUNTY} 家" in out.output
     assert (tmp_path / "汇总" / f"汇总_市级_{AS_OF.isoformat()}.xlsx").is_file()
+
+
+def test_queries_run_alongside_see_the_sessions_data_not_a_later_submission(pg_database):
+    """On PostgreSQL the hazard lists and the trend are queried on connections of their own while the
+    enterprises are read: they import the session's snapshot, so a submission archived meanwhile (by a
+    county's watcher) is in none of the roll-up's sheets rather than in some."""
+    from concurrent.futures import ThreadPoolExecutor
+    from contextlib import contextmanager
+
+    import sqlalchemy as sa
+    from conftest import pg_schema_url
+
+    from dpsheets.county.rollup_sql import LATEST, Area, _alongside, _session
+
+    url = pg_schema_url(pg_database)
+    with Archive(url) as archive:
+        fill(archive, 0)
+
+    def latest(conn) -> list[str]:  # noqa: ANN001
+        return sorted(u for (u,) in conn.execute(sa.text(f"SELECT uscc FROM {LATEST}")))
+
+    with contextmanager(_session)((url,), AS_OF, Area()) as (conns, _, archives, snapshot):
+        assert snapshot
+        before = latest(conns[0])
+        with Archive(url) as other:  # committed while the session is open
+            fill(other, 2)
+        with ThreadPoolExecutor(1) as pool:
+            alongside = _alongside(pool, archives[0], snapshot, AS_OF, Area(), True, latest)()
+        assert before == alongside == sorted(enterprises(0))
+    assert len(rollup(archives=[url], as_of=AS_OF).enterprises) == 2 * PER_COUNTY  # a new roll-up sees both

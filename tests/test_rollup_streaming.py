@@ -101,3 +101,93 @@ def test_a_rollups_lists_are_on_disk_and_read_the_same_each_time(tmp_path):
     assert held.enterprises == list(result.enterprises) and held.totals() == result.totals()
     assert [r.uscc for r in held.enforcement()] == [r.uscc for r in result.enforcement()]
     assert len(result.overdue) == result.totals().sums["hazards_overdue"] > 0
+
+
+def test_rows_written_from_templates_equal_rows_written_cell_by_cell(tmp_path):
+    """The fast writer's row templates (one per combination of cell types) write exactly what writing each cell
+    does, for values that need escaping, spaces, long texts, blanks, numbers and types of their own."""
+    import random
+
+    rnd = random.Random(7)
+    pieces = ["甲", "ab", " ", "\t", "<", ">", "]]>", "&", "_x0041_", "_x12", "\x01", "\n", "😀", "𠀀", "长" * 31, "=1+2", ""]
+
+    def value():
+        kind = rnd.randrange(8)
+        if kind < 3:
+            return "".join(rnd.choice(pieces) for _ in range(rnd.randrange(4)))
+        return (None, rnd.randrange(-5, 10 ** 6), rnd.random() * 100, True, AS_OF)[kind - 3]
+
+    wb = xlsxwriter.Workbook(str(tmp_path / "t.xlsx"), {"constant_memory": True})
+    cell, pct, wrap = wb.add_format({"border": 1}), wb.add_format({"num_format": "0.0%"}), wb.add_format({"text_wrap": True})
+    for styles in (Styles(), Styles(blank=cell, number=cell, floats=[cell, pct], text=cell, long_text=wrap, long_over=30)):
+        rows = FastRows(wb.add_worksheet(), 1, styles)
+        assert rows.direct
+        for n in range(3000):
+            values = [value() for _ in range(rnd.randrange(1, 9))] if n % 2 else ["文字", 3, 0.5, None, "a" * 40, n]
+            assert rows.maker.xml(str(n + 2), values) == rows.maker._row(str(n + 2), values), values
+        plain = ["文字", 3, 0.5, None, "a" * 40, 7]  # written from its template, not cell by cell
+        long = (False, styles.long_over < 40) if styles.long_over < 99 else ()
+        template = rows.maker._shapes[tuple(map(type, plain)), long].template
+        assert template and template.format("9", *plain) == rows.maker._row("9", plain)
+    wb.close()
+
+
+def test_a_second_process_writes_the_longest_sheets_byte_for_byte_as_this_one(tmp_path, monkeypatch):
+    """A large summary's 企业明细 (with its hidden breaches) and 逾期隐患 are written by a second process
+    (dpsheets.county.sheet_jobs): the workbook holds exactly the XML this process writes, sheet by sheet."""
+    import zipfile
+
+    from test_rollup import build_archive  # noqa: PLC0415 - the roll-up tests' archive
+
+    from dpsheets.county import sheet_jobs
+    from dpsheets.county.summary_book import write_summary
+
+    build_archive(tmp_path / "a.sqlite", tmp_path, range(12))
+    result = rollup_archives([tmp_path / "a.sqlite"], as_of=AS_OF)
+    assert len(result.overdue) > 0 and any(e.breaches for e in result.enterprises)
+    here = write_summary(result, tmp_path / "here.xlsx")
+    started = []
+    original = sheet_jobs.Alongside.__init__
+
+    def counted(self):  # noqa: ANN001, ANN202
+        started.append(1)
+        original(self)
+
+    monkeypatch.setattr(sheet_jobs, "ALONGSIDE_ROWS", 1)
+    monkeypatch.setattr(sheet_jobs.Alongside, "__init__", counted)
+    alongside = write_summary(result, tmp_path / "alongside.xlsx")
+    assert started == [1]
+    with zipfile.ZipFile(here) as a, zipfile.ZipFile(alongside) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            if name != "docProps/core.xml":  # only its time of creation differs
+                assert a.read(name) == b.read(name), name
+    assert read_summary_rows(alongside) == read_summary_rows(here)
+
+
+def read_summary_rows(path):
+    from dpsheets.county.summary_book import read_summary
+
+    back = read_summary(path)
+    return [(e.uscc, e.hazards_overdue, [b.code for b in e.breaches]) for e in back.enterprises], len(back.overdue)
+
+
+def _exit_unless_in(pid: int) -> str:
+    """A job that kills the process it runs in, unless that is process *pid*."""
+    import os
+
+    if os.getpid() != pid:
+        os._exit(3)
+    return "written here"
+
+
+def test_a_job_the_second_process_could_not_finish_is_done_here():
+    import os
+
+    from dpsheets.county.sheet_jobs import Alongside
+
+    side = Alongside()
+    try:
+        assert side.submit(_exit_unless_in, os.getpid())() == "written here"
+    finally:
+        side.close()

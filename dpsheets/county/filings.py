@@ -15,6 +15,7 @@ arrived by its due date.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,20 +50,32 @@ class Filing:
 
 @dataclass
 class Filings:
-    """Every listed enterprise's filings for *periods* on *as_of*."""
+    """Every listed enterprise's filings for *periods* on *as_of*: per credit code the day each period's
+    statistics arrived (*received*, in the order of *periods*; None: not yet), due by the enterprise's own
+    deadlines (*own*) or else 16号令's. Kept as plain days (a province has a hundred thousand enterprises);
+    :attr:`by_uscc` shows them as :class:`Filing` objects."""
 
     as_of: date
     periods: list[ReportingPeriod]
-    by_uscc: dict[str, dict[str, Filing]] = field(default_factory=dict)
+    received: dict[str, list[date | None]] = field(default_factory=dict)
     own: dict[str, Deadlines] = field(default_factory=dict)  # enterprises with deadlines of their own
 
-    @property
+    def __post_init__(self) -> None:
+        self.index = {p.key: i for i, p in enumerate(self.periods)}
+        self.default_due = [reporting.DEFAULT.due(p) for p in self.periods]  # the same for most enterprises: once
+
+    @functools.cached_property
     def reference(self) -> ReportingPeriod:
         return reporting.reference_period(self.as_of)
 
+    def due(self, uscc: str, i: int) -> date:
+        """When the enterprise's statistics for ``periods[i]`` are due."""
+        own = self.own.get(uscc)
+        return self.default_due[i] if own is None else own.due(self.periods[i])
+
     def status(self, uscc: str, period: ReportingPeriod) -> Status | None:
-        filing = self.by_uscc.get(uscc, {}).get(period.key)
-        return None if filing is None else filing.status(self.as_of)
+        days, i = self.received.get(uscc), self.index.get(period.key)
+        return None if days is None or i is None else reporting.status(days[i], self.due(uscc, i), self.as_of)
 
     def on_time(self, uscc: str) -> bool:
         """The enterprise's statistics for the reference quarter arrived by their due date."""
@@ -70,26 +83,44 @@ class Filings:
 
     def counts(self, period: ReportingPeriod) -> dict[Status, int]:
         out = dict.fromkeys(Status, 0)
-        key = period.key
-        for by in self.by_uscc.values():
-            if key in by:
-                out[by[key].status(self.as_of)] += 1
+        i = self.index.get(period.key)
+        if i is not None:
+            for uscc, days in self.received.items():
+                out[reporting.status(days[i], self.due(uscc, i), self.as_of)] += 1
         return out
+
+    @property
+    def by_uscc(self) -> Mapping[str, dict[str, Filing]]:
+        """uscc → period key → :class:`Filing` (made when asked for)."""
+        return _ByUscc(self)
+
+
+class _ByUscc(Mapping[str, dict[str, Filing]]):
+    def __init__(self, filings: Filings) -> None:
+        self.filings = filings
+
+    def __getitem__(self, uscc: str) -> dict[str, Filing]:
+        f = self.filings
+        days = f.received[uscc]
+        return {p.key: Filing(p, f.due(uscc, i), days[i]) for i, p in enumerate(f.periods)}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.filings.received)
+
+    def __len__(self) -> int:
+        return len(self.filings.received)
 
 
 def build(as_of: date, periods: Sequence[ReportingPeriod], received: Mapping[str, Mapping[str, date | None]],
           usccs: Iterable[str], own: Mapping[str, Deadlines] | None = None) -> Filings:
     """The filings of *usccs* from the days their statistics arrived (*received*: uscc → period key → day)."""
-    own = dict(own or {})
-    out = Filings(as_of, list(periods), own={u: d for u, d in own.items() if not d.is_default})
-    keyed = [(p.key, p) for p in periods]
-    default = {p.key: reporting.DEFAULT.due(p) for p in periods}  # the same for most enterprises: once
+    out = Filings(as_of, list(periods))
+    keys = [p.key for p in periods]
+    nothing: list[date | None] = [None] * len(periods)
     for uscc in usccs:
-        deadlines = own.get(uscc)
-        got = received.get(uscc, {})
-        out.by_uscc[uscc] = {k: Filing(p, default[k] if deadlines is None else deadlines.due(p), got.get(k))
-                             for k, p in keyed}
-    out.own = {u: d for u, d in out.own.items() if u in out.by_uscc}
+        got = received.get(uscc)
+        out.received[uscc] = nothing.copy() if got is None else [got.get(k) for k in keys]
+    out.own = {u: d for u, d in (own or {}).items() if not d.is_default and u in out.received}
     return out
 
 
@@ -121,18 +152,21 @@ def first_received(conns: Sequence[Connection], periods: Sequence[ReportingPerio
 # --- the summary's sheets ----------------------------------------------------------------------
 
 def _rows(filings: Filings, listed: Iterable[Any]) -> Iterator[list[Any]]:
-    keys = [p.key for p in filings.periods]
+    identity = [k for k, _ in identity_columns()]
+    as_of, status, count = filings.as_of, reporting.status, range(len(filings.periods))
     for r in listed:
         own = filings.own.get(r.uscc)
-        cells: list[Any] = [getattr(r, k) for k, _ in identity_columns()]
-        cells.append(own.describe() if own else "")
-        by = filings.by_uscc.get(r.uscc, {})
-        for key in keys:
-            f = by.get(key)
-            cells += [f.status(filings.as_of).value, f.received] if f else ["", None]
-        # a day received as a real date: a number (Excel's day count) in the date format (see write_sheet)
-        yield [None if v == "" else float((v - EXCEL_EPOCH).days) if isinstance(v, date) else v if v is None
-               else str(v) for v in cells]
+        cells: list[Any] = [None if v is None or v == "" else str(v) for v in (getattr(r, k) for k in identity)]
+        cells.append((own.describe() or None) if own else None)
+        days = filings.received.get(r.uscc)
+        if days is None:
+            cells += [None, None] * len(count)
+        else:  # a day received as a real date: a number (Excel's day count) in the date format (see write_sheet)
+            for i in count:
+                day = days[i]
+                cells.append(status(day, filings.due(r.uscc, i), as_of).value)
+                cells.append(None if day is None else float((day - EXCEL_EPOCH).days))
+        yield cells
 
 
 def write_sheet(ws: Any, formats: dict[str, Any], filings: Filings, listed: Iterable[Any]) -> None:
@@ -188,13 +222,10 @@ def write_hidden(ws: Any, filings: Filings) -> None:
     ws.write_row(0, 0, ["uscc", "own", *(p.key for p in filings.periods)])
 
     def rows() -> Iterator[list[str | None]]:
-        for uscc, by in filings.by_uscc.items():
+        for uscc, days in filings.received.items():
             own = filings.own.get(uscc)
-            row = [uscc, json.dumps([own.quarter_day, own.year_month, own.year_day]) if own else None]
-            for p in filings.periods:
-                got = by.get(p.key)
-                row.append(got.received.isoformat() if got is not None and got.received is not None else None)
-            yield row
+            yield [uscc, json.dumps([own.quarter_day, own.year_month, own.year_day]) if own else None,
+                   *(None if day is None else day.isoformat() for day in days)]
 
     FastRows(ws, 1).write_all(rows())
     ws.hide()
@@ -225,37 +256,38 @@ def read(as_of: date, periods_text: str, rows: list[list[Any]],
             own = Deadlines(*json.loads(str(row[1]))) if len(row) > 1 and row[1] not in ("", None) else None
         except (ValueError, TypeError) as exc:
             raise damaged(f"B{i}", "（本企业报送期限）的内容无法识别") from exc
-        deadlines = own or reporting.DEFAULT
-        by = {}
-        for c, p in enumerate(periods, start=2):
+        days: list[date | None] = []
+        for c in range(2, 2 + len(periods)):
             value = row[c] if c < len(row) else ""
             try:
-                received = date.fromisoformat(str(value)[:10]) if value not in ("", None) else None
+                days.append(date.fromisoformat(str(value)[:10]) if value not in ("", None) else None)
             except ValueError as exc:
                 raise damaged(f"{column_letter(c)}{i}", f"应为日期，却是“{value}”") from exc
-            by[p.key] = Filing(p, deadlines.due(p), received)
-        out.by_uscc[uscc] = by
-        if own:
+        out.received[uscc] = days
+        if own and not own.is_default:
             out.own[uscc] = own
     return out
 
 
 def combine(parts: Sequence[Filings | None], winner: Mapping[str, int], as_of: date) -> Filings:
-    """Several parts' filings as one: per enterprise and period the earliest day received in any part, the due
-    date of the part whose row wins (*winner*: uscc → part index; others: the first part that lists it)."""
+    """Several parts' filings as one: per enterprise and period the earliest day received in any part, due by
+    the deadlines of the part whose row wins (*winner*: uscc → part index; others: the last part that lists it)."""
     periods = next((p.periods for p in parts if p is not None), reporting.periods(as_of))
     out = Filings(as_of, list(periods))
+    keys = [p.key for p in periods]
     for i, part in enumerate(parts):
         if part is None:
             continue
-        for uscc, by in part.by_uscc.items():
+        where = [part.index.get(k) for k in keys]
+        for uscc, days in part.received.items():
             mine = winner.get(uscc, i) == i
-            target = out.by_uscc.setdefault(uscc, {})
-            for key, f in by.items():
-                old = target.get(key)
-                received = min((d for d in (f.received, old.received if old else None) if d), default=None)
-                due = f.due if (mine or old is None) else old.due
-                target[key] = Filing(f.period, due, received)
-            if mine and uscc in part.own:
-                out.own[uscc] = part.own[uscc]
+            theirs = [None if j is None else days[j] for j in where]
+            old = out.received.get(uscc)
+            out.received[uscc] = theirs if old is None else \
+                [min((d for d in pair if d), default=None) for pair in zip(theirs, old, strict=True)]
+            if mine or old is None:  # the deadlines (own or 16号令's) of the winning part
+                if uscc in part.own:
+                    out.own[uscc] = part.own[uscc]
+                else:
+                    out.own.pop(uscc, None)
     return out

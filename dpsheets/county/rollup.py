@@ -9,7 +9,8 @@ date. Group figures are sums of the enterprise rows, so a city roll-up of county
 
 from __future__ import annotations
 
-import json
+import marshal
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -271,20 +272,17 @@ def summarise(enterprises: Iterable[EnterpriseRow], missing: Iterable[MissingRow
         for key, groups in sums.items():
             name = "合计" if key is None else (getattr(row, key) or "未填写")
             acc = groups.get(name)
-            if acc is None:
-                acc = groups[name] = [0] * _WIDTH
-            for i, v in enumerate(values):
-                acc[i] += v
+            groups[name] = list(values) if acc is None else list(map(operator.add, acc, values))
         if row.breaches:
             spill.add((-row.score, -len(row.breaches), -getattr(row, "hazards_overdue", 0), row.county, row.name,
                        row.uscc, row.township, row.industry,
-                       json.dumps([[b.code, dict(b.params), b.points] for b in row.breaches], ensure_ascii=False), None))
+                       marshal.dumps([[b.code, dict(b.params), b.points] for b in row.breaches]), None))
         if row.county:
             counties.add(row.county)
 
     for row in enterprises:
         on_time = filings is not None and filings.on_time(row.uscc)  # arrived by the due date
-        add(row, (1, 1, on_time, bool(row.breaches), *_SUMMED(row)))
+        add(row, (1, 1, int(on_time), int(bool(row.breaches)), *_SUMMED(row)))
     nothing = (0,) * len(INDICATORS)
     for m in missing:
         add(m, (1, 0, 0, 1, *nothing))
@@ -302,7 +300,7 @@ def _group(name: str, acc: list[int]) -> GroupRow:
 
 def _flagged(r: tuple[Any, ...]) -> FlaggedRow:
     return FlaggedRow(r[5], r[4], r[3], r[6], r[7], [Breach(code, params, points)
-                                                     for code, params, points in json.loads(r[8])])
+                                                     for code, params, points in marshal.loads(r[8])])
 
 
 def group_rows(rollup: Rollup, key: str | None) -> list[GroupRow]:

@@ -4,25 +4,32 @@ For each enterprise its latest submission on or before the as-of date (kept for 
 temporary table, ``dpsheets_latest``), with hazard states evaluated on that date by the SQL generated
 from their one declaration (:mod:`dpsheets.rules.hazard_state`). The long lists come out of the
 database in the order the summary shows them (ORDER BY in SQL, text compared by code point on both
-engines), through a server-side cursor on PostgreSQL; a :class:`~dpsheets.county.rows.Rows` reads
-them again whenever they are needed, so a province roll-up never holds them in memory. One pass at
-the start gives the sums per group, the list to inspect and the lengths.
+engines), through a server-side cursor on PostgreSQL, and are put aside on local disk as they pass
+(:class:`~dpsheets.county.rows.Spill`; the enterprises sorted there, so they may come in any order):
+a :class:`~dpsheets.county.rows.Rows` reads them back whenever they are needed, so a province roll-up
+never holds them in memory. One pass gives the sums per group, the list to inspect and the lengths.
+
+On one PostgreSQL archive the work is shared between the server's processes: half of the enterprises,
+the hazard lists and the trend are queried on connections of their own while this one reads the other
+half; they all see the session's exported snapshot, so the sheets show one moment (:func:`_alongside`).
 
 With several archives, the submissions that count on a day are decided across all of them first
 (:func:`_restrict`): per credit code the latest received on or before it (on a tie, the later
-archive's); their rows are merged in order.
+archive's); their lists are merged in order.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import marshal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -155,15 +162,24 @@ def enterprise_key(r: EnterpriseRow) -> tuple[str, str, str, str]:
 _HAZARD_LIST = """
 WITH latest AS ({latest})
 SELECT l.uscc, l.name AS enterprise, l.county, l.township, l.industry, h.number, h.name, h.location, h.level, h.status,
-       h.deadline, h.unit, h.owner, h.has_plan, h.reported_on
+       {deadline} AS deadline, h.unit, h.owner, CASE WHEN h.has_plan <> 0 THEN '是' ELSE '否' END AS has_plan,
+       {reported_on} AS reported_on, CASE WHEN h.deadline IS NULL THEN 0 WHEN {days} > 0 THEN {days} ELSE 0 END AS days_overdue
 FROM hazards h JOIN latest l ON l.id = h.submission_id WHERE {where}
 ORDER BY CASE WHEN h.deadline IS NULL THEN 0 ELSE 1 END, h.deadline, l.uscc{C}, h.row
 """
+# The columns of a listed hazard, in the order of _HAZARD_LIST: dates as ISO text, has_plan as 是/否, days overdue on as-of.
+HAZARD_KEYS = ("uscc", "enterprise", "county", "township", "industry", "number", "name", "location", "level", "status",
+               "deadline", "unit", "owner", "has_plan", "reported_on", "days_overdue")
+_ISO_DAY = {"sqlite": "substr({0}, 1, 10)", "postgresql": "to_char({0}, 'YYYY-MM-DD')"}
 
 
 def hazard_key(d: Mapping[str, Any]) -> tuple[str, str]:
     """The order of 逾期隐患 and 重大隐患: by deadline (none first), then credit code (then row, in SQL)."""
     return (str(d["deadline"] or ""), str(d["uscc"]))
+
+
+def _HAZARD_ORDER(t: tuple) -> tuple[str, str]:  # noqa: N802 - hazard_key of a tuple of HAZARD_KEYS
+    return (str(t[10] or ""), str(t[0]))
 
 
 # Overdue hazards at several month-ends in one pass: a submission is an enterprise's latest on day m
@@ -240,9 +256,13 @@ def _latest(area: Area, keep: bool) -> str:
                           keep=f" AND ranked.id IN (SELECT id FROM {KEEP})" if keep else "")
 
 
-def _sql(conn: Connection, template: str, area: Area, keep: bool, table: bool, **more: str) -> str:
-    """*template* with its latest submissions: the session's table (*table*), else computed in the query."""
-    return template.format(latest=f"SELECT * FROM {LATEST}" if table else _latest(area, keep), C=_collate(conn), **more)
+def _sql(conn: Connection, template: str, area: Area, keep: bool, table: bool, part: tuple[int, int] | None = None,
+         **more: str) -> str:
+    """*template* with its latest submissions: the session's table (*table*), else computed in the query;
+    *part* (k, n): only the enterprises whose credit code hashes to k modulo n (PostgreSQL, with *table*)."""
+    latest = f"SELECT * FROM {LATEST}" + \
+        (f" WHERE (hashtext(uscc) & 2147483647) % {int(part[1])} = {int(part[0])}" if part else "")
+    return template.format(latest=latest if table else _latest(area, keep), C=_collate(conn), **more)
 
 
 def _stream(conn: Connection, sql: str, params: Mapping[str, Any]) -> Iterator[Any]:
@@ -251,10 +271,10 @@ def _stream(conn: Connection, sql: str, params: Mapping[str, Any]) -> Iterator[A
 
 
 def enterprise_rows(conn: Connection, as_of: date, area: Area = Area(), keep: bool = False, *,
-                    table: bool = False) -> Iterator[EnterpriseRow]:
+                    table: bool = False, part: tuple[int, int] | None = None) -> Iterator[EnterpriseRow]:
     """Each enterprise's indicators from its latest submission on or before *as_of* (one query, streamed, in
-    the order of 企业明细); breaches are not evaluated here."""
-    sql = _sql(conn, _ENTERPRISES, area, keep, table, days=_DAYS[conn.dialect.name])
+    the order of 企业明细); breaches are not evaluated here. *part*: see :func:`_sql`."""
+    sql = _sql(conn, _ENTERPRISES, area, keep, table, part, days=_DAYS[conn.dialect.name])
     for r in _stream(conn, sql, _params(conn, as_of, area)):
         (uscc, name, county, township, industry, last_submission, received_at, template_version, errors, r_major,
          r_significant, r_general, r_low, posts, employees, total, open_, overdue, major_open, without_plan,
@@ -281,12 +301,20 @@ def enterprise_rows(conn: Connection, as_of: date, area: Area = Area(), keep: bo
 def hazard_rows(conn: Connection, as_of: date, which: str, area: Area = Area(), keep: bool = False, *,
                 table: bool = False) -> Iterator[dict]:
     """The overdue (*which* = "overdue") or open major ("major") hazards of the latest submissions, streamed in
-    the order of their sheet."""
+    the order of their sheet (dicts of :data:`HAZARD_KEYS`)."""
+    for r in hazard_tuples(conn, as_of, which, area, keep, table=table):
+        yield dict(zip(HAZARD_KEYS, r, strict=True))
+
+
+def hazard_tuples(conn: Connection, as_of: date, which: str, area: Area = Area(), keep: bool = False, *,
+                  table: bool = False) -> Iterator[tuple]:
+    """:func:`hazard_rows` as tuples of :data:`HAZARD_KEYS`, every value made by the database."""
     where = _OVERDUE if which == "overdue" else f"{_MAJOR} AND {_OPEN}"
-    result = conn.execution_options(stream_results=True, yield_per=2000).execute(
-        sa.text(_sql(conn, _HAZARD_LIST, area, keep, table, where=where)), _params(conn, as_of, area))
-    for r in result.mappings():
-        yield _hazard_dict(r, as_of)
+    dialect = conn.dialect.name
+    sql = _sql(conn, _HAZARD_LIST, area, keep, table, where=where, days=_DAYS[dialect],
+               deadline=_ISO_DAY[dialect].format("h.deadline"), reported_on=_ISO_DAY[dialect].format("h.reported_on"))
+    for r in _stream(conn, sql, _params(conn, as_of, area)):
+        yield tuple(r)
 
 
 def hazard_list(conn: Connection, as_of: date, which: str, area: Area = Area(), keep: bool = False) -> list[dict]:
@@ -300,17 +328,6 @@ def _days_since(last: date | None, as_of: date) -> int | None:
 
 def _months_since(last: date | None, as_of: date) -> int | None:
     return None if last is None else months_between(last, as_of)
-
-
-def _hazard_dict(r: Mapping[Any, Any], as_of: date) -> dict:
-    d = dict(r)
-    deadline = _date(d.get("deadline"))
-    d["deadline"] = deadline.isoformat() if deadline else None
-    reported = _date(d.get("reported_on"))
-    d["reported_on"] = reported.isoformat() if reported else None
-    d["days_overdue"] = max((as_of - deadline).days, 0) if deadline else 0
-    d["has_plan"] = "是" if d.get("has_plan") else "否"
-    return d
 
 
 def _trend_sql(conn: Connection, days: list[date], area: Area, keep: bool) -> tuple[str, dict[str, Any]]:
@@ -370,24 +387,61 @@ def _restrict(conns: Sequence[Connection], day: date, area: Area) -> None:
             conn.execute(sa.text(f"INSERT INTO {KEEP} (id) VALUES (:id)"), keep)
 
 
-def _session(paths: Sequence[Path | str], as_of: date, area: Area) -> Iterator[tuple[list[Connection], list[str]]]:
-    """Connections to the archives, each with its latest submissions in a temporary table; their names."""
+def _prepare(conn: Connection, as_of: date, area: Area, keep: bool, latest: bool = True, snapshot: str = "") -> None:
+    """A connection ready for the roll-up's queries: PostgreSQL's settings, the *snapshot* of the session
+    (its data as the session sees it), and (*latest*) the latest submissions in their temporary table."""
+    if snapshot:
+        conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+    if conn.dialect.name == "postgresql":  # sorts and hashes in memory; no JIT for one-off queries
+        conn.exec_driver_sql("SET work_mem = '64MB'")
+        conn.exec_driver_sql("SET jit = off")
+    if latest:
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {LATEST}"))
+        conn.execute(sa.text(f"CREATE TEMP TABLE {LATEST} AS {_latest(area, keep)}"), _params(conn, as_of, area))
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"ANALYZE {LATEST}")
+
+
+def _session(paths: Sequence[Path | str], as_of: date,
+             area: Area) -> Iterator[tuple[list[Connection], list[str], list[Archive], str]]:
+    """Connections to the archives, each with its latest submissions in a temporary table; their names; the
+    archives and, for one PostgreSQL archive, the session's exported snapshot (for connections of their own
+    that see the same data, see :func:`_alongside`; "": none)."""
     with ExitStack() as stack:
         archives = [stack.enter_context(Archive(p)) for p in paths]
         conns = [stack.enter_context(a.connect()) for a in archives]
-        for conn in conns:
-            if conn.dialect.name == "postgresql":  # sorts and hashes in memory; no JIT for one-off queries
-                conn.exec_driver_sql("SET work_mem = '64MB'")
-                conn.exec_driver_sql("SET jit = off")
+        snapshot = ""
+        if len(conns) == 1 and conns[0].dialect.name == "postgresql":
+            conns[0] = conns[0].execution_options(isolation_level="REPEATABLE READ")
+            snapshot = str(conns[0].exec_driver_sql("SELECT pg_export_snapshot()").scalar())
         if len(conns) > 1:
+            for conn in conns:
+                _prepare(conn, as_of, area, keep=False, latest=False)
             _restrict(conns, as_of, area)
         for conn in conns:
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {LATEST}"))
-            conn.execute(sa.text(f"CREATE TEMP TABLE {LATEST} AS {_latest(area, len(conns) > 1)}"),
-                         _params(conn, as_of, area))
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"ANALYZE {LATEST}")
-        yield conns, [a.shown for a in archives]
+            _prepare(conn, as_of, area, keep=len(conns) > 1)
+        yield conns, [a.shown for a in archives], archives, snapshot
+
+
+T = TypeVar("T")
+
+
+def _alongside(pool: ThreadPoolExecutor, archive: Archive, snapshot: str, as_of: date, area: Area, latest: bool,
+               job: Callable[[Connection], T]) -> Callable[[], T]:
+    """*job* on a connection of its own to *archive*, prepared like the session's and seeing the same data
+    (its exported *snapshot*), in *pool*'s thread while this one goes on; the returned call waits for its
+    result (and raises what the job raised).
+
+    PostgreSQL computes each query in a process of its own: the queries that the roll-up needs later (the
+    hazard lists, the trend) run on the server while this process reads and evaluates the enterprises,
+    so a province roll-up takes about the longer of the two, not their sum."""
+    def run() -> T:
+        with archive.connect() as plain:
+            conn = plain.execution_options(isolation_level="REPEATABLE READ")
+            _prepare(conn, as_of, area, keep=False, latest=latest, snapshot=snapshot)
+            return job(conn)
+
+    return pool.submit(run).result
 
 
 _ENTERPRISE_FIELDS = tuple(f.name for f in fields(EnterpriseRow) if f.name != "breaches")
@@ -402,9 +456,22 @@ def _pack_enterprise(row: EnterpriseRow) -> tuple[bytes]:
 
 
 def _unpack_enterprise(packed: tuple[Any, ...]) -> EnterpriseRow:
-    values, breaches = marshal.loads(packed[0])
+    values, breaches = marshal.loads(packed[-1])
     return EnterpriseRow(**dict(zip(_ENTERPRISE_FIELDS, values, strict=True)),
                          breaches=[Breach(code, params, points) for code, params, points in breaches])
+
+
+def _listed(row: EnterpriseRow) -> tuple[str, str, str, str, bytes]:
+    """*row* put aside in the order of 企业明细 (:func:`enterprise_key`, then packed), whatever order it came in."""
+    return (*enterprise_key(row), _pack_enterprise(row)[0])
+
+
+KEPT_WIDTH, KEPT_KEY = 5, 4  # the layout of _listed rows in their Spill
+
+
+def _later(rows: Callable[[], Iterable[T]]) -> Iterator[T]:
+    """The rows *rows*() gives, asked for when first needed."""
+    yield from rows()
 
 
 def _merged(streams: list[Iterator[Any]], key: Callable[[Any], Any]) -> Iterator[Any]:
@@ -417,14 +484,28 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
     """The roll-up of one or more archives (paths or URLs), of *area* in them; its 新增重大隐患 are the alerts
     raised after *alerts_since* (default: 30 days before as-of) up to as-of. Every figure, list and month of
     the trend comes from one set of submissions: per credit code the latest on or before the day, whichever
-    archive holds it. Computed in SQL, set-based, in one session; each long list is read once, in order,
+    archive holds it. Computed in SQL, set-based, in one session (on one PostgreSQL archive, with connections
+    of their own alongside that share its snapshot: see the module); each long list is read once, in order,
     through a server-side cursor, and put aside on local disk (:class:`~dpsheets.county.rows.Spill`) as it
     passes, so the roll-up holds none of them in memory and its sheets all show the same moment.
 
     *lists_only*: only the enterprises (with their breaches), the hazard lists and the roster's non-submitters,
     which is what the web service's staff pages show: no trend, 报送情况 or alerts (empty, None)."""
     config = config or Config()
-    with contextmanager(_session)(tuple(paths), as_of, area) as (conns, shown):
+    with contextmanager(_session)(tuple(paths), as_of, area) as (conns, shown, archives, snapshot), ExitStack() as stack:
+        # one PostgreSQL archive: the later queries run alongside on connections of their own (see _alongside)
+        pool = stack.enter_context(ThreadPoolExecutor(3, "dpsheets-rollup")) if snapshot else None
+
+        def lists_of(on: list[Connection]) -> list[Rows[dict]]:
+            return [_spill_hazards(on, as_of, which, area) for which in ("overdue", "major")]
+
+        def months_of(on: list[Connection]) -> tuple[dict[str, int | None], Rows[MonthRow] | None]:
+            return ({}, None) if lists_only else _months(on, as_of, area, per_enterprise=level != TOP_LEVEL)
+
+        if pool is not None:  # half of the enterprises, the hazard lists, the trend: each on a connection of its own
+            half_later = _alongside(pool, archives[0], snapshot, as_of, area, True, lambda c: _spill_enterprises(c, as_of, area))
+            lists_later = _alongside(pool, archives[0], snapshot, as_of, area, True, lambda c: lists_of([c]))
+            months_later = _alongside(pool, archives[0], snapshot, as_of, area, False, lambda c: months_of([c]))
         submitted = [u for c in conns for (u,) in c.execute(sa.text(f"SELECT uscc FROM {LATEST}"))]
         listed = set(submitted)
         missing = [not_submitted(m, config.rules) for m in (roster or []) if m.uscc not in listed]
@@ -439,28 +520,51 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
                                         if a["uscc"] in listed]
         del listed, received, submitted
 
-        kept = Spill(1, 0)
+        kept = Spill(KEPT_WIDTH, KEPT_KEY)  # read back in the order of 企业明细, so they may come in any order
 
-        def evaluated(conn: Connection) -> Iterator[EnterpriseRow]:
-            for row in enterprise_rows(conn, as_of, area, table=True):
+        def evaluated(rows: Iterator[EnterpriseRow]) -> Iterator[EnterpriseRow]:
+            for row in rows:
                 row.breaches = evaluate(row, as_of, config.rules)
                 yield row
 
         def keep(rows: Iterator[EnterpriseRow]) -> Iterator[EnterpriseRow]:
             for row in rows:
-                kept.add(_pack_enterprise(row))
+                kept.add(_listed(row))
                 yield row
 
-        summary = summarise(keep(_merged([evaluated(c) for c in conns], enterprise_key)), missing, filings)
-        lists = []
-        for which in ("overdue", "major"):
-            spill = Spill(1, 0)
-            for d in _merged([hazard_rows(c, as_of, which, area, table=True) for c in conns], hazard_key):
-                spill.add((marshal.dumps(d),))
-            lists.append(spill.rows(lambda packed: marshal.loads(packed[0])))
-        months, monthly = ({}, None) if lists_only else _months(conns, as_of, area, per_enterprise=level != TOP_LEVEL)
+        if pool is None:
+            streams: list[Iterable[EnterpriseRow]] = [enterprise_rows(c, as_of, area, table=True) for c in conns]
+        else:  # one half read (and evaluated) here while the other is computed alongside, then that half
+            streams = [enterprise_rows(conns[0], as_of, area, table=True, part=(0, 2)), _later(half_later)]
+        summary = summarise(keep(evaluated(itertools.chain.from_iterable(streams))), missing, filings)
+        if pool is None:
+            lists, (months, monthly) = lists_of(conns), months_of(conns)
+        else:
+            lists, (months, monthly) = lists_later(), months_later()
     return Rollup(as_of, level, kept.rows(_unpack_enterprise), missing, lists[0], lists[1], months, config.rules,
                   shown, monthly=monthly, filings=filings, alerts=raised, alerts_since=since, summary_=summary)
+
+
+def _spill_enterprises(conn: Connection, as_of: date, area: Area) -> Rows[EnterpriseRow]:
+    """The second half of :func:`enterprise_rows` (by credit code), put aside on local disk as it passes."""
+    spill = Spill(1, 0)
+    for row in enterprise_rows(conn, as_of, area, table=True, part=(1, 2)):
+        spill.add(_pack_enterprise(row))
+    return spill.rows(_unpack_enterprise)
+
+
+def _spill_hazards(conns: list[Connection], as_of: date, which: str, area: Area) -> Rows[dict]:
+    """The hazards of :func:`hazard_rows`, merged across *conns*, put aside on local disk as they pass (as tuples,
+    made into dicts when read)."""
+    spill = Spill(1, 0)
+    for t in _merged([hazard_tuples(c, as_of, which, area, table=True) for c in conns], _HAZARD_ORDER):
+        spill.add((marshal.dumps(t),))
+    return spill.rows(hazard_of)
+
+
+def hazard_of(packed: tuple[bytes]) -> dict:
+    """A spilled hazard (:func:`_spill_hazards`) as the dict of :func:`hazard_rows`."""
+    return dict(zip(HAZARD_KEYS, marshal.loads(packed[0]), strict=True))
 
 
 def _months(conns: list[Connection], as_of: date, area: Area,

@@ -7,13 +7,18 @@ and knows its length up front (counted in the same pass that summed the groups).
 :class:`~collections.abc.Sequence`, so code written for lists (``len``, ``for``, ``[:200]``, ``[0]``)
 keeps working; only random access is slow (it reads up to that row).
 
-:class:`Spill` puts rows aside on disk (a private temporary SQLite database, deleted when closed) and
+:class:`Spill` puts rows aside on disk (a private temporary SQLite file, deleted when no longer used) and
 reads them back in another order: the enterprises to inspect, sorted by their breaches.
 """
 
 from __future__ import annotations
 
+import os
+import pathlib
+import shutil
 import sqlite3
+import tempfile
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any, TypeVar, overload
@@ -27,6 +32,7 @@ class Rows(Sequence[T]):
     def __init__(self, source: Callable[[], Iterator[T]], length: int) -> None:
         self._source = source
         self._length = length
+        self.spill: Spill | None = None  # where the rows are put aside, when they are (Spill.rows)
 
     @classmethod
     def of(cls, items: Iterable[T]) -> Sequence[T]:
@@ -79,16 +85,24 @@ def _take(rows: Iterable[T], start: int, stop: int, step: int) -> list[T]:
 
 class Spill:
     """Rows of *width* values put aside on disk; :meth:`sorted` reads them back ordered by their first
-    *key* values (text compared by code point, as Python compares it), then in the order they came."""
+    *key* values (text compared by code point, as Python compares it), then in the order they came.
+
+    The rows are kept in a private SQLite file in a temporary folder of its own (removed when the spill is
+    garbage-collected or the process ends), which another process may read too (:func:`read_spill`)."""
 
     def __init__(self, width: int, key: int) -> None:
         self.width, self.key = width, key
-        self.db = sqlite3.connect("", check_same_thread=False)  # "": a temporary file, deleted on close
+        folder = tempfile.mkdtemp(prefix="dpsheets-spill-")
+        self.path = os.path.join(folder, "spill.sqlite")
+        self.db = sqlite3.connect(self.path, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode = OFF")  # scratch data: no journal, no syncing
+        self.db.execute("PRAGMA synchronous = OFF")
         columns = ", ".join(f"v{i}" for i in range(width))
         self.db.execute(f"CREATE TABLE spill (seq INTEGER PRIMARY KEY, {columns})")
         self._insert = f"INSERT INTO spill ({columns}) VALUES ({', '.join('?' * width)})"
         self._pending: list[tuple[Any, ...]] = []
         self.count = 0
+        weakref.finalize(self, _remove, self.db, folder)
 
     def add(self, row: tuple[Any, ...]) -> None:
         self._pending.append(row)
@@ -102,11 +116,36 @@ class Spill:
             self._pending = []
 
     def sorted(self) -> Iterator[tuple[Any, ...]]:
+        self.commit()
+        yield from self.db.execute(_select(self.width, self.key))
+
+    def commit(self) -> None:
+        """Every row added so far on disk, readable by :func:`read_spill`."""
         self._flush()
-        order = "".join(f"v{i}, " for i in range(self.key))
-        columns = ", ".join(f"v{i}" for i in range(self.width))
-        yield from self.db.execute(f"SELECT {columns} FROM spill ORDER BY {order}seq")
+        self.db.commit()
 
     def rows(self, make: Callable[[tuple[Any, ...]], T]) -> Rows[T]:
         """The spilled rows, sorted, each made into an object by *make*."""
-        return Rows(lambda: (make(r) for r in self.sorted()), self.count)
+        rows = Rows(lambda: (make(r) for r in self.sorted()), self.count)
+        rows.spill = self
+        return rows
+
+
+def _select(width: int, key: int) -> str:
+    order = "".join(f"v{i}, " for i in range(key))
+    return f"SELECT {', '.join(f'v{i}' for i in range(width))} FROM spill ORDER BY {order}seq"
+
+
+def read_spill(path: str, width: int, key: int) -> Iterator[tuple[Any, ...]]:
+    """The rows of the spill at *path* (:attr:`Spill.path`, committed), sorted as :meth:`Spill.sorted` sorts them,
+    from any process."""
+    db = sqlite3.connect(f"file:{pathlib.Path(path).as_posix()}?mode=ro", uri=True)
+    try:
+        yield from db.execute(_select(width, key))
+    finally:
+        db.close()
+
+
+def _remove(db: sqlite3.Connection, folder: str) -> None:
+    db.close()
+    shutil.rmtree(folder, ignore_errors=True)

@@ -14,16 +14,27 @@ through the ordinary ``write_*`` calls: the result is the same workbook, only sl
 from __future__ import annotations
 
 import functools
+import io
+import os
 import re
+import shutil
 import threading
+import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import xlsxwriter
 import xlsxwriter.workbook
+import xlsxwriter.worksheet
 from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
 from xlsxwriter.xmlwriter import XMLwriter
+
+try:
+    from isal import isal_zlib as _isal
+except ImportError:  # optional: zlib zips the same format, slower
+    _isal = None  # type: ignore[assignment]
 
 _SPECIAL = re.compile(r'[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_')
 _STRMAX = 32767
@@ -58,6 +69,16 @@ class Styles:
 
 
 PLAIN = Styles()
+# A row is written from its template only if none of its texts needs more than the plain <t>…</t>: all printable
+# (no control character, no space other than " "), no character to escape (& < >), none of Excel's _xHHHH_
+# escapes, and no space at either end (xml:space="preserve"). Checked at once on the texts joined by _JOIN
+# (a text holding "|" next to a space is merely written cell by cell).
+_JOIN = "|"
+
+
+@dataclass(frozen=True)
+class _Shape:
+    template: str  # "" when a value's type has no template (written cell by cell)
 
 
 def _text(value: str) -> str:
@@ -72,47 +93,90 @@ def _text(value: str) -> str:
     return f"<t>{value}</t>"
 
 
-class FastRows:
-    """Writes rows from *first_row* on into *ws* (0-based rows and columns, cells from column 0) in *styles*."""
+@dataclass(frozen=True)
+class CellAttrs:
+    """The style attribute (`` s="3"``, or "" for none) each kind of cell is written with: a sheet's
+    :class:`Styles` resolved against its workbook (plain values, so that another process can write rows)."""
 
-    def __init__(self, ws: Any, first_row: int, styles: Styles = PLAIN) -> None:
-        self.ws = ws
-        self.first = self.row = first_row
-        self.styles = styles
-        self.direct = bool(getattr(ws, "constant_memory", False)) and getattr(ws, "row_data_fh", None) is not None \
-            and ws.fh is ws.row_data_fh and hasattr(ws, "previous_row") and ws.previous_row < first_row
+    blank: str = ""
+    number: str = ""
+    text: str = ""
+    long: str = ""
+    floats: tuple[str, ...] = ()
+    long_over: int = 1 << 30
+
+    @classmethod
+    def of(cls, styles: Styles) -> CellAttrs:
+        def attr(f: Any) -> str:
+            return "" if f is None else f' s="{f._get_xf_index()}"'
+
+        return cls(attr(styles.blank), attr(styles.number), attr(styles.text), attr(styles.long_text),
+                   tuple(attr(f) for f in styles.floats), styles.long_over)
+
+
+class RowXml:
+    """The ``<row>`` XML of rows of values, as xlsxwriter writes them in constant-memory mode (in-line strings,
+    the same escapes, the style attributes *attrs*)."""
+
+    def __init__(self, attrs: CellAttrs) -> None:
+        self.attrs = attrs
         self.columns: list[str] = []
-        self.top_col = -1
-        if self.direct:
-            ws._write_single_row(first_row)  # flush the rows xlsxwriter still holds (the header)
-            attr = {id(f): "" if f is None else f' s="{f._get_xf_index()}"'
-                    for f in (styles.blank, styles.number, styles.text, styles.long_text, *styles.floats)}
-            self._blank, self._number, self._text, self._long = (attr[id(styles.blank)], attr[id(styles.number)],
-                                                                 attr[id(styles.text)], attr[id(styles.long_text)])
-            self._floats = [attr[id(f)] for f in styles.floats]
+        self._shapes: dict[Any, _Shape] = {}
+        self._long_matters = attrs.long != attrs.text
 
-    def write(self, values: Sequence[Any]) -> None:
-        """One row, from column 0."""
-        r = self.row
-        self.row += 1
-        if not self.direct:
-            for c, value in enumerate(values):
-                kind, fmt = self.styles.of(c, value)
-                if kind == "b":
-                    self.ws.write_blank(r, c, None, fmt)
-                elif kind == "n":
-                    self.ws.write_number(r, c, value, fmt)
-                else:
-                    self.ws.write_string(r, c, value if isinstance(value, str) else str(value), fmt)
-            return
+    def xml(self, n: str, values: Sequence[Any]) -> str:
+        """The XML of row *n* (its number in the sheet, as text): from the template of its cells' types, else
+        (a value to escape, a text with a space at an end, a type of its own) cell by cell (:meth:`_row`)."""
         columns = self.columns
         while len(columns) < len(values):
             columns.append(f'<c r="{xl_col_to_name(len(columns))}')
-        n = str(r + 1)
+        types = tuple(map(type, values))
+        long = tuple([len(v) > self.attrs.long_over for v in values if type(v) is str]) if self._long_matters else ()
+        shape = self._shapes.get((types, long))
+        if shape is None:
+            if len(self._shapes) > 4096:  # a sheet of ever new combinations: keep the cache small
+                self._shapes.clear()
+            shape = self._shapes[types, long] = self._shape(types, long)
+        if not shape.template:
+            return self._row(n, values)
+        texts = _JOIN.join([v for v in values if type(v) is str])
+        if texts and (not texts.isprintable() or "&" in texts or "<" in texts or ">" in texts or "_x" in texts
+                      or texts[0] == " " or texts[-1] == " " or " |" in texts or "| " in texts
+                      or len(texts) > _STRMAX // 2):
+            return self._row(n, values)
+        return shape.template.format(n, *values)
+
+    def _shape(self, types: tuple[type, ...], long: tuple[bool, ...]) -> _Shape:
+        """The row template of one combination of cell types (and long texts): ``{0}`` the row number, ``{i}``
+        the value of column i - 1, written as :meth:`_row` writes it; no template ("") for other types."""
+        a = self.attrs
+        parts, longs = ['<row r="{0}">'], iter(long if self._long_matters else [False] * len(types))
+        for c, t in enumerate(types):
+            cell = f"{self.columns[c]}{{0}}\""
+            if t is str:
+                style = a.long if next(longs) else a.text
+                parts.append(f'{cell}{style} t="inlineStr"><is><t>{{{c + 1}}}</t></is></c>')
+            elif t is type(None):
+                if a.blank:
+                    parts.append(f"{cell}{a.blank}/>")
+            elif t is int or t is float:
+                style = a.floats[c] if t is float and c < len(a.floats) else a.number
+                parts.append(f"{cell}{style}><v>{{{c + 1}:.16G}}</v></c>")
+            else:
+                return _Shape("")
+        parts.append("</row>")
+        return _Shape("".join(parts))
+
+    def _row(self, n: str, values: Sequence[Any]) -> str:
+        """The XML of one row, cell by cell."""
+        columns = self.columns
+        while len(columns) < len(values):
+            columns.append(f'<c r="{xl_col_to_name(len(columns))}')
         out = [f'<row r="{n}">']
         add = out.append
-        long_over, floats, nfloats = self.styles.long_over, self._floats, len(self._floats)
-        text_style, long_style, number_style, blank = self._text, self._long, self._number, self._blank
+        a = self.attrs
+        long_over, floats, nfloats = a.long_over, a.floats, len(a.floats)
+        text_style, long_style, number_style, blank = a.text, a.long, a.number, a.blank
         special = _SPECIAL.search
         for c, value in enumerate(values):
             t = type(value)
@@ -130,7 +194,80 @@ class FastRows:
                 style = floats[c] if t is float and c < nfloats else number_style
                 add(f'{columns[c]}{n}"{style}><v>{value:.16G}</v></c>')
         add("</row>")
-        self.ws.fh.write("".join(out))
+        return "".join(out)
+
+
+class RowFile:
+    """Rows from *first_row* on (0-based) written as sheet XML to the file at *path* (UTF-8), in another
+    process if need be, for :meth:`FastRows.adopt`; :meth:`close` gives (how many rows, the last column
+    written, -1 for none)."""
+
+    def __init__(self, path: str | os.PathLike[str], attrs: CellAttrs, first_row: int) -> None:
+        self.out = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
+        self.maker, self.first, self.n, self.top = RowXml(attrs), first_row, first_row, -1
+        self.pending: list[str] = []
+
+    def write(self, values: Sequence[Any]) -> None:
+        self.n += 1
+        self.pending.append(self.maker.xml(str(self.n), values))
+        if values:
+            self.top = max(self.top, len(values) - 1)
+        if len(self.pending) >= 256:
+            self.out.write("".join(self.pending))
+            self.pending = []
+
+    def close(self) -> tuple[int, int]:
+        self.out.write("".join(self.pending))
+        self.pending = []
+        self.out.close()
+        return self.n - self.first, self.top
+
+
+def write_file(path: str | os.PathLike[str], attrs: CellAttrs, first_row: int,
+               rows: Iterable[Sequence[Any]]) -> tuple[int, int]:
+    """Every row of *rows* into a :class:`RowFile`; what it gives."""
+    out = RowFile(path, attrs, first_row)
+    try:
+        for values in rows:
+            out.write(values)
+    finally:
+        written = out.close()
+    return written
+
+
+class FastRows:
+    """Writes rows from *first_row* on into *ws* (0-based rows and columns, cells from column 0) in *styles*."""
+
+    def __init__(self, ws: Any, first_row: int, styles: Styles = PLAIN) -> None:
+        self.ws = ws
+        self.first = self.row = first_row
+        self.styles = styles
+        self.direct = bool(getattr(ws, "constant_memory", False)) and getattr(ws, "row_data_fh", None) is not None \
+            and ws.fh is ws.row_data_fh and hasattr(ws, "previous_row") and ws.previous_row < first_row
+        self.top_col = -1
+        self._pending: list[str] = []  # rows not yet written to the sheet's file (a few hundred at a time)
+        if self.direct:
+            ws._write_single_row(first_row)  # flush the rows xlsxwriter still holds (the header)
+            self.attrs = CellAttrs.of(styles)
+            self.maker = RowXml(self.attrs)
+
+    def write(self, values: Sequence[Any]) -> None:
+        """One row, from column 0."""
+        r = self.row
+        self.row += 1
+        if not self.direct:
+            for c, value in enumerate(values):
+                kind, fmt = self.styles.of(c, value)
+                if kind == "b":
+                    self.ws.write_blank(r, c, None, fmt)
+                elif kind == "n":
+                    self.ws.write_number(r, c, value, fmt)
+                else:
+                    self.ws.write_string(r, c, value if isinstance(value, str) else str(value), fmt)
+            return
+        self._pending.append(self.maker.xml(str(r + 1), values))
+        if len(self._pending) >= 256:
+            self.flush()
         if values:
             self.top_col = max(self.top_col, len(values) - 1)
 
@@ -142,9 +279,34 @@ class FastRows:
         self.close()
         return self.row - start
 
+    def adopt(self, path: str | os.PathLike[str], written: tuple[int, int]) -> int:
+        """The rows :func:`write_file` wrote to *path* from this writer's next row on (*written*: what it
+        returned), as if written here; how many. (Only where the rows go straight to the sheet's file.)"""
+        count, top = written
+        if not self.direct:
+            raise ValueError("rows written elsewhere need a constant-memory worksheet")
+        self.flush()
+        fh = self.ws.fh
+        fh.flush()
+        with open(path, "rb") as rows:
+            shutil.copyfileobj(rows, fh.buffer, 1 << 20)
+        self.row += count
+        self.top_col = max(self.top_col, top)
+        self.close()  # the dimensions (more rows may follow: close again after them)
+        return count
+
+    def flush(self) -> None:
+        """The rows held back written to the sheet's file."""
+        if self._pending:
+            self.ws.fh.write("".join(self._pending))
+            self._pending = []
+
     def close(self) -> None:
-        """The worksheet's dimensions as xlsxwriter would have kept them."""
-        if not self.direct or self.top_col < 0:
+        """The rows held back written, and the worksheet's dimensions as xlsxwriter would have kept them."""
+        if not self.direct:
+            return
+        self.flush()
+        if self.top_col < 0:
             return
         ws = self.ws
         last = self.row - 1
@@ -159,10 +321,47 @@ ZIP_LEVEL = 1  # zlib's fastest: some 3.5 times faster than its default (6), the
 _ZIPPING = threading.Lock()
 
 
+class _Worksheet(xlsxwriter.worksheet.Worksheet):
+    """A worksheet whose streamed rows (constant-memory mode) go into the sheet's XML as bytes: xlsxwriter
+    reads them back and writes them again as text, decoding and encoding every character (some hundreds of
+    megabytes in a province summary)."""
+
+    def _write_optimized_sheet_data(self) -> None:
+        rows, fh = self.row_data_fh, self.fh
+        if self.dim_rowmin is None or not isinstance(rows, io.TextIOWrapper) or not isinstance(fh, io.TextIOWrapper):
+            super()._write_optimized_sheet_data()
+            return
+        self._xml_start_tag("sheetData")
+        rows.flush()
+        rows.seek(0)
+        fh.flush()
+        shutil.copyfileobj(rows.buffer, fh.buffer, 1 << 20)
+        rows.close()
+        os.unlink(self.row_data_filename)
+        self._xml_end_tag("sheetData")
+
+
+class _ZipFile(zipfile.ZipFile):
+    """A zip file whose deflated members are compressed with ISA-L (python-isal) when it is installed: the
+    same deflate format, some five times faster than zlib at its fastest level and as small."""
+
+    def _open_to_write(self, zinfo: zipfile.ZipInfo, force_zip64: bool = False) -> Any:
+        dest = super()._open_to_write(zinfo, force_zip64)  # type: ignore[misc]
+        if _isal is not None and zinfo.compress_type == zipfile.ZIP_DEFLATED and hasattr(dest, "_compressor"):
+            dest._compressor = _isal.compressobj(ISAL_LEVEL, zlib.DEFLATED, -15)
+        return dest
+
+
+ISAL_LEVEL = 1
+
+
 class FastWorkbook(xlsxwriter.Workbook):
-    """An xlsxwriter workbook zipped at :data:`ZIP_LEVEL` (xlsxwriter has no option for it: its issue #853).
-    The sheets inside are the same; a large summary is only written faster. (If xlsxwriter stops creating its
-    zip file through ``xlsxwriter.workbook.ZipFile``, the workbook is zipped at the default level.)"""
+    """An xlsxwriter workbook written faster: its streamed rows copied as bytes (:class:`_Worksheet`) and the
+    file zipped by ISA-L (:class:`_ZipFile`), else by zlib at :data:`ZIP_LEVEL` (xlsxwriter has no option for
+    either: its issue #853). The sheets inside are the same. (If xlsxwriter stops creating its zip file through
+    ``xlsxwriter.workbook.ZipFile``, the workbook is zipped as xlsxwriter zips it.)"""
+
+    worksheet_class = _Worksheet
 
     def _store_workbook(self) -> None:
         original = getattr(xlsxwriter.workbook, "ZipFile", None)
@@ -170,7 +369,8 @@ class FastWorkbook(xlsxwriter.Workbook):
             super()._store_workbook()
             return
         with _ZIPPING:  # the module's name is swapped for this call only, one workbook at a time
-            xlsxwriter.workbook.ZipFile = functools.partial(original, compresslevel=ZIP_LEVEL)
+            xlsxwriter.workbook.ZipFile = _ZipFile if _isal is not None else \
+                functools.partial(original, compresslevel=ZIP_LEVEL)
             try:
                 super()._store_workbook()
             finally:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import date
 from operator import attrgetter
@@ -39,6 +39,7 @@ from dpsheets.county.rollup import (
     Rollup,
     RuleSet,
 )
+from dpsheets.county.sheet_jobs import Alongside, spill_of, write_detail, write_hazards
 from dpsheets.county.sheet_xml import FastRows, FastWorkbook, Styles
 from dpsheets.errors import DpsheetsError
 from dpsheets.fsutil import atomic_path
@@ -95,25 +96,58 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
     ws = {name: wb.add_worksheet(name) for name in names}  # in this order; filled in any order, each row by row
     totals = rollup.totals()
     _overview(wb, ws["总览"], f, rollup, totals, title)
+    side = Alongside.start(rollup)  # a second process for the two longest sheets (see sheet_jobs)
+    try:
+        _lists(wb, ws, f, rollup, totals, side)
+    finally:
+        if side is not None:
+            side.close()
+    wb.close()
+
+
+def _lists(wb: Any, ws: dict[str, Any], f: dict, rollup: Rollup, totals: GroupRow, side: Alongside | None) -> None:
+    """Every sheet after 总览; 企业明细 (with the breaches) and 逾期隐患 by *side*, when given, meanwhile."""
     breaches = _hidden(ws[BREACH_SHEET], ("uscc", "code", "params", "points"))
+    detail_head, overdue_head = [h for _, h in DETAIL_COLUMNS], [h for _, h in OVERDUE_COLUMNS]
+    detail_look: dict[str, Any] = {"highlight": ("逾期隐患", "未有效运行"), "widths": {0: 20, 1: 28, len(DETAIL_COLUMNS) - 1: 60}}
+    overdue_look: dict[str, Any] = {"widths": {1: 28, 6: 24}}
+    taken: list[Callable[[], None]] = []  # the sheets written by *side*, taken in at the end
+    if side is None:
+        def detail() -> Iterator[list[Any]]:  # one pass over the enterprises writes 企业明细 and their breaches
+            for e in rollup.enterprises:
+                for row in breach_rows(e):
+                    breaches.write(row)
+                yield detail_row(e)
 
-    def detail() -> Iterator[list[Any]]:  # one pass over the enterprises writes 企业明细 and their breaches
-        for e in rollup.enterprises:
-            _breach_rows(breaches, e)
-            yield _detail(e)
+        _table(ws["企业明细"], f, detail_head, detail(), **detail_look)
+        _close_breaches(breaches, rollup)
+    else:
+        detail_rows = _table_rows(ws["企业明细"], f, detail_head, **detail_look)
+        detail_done = side.submit(write_detail, spill_of(rollup.enterprises), detail_rows.attrs, side.path("detail"),
+                                  side.path("breaches"))
+        overdue_rows = _table_rows(ws["逾期隐患"], f, overdue_head, **overdue_look)
+        overdue_done = side.submit(write_hazards, spill_of(rollup.overdue), [k for k, _ in OVERDUE_COLUMNS],
+                                   overdue_rows.attrs, side.path("overdue"))
 
-    _table(ws["企业明细"], f, [h for _, h in DETAIL_COLUMNS], detail(),
-           highlight=("逾期隐患", "未有效运行"), widths={0: 20, 1: 28, len(DETAIL_COLUMNS) - 1: 60})
-    for m in rollup.missing:
-        _breach_rows(breaches, m)
-    breaches.close()
+        def take_detail() -> None:
+            detail, found = detail_done()
+            _table_end(ws["企业明细"], f, detail_head, detail_rows.adopt(side.path("detail"), detail), **detail_look)
+            breaches.adopt(side.path("breaches"), found)
+            _close_breaches(breaches, rollup)
+
+        def take_overdue() -> None:
+            _table_end(ws["逾期隐患"], f, overdue_head, overdue_rows.adopt(side.path("overdue"), overdue_done()),
+                       **overdue_look)
+
+        taken += [take_detail, take_overdue]
     for sheet, key in (("县区汇总", "county"), ("乡镇汇总", "township"), ("行业汇总", "industry")):
         groups = rollup.groups(key) + [totals]
         _table(ws[sheet], f, [dict(IDENTITY)[key], *GROUP_HEAD,
                               *(h for _, h in INDICATORS), "销号率"], [_group_values(g) for g in groups],
                highlight=("逾期隐患",), widths={0: 18})
-    _table(ws["逾期隐患"], f, [h for _, h in OVERDUE_COLUMNS], ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.overdue),
-           widths={1: 28, 6: 24})
+    if side is None:
+        _table(ws["逾期隐患"], f, overdue_head, ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.overdue),
+               **overdue_look)
     _table(ws["重大隐患"], f, [h for _, h in MAJOR_COLUMNS], ([d.get(k) for k, _ in MAJOR_COLUMNS] for d in rollup.majors),
            widths={1: 28, 6: 24})
     _table(ws["重点检查企业"], f, list(ENFORCEMENT_HEAD),
@@ -135,10 +169,11 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
                                           ("rule_sets", json.dumps(rule_sets, ensure_ascii=False)),
                                           ("reporting_periods", filing.meta(rollup.filings) if rollup.filings else ""),
                                           ("alerts_since", rollup.alerts_since.isoformat() if rollup.alerts_since else ""))])
-    if monthly is not None:
+    if rollup.monthly is not None and MONTHLY_SHEET in ws:
         _hidden(ws[MONTHLY_SHEET], ("uscc", "month", "received_at", "overdue")).write_all(
-            (uscc, month, received, n) for month, uscc, received, n in monthly)
-    wb.close()
+            (uscc, month, received, n) for month, uscc, received, n in rollup.monthly)
+    for take in taken:
+        take()
 
 
 def _hidden(ws: Any, headers: tuple[str, ...]) -> FastRows:
@@ -149,9 +184,21 @@ def _hidden(ws: Any, headers: tuple[str, ...]) -> FastRows:
     return FastRows(ws, 1 if headers else 0)
 
 
-def _breach_rows(out: FastRows, row: EnterpriseRow | MissingRow) -> None:
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False), its encoder made once
+
+
+def breach_rows(row: EnterpriseRow | MissingRow) -> Iterator[tuple[str, str, str, float]]:
+    """The rows of *row*'s breaches in the hidden sheet: credit code, code, parameters (JSON), points."""
     for b in row.breaches:
-        out.write((row.uscc, b.code, json.dumps(dict(b.params), ensure_ascii=False), b.points))
+        yield row.uscc, b.code, _JSON(dict(b.params)), b.points
+
+
+def _close_breaches(out: FastRows, rollup: Rollup) -> None:
+    """The hidden sheet of breaches, after the enterprises': those of the roster's non-submitters."""
+    for m in rollup.missing:
+        for row in breach_rows(m):
+            out.write(row)
+    out.close()
 
 
 def _listed_order(r: Any) -> tuple[str, str, str, str]:
@@ -187,7 +234,7 @@ _NOT_EFFECTIVE = [k for k, _ in DETAIL_COLUMNS].index("not_effective")
 _MESSAGES = [k for k, _ in DETAIL_COLUMNS].index("breaches")
 
 
-def _detail(e: EnterpriseRow) -> list[Any]:
+def detail_row(e: EnterpriseRow) -> list[Any]:
     """The row of *e* in 企业明细: its attributes, 未有效运行 as 是/否 and its breaches as their messages."""
     values = list(_DETAIL_GET(e))
     values[_NOT_EFFECTIVE] = "是" if e.not_effective else "否"
@@ -236,14 +283,29 @@ class _InRowOrder:
 def _table(ws: Any, f: dict, headers: list[str], rows: Iterable[list[Any]], *,
            highlight: tuple[str, ...] = (), widths: dict[int, int] | None = None) -> None:
     """A sheet: its header row, then *rows* (streamed), with filter, highlights and print set-up."""
-    name = ws.name
+    count = _table_rows(ws, f, headers, widths=widths).write_all(rows)
+    _table_end(ws, f, headers, count, highlight=highlight, widths=widths)
+
+
+def _column_widths(headers: list[str], widths: dict[int, int] | None) -> list[int]:
+    return [ID_WIDTH if "统一社会信用代码" in h else (widths or {}).get(c, max(8, min(16, len(h) * 2 + 2)))
+            for c, h in enumerate(headers)]  # an 18-character credit code always fits its column
+
+
+def _table_rows(ws: Any, f: dict, headers: list[str], *, widths: dict[int, int] | None = None,
+                **_: Any) -> FastRows:
+    """A sheet's header row and column widths; the writer of its rows."""
     ws.set_row(0, 30)
-    column_widths = [ID_WIDTH if "统一社会信用代码" in h else (widths or {}).get(c, max(8, min(16, len(h) * 2 + 2)))
-                     for c, h in enumerate(headers)]  # an 18-character credit code always fits its column
-    for c, h in enumerate(headers):
+    for c, (h, width) in enumerate(zip(headers, _column_widths(headers, widths), strict=True)):
         ws.write_string(0, c, h, f["head"])
-        ws.set_column(c, c, column_widths[c])
-    count = FastRows(ws, 1, _styles(f, headers)).write_all(rows)
+        ws.set_column(c, c, width)
+    return FastRows(ws, 1, _styles(f, headers))
+
+
+def _table_end(ws: Any, f: dict, headers: list[str], count: int, *, highlight: tuple[str, ...] = (),
+               widths: dict[int, int] | None = None) -> None:
+    """A sheet of *count* rows after its header: filter, highlights and print set-up."""
+    name = ws.name
     ws.freeze_panes(1, 2 if name == "企业明细" else 1)
     ws.autofilter(0, 0, max(count, 1), len(headers) - 1)
     for h in highlight:
@@ -252,7 +314,7 @@ def _table(ws: Any, f: dict, headers: list[str], rows: Iterable[list[Any]], *,
             criteria = {"type": "cell", "criteria": ">", "value": 0} if h != "未有效运行" else \
                 {"type": "cell", "criteria": "==", "value": '"是"'}
             ws.conditional_format(1, c, count, c, {**criteria, "format": f["red"]})
-    landscape_wide(ws, column_widths, header_rows=(0, 0), repeat_columns=2 if name == "企业明细" else 0)
+    landscape_wide(ws, _column_widths(headers, widths), header_rows=(0, 0), repeat_columns=2 if name == "企业明细" else 0)
 
 
 def _overview(wb: Any, sheet: Any, f: dict, rollup: Rollup, totals: GroupRow, title: str) -> None:

@@ -21,6 +21,7 @@ status on an as-of date:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -70,7 +71,7 @@ class ReportingPeriod:
     def label(self) -> str:
         return f"{self.year}年度" if self.annual else f"{self.year}年第{'一二三四'[self.quarter - 1]}季度"
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """``2026Q3`` or ``2026`` (kept in the summary's hidden sheet)."""
         return str(self.year) if self.annual else f"{self.year}Q{self.quarter}"
