@@ -209,7 +209,7 @@ def main() -> None:
                   ("vs pandas", t["check"] / t["pandas"])))
         print(row("highlighted copy (openpyxl)", t["whole"] - t["check"]))
         print(row("  the same round trip the copy's way", t["copy's way"], ("vs openpyxl", t["copy's way"] / t["openpyxl"])))
-        print(row("  marking (copy minus that round trip)", t["whole"] - t["check"] - t["copy's way"]))
+        print(row("  marking (copy minus that; noise if < 0)", t["whole"] - t["check"] - t["copy's way"]))
         ratio = t["whole"] / floor
         print(row("whole check (read+validate+copy)", t["whole"], ("vs floor", ratio),
                   ("CPU vs CPU floor", cpu["whole"] / cpu_floor)))
