@@ -26,9 +26,11 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -133,10 +135,42 @@ def _copy(cur, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
+def _hwm_mb(pid: int | str = "self") -> float:
+    """Peak resident memory of a process since it started its program (Linux ``VmHWM``; elsewhere
+    ``ru_maxrss`` of this process, which on Linux also counts what its parent held when it forked)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if pid == "self" else 0.0
+
+
+class ChildPeak(threading.Thread):
+    """The highest peak memory of this process's children (the second process of sheet_jobs), polled."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak, self.done = 0.0, threading.Event()
+
+    def run(self) -> None:
+        me = str(os.getpid())
+        while not self.done.wait(0.2):
+            for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+                try:
+                    if pid.isdigit() and Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[1] == me:
+                        self.peak = max(self.peak, _hwm_mb(pid))
+                except (OSError, IndexError):
+                    continue
+
+
 def one(url: str, n: int, what: str) -> dict:
-    """In this process: one roll-up; its time and peak memory."""
+    """In this process: one roll-up; its time and peak memory (and its children's)."""
     from dpsheets.county.county import rollup, write_report, write_summary
 
+    children = ChildPeak()
+    children.start()
     start = time.perf_counter()
     if what == "province":
         result = rollup(archives=[url], as_of=AS_OF, level="省")
@@ -150,9 +184,9 @@ def one(url: str, n: int, what: str) -> dict:
         result = rollup(archives=[url], as_of=AS_OF, where=city if what == "city" else f"{city}/{county}")
         computed = written = time.perf_counter() - start
     total = time.perf_counter() - start
+    children.done.set()
     return {"n": n, "what": what, "enterprises": len(result.enterprises), "compute": computed, "book": written - computed,
-            "total": total, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "child_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            "total": total, "peak_mb": _hwm_mb(), "child_mb": children.peak,
             "overdue": result.totals().sums["hazards_overdue"]}
 
 
@@ -194,8 +228,8 @@ def main() -> None:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
     print("targets: province of 100,000 < 60 s and < 500 MB; county < 2 s. µs/ent flat = linear growth.")
-    print("MB: the roll-up's own peak; +child: the peak of the second process that writes the two longest sheets")
-    print("meanwhile (dpsheets.county.sheet_jobs), so both together held at most MB + child.")
+    print("MB: the roll-up's own peak (VmHWM); +child: the peak of the second process that writes the two longest")
+    print("sheets meanwhile (dpsheets.county.sheet_jobs), so both together held at most MB + child.")
     print("load: the machine's 1/5/15-minute load averages after each size (2 cores; anything above 2 means waiting)")
 
 
