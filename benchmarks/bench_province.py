@@ -228,8 +228,8 @@ def main() -> None:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
     print("targets: province of 100,000 < 60 s and < 500 MB; county < 2 s. µs/ent flat = linear growth.")
-    print("MB: the roll-up's own peak (VmHWM); +child: the peak of the second process that writes the two longest")
-    print("sheets meanwhile (dpsheets.county.sheet_jobs), so both together held at most MB + child.")
+    print("MB: the roll-up's own peak (VmHWM); +child: the peak of the second process that writes 企业明细")
+    print("meanwhile (dpsheets.county.sheet_jobs), so both together held at most MB + child.")
     print("load: the machine's 1/5/15-minute load averages after each size (2 cores; anything above 2 means waiting)")
 
 

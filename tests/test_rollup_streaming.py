@@ -133,7 +133,7 @@ def test_rows_written_from_templates_equal_rows_written_cell_by_cell(tmp_path):
 
 
 def test_a_second_process_writes_the_longest_sheets_byte_for_byte_as_this_one(tmp_path, monkeypatch):
-    """A large summary's 企业明细 (with its hidden breaches) and 逾期隐患 are written by a second process
+    """A large summary's 企业明细 (with its hidden breaches) is written by a second process
     (dpsheets.county.sheet_jobs): the workbook holds exactly the XML this process writes, sheet by sheet."""
     import zipfile
 

@@ -1,12 +1,12 @@
-"""The two longest sheets of a large summary written by a second process while this one writes the rest.
+"""The longest sheet of a large summary written by a second process while this one writes the rest.
 
 A province summary spends most of its time turning rows into sheet XML, in Python, on one core:
-企业明细 (with the hidden sheet of every enterprise's breaches) and 逾期隐患 are about half of it. Their
-rows are put aside on disk (:class:`~dpsheets.county.rows.Spill`), so a second process can read them
-back and write their XML (:class:`~dpsheets.county.sheet_xml.RowFile`) while this one writes the other
-sheets; the files are then taken into the workbook as if written here (:meth:`FastRows.adopt`). The
-bytes are the same either way (tested). A roll-up too small to gain from it (a county's), or whose lists
-are in memory (one combined from summaries), is written in this process, and so is any job the second
+企业明细 with the hidden sheet of every enterprise's breaches is about half of it. The enterprises are
+put aside on disk (:class:`~dpsheets.county.rows.Spill`), so a second process can read them back and
+write that XML (:class:`~dpsheets.county.sheet_xml.RowFile`) while this one writes the other sheets;
+the files are then taken into the workbook as if written here (:meth:`FastRows.adopt`). The bytes are
+the same either way (tested). A roll-up too small to gain from it (a county's), or whose enterprises are
+in memory (one combined from summaries), is written in this process, and so is any job the second
 process could not finish.
 """
 
@@ -16,15 +16,15 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from dpsheets.county.rows import read_spill
-from dpsheets.county.sheet_xml import CellAttrs, RowFile, write_file
+from dpsheets.county.sheet_xml import CellAttrs, RowFile
 
-ALONGSIDE_ROWS = 20_000  # enterprises + overdue hazards from which a second process pays (some 0.5 s to start)
+ALONGSIDE_ROWS = 10_000  # enterprises from which a second process pays (it takes some 0.5 s to start)
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,6 @@ def spill_of(rows: Any) -> SpillRef | None:
         return None
     spill.commit()
     return SpillRef(spill.path, spill.width, spill.key)
-
-
-def write_hazards(ref: SpillRef, keys: Sequence[str], attrs: CellAttrs, out: str) -> tuple[int, int]:
-    """A hazard list's rows (one column per key of *keys*) into *out*, from row 1 on."""
-    from dpsheets.county.rollup_sql import hazard_of
-
-    return write_file(out, attrs, 1, ([d.get(k) for k in keys] for d in
-                                      (hazard_of(packed) for packed in read_spill(ref.path, ref.width, ref.key))))
 
 
 def write_detail(ref: SpillRef, attrs: CellAttrs, out: str, breaches_out: str) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -71,7 +63,7 @@ def write_detail(ref: SpillRef, attrs: CellAttrs, out: str, breaches_out: str) -
 
 
 class Alongside:
-    """A second process for :func:`write_hazards` and :func:`write_detail`, and a folder for their files."""
+    """A second process for :func:`write_detail`, and a folder for its files."""
 
     def __init__(self) -> None:
         self.folder = tempfile.mkdtemp(prefix="dpsheets-rows-")
@@ -80,8 +72,7 @@ class Alongside:
     @classmethod
     def start(cls, rollup: Any) -> Alongside | None:
         """A second process for *rollup*'s summary, or None when it would not pay (see the module)."""
-        if spill_of(rollup.enterprises) is None or spill_of(rollup.overdue) is None \
-                or len(rollup.enterprises) + len(rollup.overdue) < ALONGSIDE_ROWS:
+        if spill_of(rollup.enterprises) is None or len(rollup.enterprises) < ALONGSIDE_ROWS:
             return None
         return cls()
 

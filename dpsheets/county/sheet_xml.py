@@ -223,18 +223,6 @@ class RowFile:
         return self.n - self.first, self.top
 
 
-def write_file(path: str | os.PathLike[str], attrs: CellAttrs, first_row: int,
-               rows: Iterable[Sequence[Any]]) -> tuple[int, int]:
-    """Every row of *rows* into a :class:`RowFile`; what it gives."""
-    out = RowFile(path, attrs, first_row)
-    try:
-        for values in rows:
-            out.write(values)
-    finally:
-        written = out.close()
-    return written
-
-
 class FastRows:
     """Writes rows from *first_row* on into *ws* (0-based rows and columns, cells from column 0) in *styles*."""
 
@@ -280,8 +268,8 @@ class FastRows:
         return self.row - start
 
     def adopt(self, path: str | os.PathLike[str], written: tuple[int, int]) -> int:
-        """The rows :func:`write_file` wrote to *path* from this writer's next row on (*written*: what it
-        returned), as if written here; how many. (Only where the rows go straight to the sheet's file.)"""
+        """The rows a :class:`RowFile` wrote to *path* from this writer's next row on (*written*: what it
+        gave), as if written here; how many. (Only where the rows go straight to the sheet's file.)"""
         count, top = written
         if not self.direct:
             raise ValueError("rows written elsewhere need a constant-memory worksheet")

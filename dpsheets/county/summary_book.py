@@ -7,8 +7,8 @@ parameters, every enterprise's filing per period and (below the province, whose 
 every enterprise's submission and overdue hazards at each month's end. Text that begins with
 = + - @ is written as text, never as a formula. County summaries read back
 (:func:`dpsheets.county.summary_read.read_summary`) combine into a city (and city into province) summary
-of the same shape, whose 规则说明 states the rules each county applied. The two longest sheets of a large
-roll-up are written by a second process meanwhile (:mod:`dpsheets.county.sheet_jobs`).
+of the same shape, whose 规则说明 states the rules each county applied. The longest sheet of a large roll-up
+(企业明细) is written by a second process meanwhile (:mod:`dpsheets.county.sheet_jobs`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from dpsheets.county.rollup import (
     MissingRow,
     Rollup,
 )
-from dpsheets.county.sheet_jobs import Alongside, spill_of, write_detail, write_hazards
+from dpsheets.county.sheet_jobs import Alongside, spill_of, write_detail
 from dpsheets.county.sheet_xml import FastRows, FastWorkbook, Styles
 from dpsheets.fsutil import atomic_path
 from dpsheets.rules.breaches import Breach, rule_texts, score_texts
@@ -89,7 +89,7 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
     ws = {name: wb.add_worksheet(name) for name in names}  # in this order; filled in any order, each row by row
     totals = rollup.totals()
     _overview(wb, ws["总览"], f, rollup, totals, title)
-    side = Alongside.start(rollup)  # a second process for the two longest sheets (see sheet_jobs)
+    side = Alongside.start(rollup)  # a second process for 企业明细 (see sheet_jobs)
     try:
         _lists(wb, ws, f, rollup, totals, side)
     finally:
@@ -99,7 +99,7 @@ def _write(rollup: Rollup, path: Path, title: str) -> None:
 
 
 def _lists(wb: Any, ws: dict[str, Any], f: dict, rollup: Rollup, totals: GroupRow, side: Alongside | None) -> None:
-    """Every sheet after 总览; 企业明细 (with the breaches) and 逾期隐患 by *side*, when given, meanwhile."""
+    """Every sheet after 总览; 企业明细 (with the breaches) by *side*, when given, meanwhile."""
     breaches = _hidden(ws[BREACH_SHEET], ("uscc", "code", "params", "points"))
     detail_head, overdue_head = [h for _, h in DETAIL_COLUMNS], [h for _, h in OVERDUE_COLUMNS]
     detail_look: dict[str, Any] = {"highlight": ("逾期隐患", "未有效运行"), "widths": {0: 20, 1: 28, len(DETAIL_COLUMNS) - 1: 60}}
@@ -118,9 +118,6 @@ def _lists(wb: Any, ws: dict[str, Any], f: dict, rollup: Rollup, totals: GroupRo
         detail_rows = _table_rows(ws["企业明细"], f, detail_head, **detail_look)
         detail_done = side.submit(write_detail, spill_of(rollup.enterprises), detail_rows.attrs, side.path("detail"),
                                   side.path("breaches"))
-        overdue_rows = _table_rows(ws["逾期隐患"], f, overdue_head, **overdue_look)
-        overdue_done = side.submit(write_hazards, spill_of(rollup.overdue), [k for k, _ in OVERDUE_COLUMNS],
-                                   overdue_rows.attrs, side.path("overdue"))
 
         def take_detail() -> None:
             detail, found = detail_done()
@@ -128,19 +125,14 @@ def _lists(wb: Any, ws: dict[str, Any], f: dict, rollup: Rollup, totals: GroupRo
             breaches.adopt(side.path("breaches"), found)
             _close_breaches(breaches, rollup)
 
-        def take_overdue() -> None:
-            _table_end(ws["逾期隐患"], f, overdue_head, overdue_rows.adopt(side.path("overdue"), overdue_done()),
-                       **overdue_look)
-
-        taken += [take_detail, take_overdue]
+        taken.append(take_detail)
     for sheet, key in (("县区汇总", "county"), ("乡镇汇总", "township"), ("行业汇总", "industry")):
         groups = rollup.groups(key) + [totals]
         _table(ws[sheet], f, [dict(IDENTITY)[key], *GROUP_HEAD,
                               *(h for _, h in INDICATORS), "销号率"], [_group_values(g) for g in groups],
                highlight=("逾期隐患",), widths={0: 18})
-    if side is None:
-        _table(ws["逾期隐患"], f, overdue_head, ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.overdue),
-               **overdue_look)
+    _table(ws["逾期隐患"], f, overdue_head, ([d.get(k) for k, _ in OVERDUE_COLUMNS] for d in rollup.overdue),
+           **overdue_look)
     _table(ws["重大隐患"], f, [h for _, h in MAJOR_COLUMNS], ([d.get(k) for k, _ in MAJOR_COLUMNS] for d in rollup.majors),
            widths={1: 28, 6: 24})
     _table(ws["重点检查企业"], f, list(ENFORCEMENT_HEAD),
