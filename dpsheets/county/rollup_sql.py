@@ -191,14 +191,14 @@ WITH spans AS (
          LEAD(substr(s.received_at, 1, 10)) OVER (PARTITION BY s.uscc ORDER BY s.received_at, s.id) AS next_day
   FROM submissions s WHERE substr(s.received_at, 1, 10) <= :as_of_day {prefilter}),
 months AS ({months}),
-counts AS (SELECT h.submission_id AS sid, {columns} FROM hazards h
-           WHERE h.submission_id IN (SELECT id FROM spans WHERE next_day IS NULL OR next_day > :first_day)
-           GROUP BY h.submission_id),
+counts AS {materialized}(SELECT sp.id AS sid, sp.first_day, sp.next_day, {columns}
+           FROM spans sp LEFT JOIN hazards h ON h.submission_id = sp.id
+           WHERE sp.next_day IS NULL OR sp.next_day > :first_day
+           GROUP BY sp.id, sp.first_day, sp.next_day),
 counted AS (
 SELECT m.month, l.uscc, l.received_at, COALESCE(CASE m.i {pick} END, 0) AS overdue
-FROM months m JOIN spans sp ON sp.first_day <= m.day_text AND (sp.next_day IS NULL OR sp.next_day > m.day_text)
-JOIN submissions l ON l.id = sp.id {area} {keep}
-LEFT JOIN counts c ON c.sid = sp.id)
+FROM months m JOIN counts c ON c.first_day <= m.day_text AND (c.next_day IS NULL OR c.next_day > m.day_text)
+JOIN submissions l ON l.id = c.sid {area} {keep})
 """
 
 
@@ -339,7 +339,10 @@ def _trend_sql(conn: Connection, days: list[date], area: Area, keep: bool) -> tu
         rows.append(f"SELECT {i} AS i, :m{i} AS month, :t{i} AS day_text")
         columns.append(f"{_count(_OVERDUE.replace(':as_of', cast))} AS o{i}")
         pick.append(f"WHEN {i} THEN c.o{i}")
+    # counted once per submission (PostgreSQL would otherwise inline them into each month's rows)
+    materialized = "MATERIALIZED " if conn.dialect.name == "postgresql" else ""
     sql = _TREND.format(prefilter=area.prefilter(), area=area.sql("l"), months=" UNION ALL ".join(rows),
+                        materialized=materialized,
                         columns=", ".join(columns), pick=" ".join(pick),
                         keep=f" AND l.id IN (SELECT id FROM {KEEP})" if keep else "")
     return sql, params
