@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from dpsheets.collector import collector_paused
 from dpsheets.config import Config
 from dpsheets.county import alerts as alert_rows
 from dpsheets.county.archive import Archive
@@ -495,7 +496,8 @@ def rollup_archives(paths: Iterable[str | Path], *, as_of: date, config: Config 
     *lists_only*: only the enterprises (with their breaches), the hazard lists and the roster's non-submitters,
     which is what the web service's staff pages show: no trend, 报送情况 or alerts (empty, None)."""
     config = config or Config()
-    with contextmanager(_session)(tuple(paths), as_of, area) as (conns, shown, archives, snapshot), ExitStack() as stack:
+    with contextmanager(_session)(tuple(paths), as_of, area) as (conns, shown, archives, snapshot), ExitStack() as stack, \
+            collector_paused():  # a province's rows and filings: see dpsheets.collector
         # one PostgreSQL archive: the later queries run alongside on connections of their own (see _alongside)
         pool = stack.enter_context(ThreadPoolExecutor(3, "dpsheets-rollup")) if snapshot else None
 

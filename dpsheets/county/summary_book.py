@@ -21,6 +21,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from dpsheets.collector import collector_paused
 from dpsheets.county import alerts as alert_rows
 from dpsheets.county import filings as filing
 from dpsheets.county.rollup import (
@@ -63,7 +64,7 @@ LEVEL_COLOURS = (("重大风险", "risks_major", "#FF0000"), ("较大风险", "r
 
 
 def write_summary(rollup: Rollup, path: Path, title: str = "") -> Path:
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, collector_paused():  # a province's rows: see dpsheets.collector
         _write(rollup, tmp, title)
     return path
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import gc
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
+from dpsheets.collector import collector_paused
 from dpsheets.fsutil import without_modules
 
 # openpyxl imports numpy (0.2 s) only to recognise numpy numbers, which we never write, and Pillow (10 ms)
@@ -100,7 +100,7 @@ def save_highlighted(original: Path, report: Report, out: Path, display_name: st
 
 
 def _marked_copy(load: Callable[[Path], openpyxl.Workbook], original: Path, report: Report, name: str, out: Path) -> None:
-    with _collector_paused():
+    with collector_paused():
         wb = load(original)
         try:
             if RESULT_SHEET in wb.sheetnames:
@@ -119,21 +119,6 @@ def save_results_only(report: Report, out: Path, display_name: str, why: str | N
     _write_result_sheet(wb, report, display_name, note=RESULTS_ONLY if why is None else f"{why}{RESULTS_ONLY_TAIL}")
     wb.remove(wb.worksheets[-1])
     _save(wb, out)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while openpyxl builds and writes a workbook: every
-    150,000th-or-so allocation of its cell objects would otherwise start a collection that walks all of
-    them again (a fifth of a large register's copy). Nothing openpyxl makes here is garbage before the
-    workbook itself is; the collector is on again at the end (unless someone else had turned it off)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 RESULTS_ONLY_TAIL = "此副本只列出检查结果。请用 Excel 打开原文件，按“单元格”列找到各处问题。"
