@@ -50,12 +50,27 @@ MAJOR_COLUMNS: tuple[tuple[str, str], ...] = (*OVERDUE_COLUMNS, ("reported_on", 
 
 
 @dataclass(slots=True)
-class EnterpriseRow:
+class FlaggedRow:
+    """An enterprise on the list to inspect (重点检查企业): who it is and the rules it broke."""
+
     uscc: str
     name: str
     county: str = ""
     township: str = ""
     industry: str = ""
+    breaches: list[Breach] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        """分值: how urgently the county should inspect (the sum of the breaches' points)."""
+        return score(self.breaches)
+
+
+@dataclass(slots=True)
+class EnterpriseRow(FlaggedRow):
+    """An enterprise's indicators from its latest submission, with the rules it broke (its identity and
+    breaches are a :class:`FlaggedRow`'s)."""
+
     last_submission: str = ""
     template_version: str = ""
     data_errors: int = 0
@@ -92,7 +107,6 @@ class EnterpriseRow:
     days_since_hazard: int | None = None  # since the last hazard found (None: none found)
     months_since_training: int | None = None  # None: never
     months_since_drill: int | None = None
-    breaches: list[Breach] = field(default_factory=list)
     received_at: str = ""  # the full time of the latest submission (which archive's copy wins)
 
     @property
@@ -103,11 +117,6 @@ class EnterpriseRow:
     def quiz_coverage(self) -> float | None:
         """Share of the listed workers who confirmed their post's questions in the 12 months."""
         return (self.employees - self.employees_unconfirmed) / self.employees if self.employees else None
-
-    @property
-    def score(self) -> float:
-        """分值: how urgently the county should inspect (the sum of the breaches' points)."""
-        return score(self.breaches)
 
     @property
     def not_effective(self) -> bool:
@@ -139,22 +148,6 @@ class RuleSet:
 
     scope: str
     rules: RollupRules
-
-
-@dataclass(slots=True)
-class FlaggedRow:
-    """An enterprise on the list to inspect (重点检查企业): who it is and the rules it broke."""
-
-    uscc: str
-    name: str
-    county: str = ""
-    township: str = ""
-    industry: str = ""
-    breaches: list[Breach] = field(default_factory=list)
-
-    @property
-    def score(self) -> float:
-        return score(self.breaches)
 
 
 @dataclass(slots=True)
