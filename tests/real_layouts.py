@@ -56,12 +56,7 @@ def msm_with_jha(path):
     top = ["序号", "作业步骤", "危险源或潜在事件", "可能发生的事故类型及后果", "现有管控措施", "", "", "", "", "L", "E", "C", "D",
            "评价级别", "管控层级", "责任单位", "责任人"]
     sub = ["", "", "", "", "工程技术措施", "管理措施", "培训教育措施", "个体防护措施", "应急处置措施"]
-    for c, h in enumerate(top, 1):
-        if h:
-            jha.cell(row=2, column=c, value=h)
-    for c, h in enumerate(sub, 1):
-        if h:
-            jha.cell(row=3, column=c, value=h)
+    _two_rows(jha, 2, top, sub, 1)
     jha.merge_cells("E2:I2")
     for c in (1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 17):
         jha.merge_cells(start_row=2, start_column=c, end_row=3, end_column=c)
@@ -76,6 +71,16 @@ def msm_with_jha(path):
     return path, {"hazards": 6, "risks": 2, "overdue": {"A2", "A6"}, "major_open": {"A3"}, "closed": {"A1", "A5"},
                   "rechecked": {"A1", "A5"}}
 
+
+
+def _two_rows(ws, row, top, sub, sub_first):
+    """A two-row header: *top* in *row* from column A, *sub* below it from column *sub_first* (blanks left empty)."""
+    for c, h in enumerate(top, 1):
+        if h:
+            ws.cell(row=row, column=c, value=h)
+    for c, h in enumerate(sub, sub_first):
+        if h:
+            ws.cell(row=row + 1, column=c, value=h)
 
 
 def _sheet(wb, title, header, rows, *, first=1, titles=(), footer=()):
@@ -208,11 +213,7 @@ def _risk_evaluation(wb, title, top, sub, rows):
     风险值R (merged), every other header merged over both rows."""
     ws = wb.create_sheet(title)
     group = top.index("风险等级")
-    for c, h in enumerate(top, 1):
-        if h:
-            ws.cell(row=1, column=c, value=h)
-    for c, h in enumerate(sub, group + 1):
-        ws.cell(row=2, column=c, value=h)
+    _two_rows(ws, 1, top, sub, group + 1)
     ws.merge_cells(start_row=1, start_column=group + 1, end_row=1, end_column=group + len(sub))
     for c in range(1, len(top) + 1):
         if not group < c <= group + len(sub):
@@ -288,11 +289,7 @@ def lec_library_and_group(path):
     top = ["序号", "检查场所", "检查日期", "事故隐患名称与内容", "隐患类别（一般、重大）", "检查人", "整改要求", "", "", "", "",
            "整改情况", "", "", "隐患图片", "整改图片"]
     sub = ["整改措施", "整改资金", "整改期限", "责任单位", "责任人", "整改结果", "复查人", "复查时间"]
-    for c, h in enumerate(top, 1):
-        if h:
-            ws.cell(row=3, column=c, value=h)
-    for c, h in enumerate(sub, 7):
-        ws.cell(row=4, column=c, value=h)
+    _two_rows(ws, 3, top, sub, 7)
     ws.merge_cells("G3:K3")
     ws.merge_cells("L3:N3")
     for c in (*range(1, 7), 15, 16):  # 隐患图片 / 整改图片 (O3:O4, P3:P4) hold pictures: dropped, said on the merged cell
@@ -426,11 +423,7 @@ def erchtms_risk_library(path):
     top = ["岗位", "部门\n班组", "区域\n场所", "风险点", "作业/操作项目", "作业工序/操作步骤", "危害分类", "风险描述", "危害属性",
            "风险类别", "风险后果", "风险控制措施", "评价方式", "风险评估", "", "", "", "风险\n等级", "可能导致的事故类型"]
     sub = ["事件发生\n的可能性\n（P）", "暴露于\n危险环境\n的频繁程度\n（E）", "事件后果\n的严重性\n（S）", "风险分值\nP*E*S"]
-    for c, h in enumerate(top, 1):
-        if h:
-            ws.cell(row=2, column=c, value=h)
-    for c, h in enumerate(sub, 14):
-        ws.cell(row=3, column=c, value=h)
+    _two_rows(ws, 2, top, sub, 14)
     ws.merge_cells("N2:Q2")
     for c in (*range(1, 14), 18, 19):
         ws.merge_cells(start_row=2, start_column=c, end_row=3, end_column=c)
